@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/**
+ * The canonical, unit-bearing fields of each family (docs/design.md, "Device families").
+ * Every firmware's normalized output is checked against these schemas before it is stored.
+ */
+const finite = () => z.number().finite();
+const nonNegative = () => z.number().finite().nonnegative();
+
+export const familySchemas = {
+  electricity_meter: z
+    .object({
+      energy_kwh: nonNegative(),
+      power_w: finite(),
+      voltage_v: nonNegative().max(1000),
+      current_a: finite(),
+      power_factor: finite().min(-1).max(1),
+      frequency_hz: nonNegative().max(100),
+      relay_closed: z.boolean(),
+    })
+    .partial(),
+  streetlight: z
+    .object({
+      lamp_on: z.boolean(),
+      dim_percent: finite().min(0).max(100),
+      lamp_power_w: nonNegative(),
+      ambient_lux: nonNegative(),
+      burn_hours: nonNegative(),
+      fault_code: z.number().int().nonnegative(),
+    })
+    .partial(),
+  water_station: z
+    .object({
+      flow_m3h: finite(),
+      pressure_bar: finite().min(-1).max(100),
+      total_volume_m3: nonNegative(),
+      turbidity_ntu: nonNegative(),
+      chlorine_mgl: nonNegative(),
+      ph: finite().min(0).max(14),
+      valve_percent: finite().min(0).max(100),
+    })
+    .partial(),
+  air_quality: z
+    .object({
+      pm25_ugm3: nonNegative(),
+      pm10_ugm3: nonNegative(),
+      no2_ugm3: nonNegative(),
+      o3_ugm3: nonNegative(),
+      co_mgm3: nonNegative(),
+      so2_ugm3: nonNegative(),
+      temperature_c: finite().min(-60).max(80),
+      humidity_pct: finite().min(0).max(100),
+    })
+    .partial(),
+} as const;
+
+export type Family = keyof typeof familySchemas;
+export const FAMILIES = Object.keys(familySchemas) as Family[];
+export type CanonicalReading<F extends Family = Family> = z.infer<(typeof familySchemas)[F]>;
+
+/** Fields the family declares as cumulative counters: they never decrease for one device. */
+export const cumulativeFields: Record<Family, readonly string[]> = {
+  electricity_meter: ['energy_kwh'],
+  streetlight: ['burn_hours'],
+  water_station: ['total_volume_m3'],
+  air_quality: [],
+};
+
+export function canonicalFieldsOf(family: Family): string[] {
+  return Object.keys(familySchemas[family].shape);
+}
+
+export const familySchema = z.enum(FAMILIES as [Family, ...Family[]]);
