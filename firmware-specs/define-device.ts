@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { type Family, familySchemas, FAMILIES } from './families.ts';
+import { FAMILIES, type Family, familySchemas } from './families.ts';
 import type { TelemetryLayout } from './traits.ts';
 
 export const REGISTER_TABLES = ['coil', 'discrete', 'holding', 'input'] as const;
@@ -42,6 +42,10 @@ export interface ModbusMap {
 export interface ModbusWrite {
   /** Register (coil or holding) the command writes; read back to confirm. */
   register: RegisterDef;
+  /**
+   * The canonical value to write (e.g. 75.5 for a valve at 75.5 %, not the raw 755): the adapter
+   * applies the register's scale and offset (adapters/modbus/register-codec.ts encodeRegisters).
+   */
   value(params: any): number | boolean;
 }
 
@@ -179,6 +183,12 @@ export function validateSpec(spec: DeviceSpec): string[] {
     if (spec.modbus && !cmd.modbus && cmd.mode === 'state') {
       problems.push(`command ${name}: a Modbus model's state command needs a modbus write`);
     }
+    // Function codes 05/06/15/16 write coils and holding registers only (Modbus V1.1b3, 6.5 ff.).
+    const write = cmd.modbus?.register;
+    if (write && write.table !== 'coil' && write.table !== 'holding')
+      problems.push(`command ${name}: a modbus write must target a coil or holding register`);
+    if (write && (write.table === 'coil') !== (write.type === 'bool'))
+      problems.push(`command ${name}: modbus write type ${write.type} does not fit ${write.table}`);
   }
   if (spec.modbus) problems.push(...validateRegisterMap(spec.modbus, Object.keys(canonical?.shape ?? {})));
   return problems;
@@ -199,7 +209,7 @@ function validateRegisterMap(map: ModbusMap, canonicalFields: string[]): string[
       if (other) problems.push(`modbus ${field}: ${reg.table} ${a} already holds ${other}`);
       used.set(key, field);
     }
-    if (reg.address < 0 || reg.address + words > 65536)
+    if (!Number.isInteger(reg.address) || reg.address < 0 || reg.address + words > 65536)
       problems.push(`modbus ${field}: address out of range`);
   }
   return problems;

@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type DeviceSpec, type ModelSpec, validateSpec } from './define-device.ts';
 import { FAMILIES } from './families.ts';
@@ -29,9 +29,17 @@ export async function loadSpecs(dir = specsDir): Promise<Map<string, ModelSpec>>
   const seen = new Map<string, string>();
   for (const file of specFiles(dir)) {
     const id = basename(file, '.ts');
-    const mod = (await import(pathToFileURL(file).href)) as { default?: DeviceSpec };
+    let mod: { default?: DeviceSpec };
+    try {
+      mod = await import(pathToFileURL(file).href);
+    } catch (err) {
+      // A spec that does not even load (syntax error, a throw while defining it) must still
+      // name its file.
+      throw new SpecError(`firmware spec ${file} does not load: ${(err as Error).message}`, { cause: err });
+    }
     const spec = mod.default;
     const problems = spec ? validateSpec(spec) : ['no default export'];
+    if (specs.has(id)) problems.push(`model id "${id}" repeats another family's file name`);
     const familyDir = basename(dirname(file));
     if (spec && spec.family !== familyDir)
       problems.push(`family "${spec.family}" but the file is under ${familyDir}/`);

@@ -94,20 +94,27 @@ export function layout(map: Record<string, FieldTrait>): TelemetryLayout {
   for (const [path, trait] of Object.entries(map)) {
     const parts = path.split('.');
     let node = tree;
-    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+    for (const part of parts.slice(0, -1)) {
+      node[part] ??= {};
+      node = node[part] as Record<string, unknown>;
+    }
     node[parts.at(-1)!] = trait.optional ? trait.schema.optional() : trait.schema;
   }
-  const toZod = (node: Record<string, unknown>): z.ZodType =>
-    z.object(
-      Object.fromEntries(
-        Object.entries(node).map(([k, v]) => [
-          k,
-          v instanceof z.ZodType ? v : toZod(v as Record<string, unknown>),
-        ]),
-      ),
+  // A nested block whose fields are all optional may itself be absent (`{"alarm":{"code":3}}`
+  // only while an alarm is raised).
+  const toZod = (node: Record<string, unknown>, root = false): z.ZodType => {
+    const shape = Object.fromEntries(
+      Object.entries(node).map(([k, v]) => [
+        k,
+        v instanceof z.ZodType ? v : toZod(v as Record<string, unknown>),
+      ]),
     );
+    const object = z.object(shape);
+    const allOptional = Object.values(shape).every((s) => s instanceof z.ZodOptional);
+    return !root && allOptional ? object.optional() : object;
+  };
   const entries = Object.entries(map).map(([path, trait]) => [path.split('.'), trait] as const);
-  const schema = toZod(tree).transform((raw) => {
+  const schema = toZod(tree, true).transform((raw) => {
     const out: Record<string, unknown> = {};
     for (const [parts, trait] of entries) {
       const value = getPath(raw as Record<string, unknown>, parts);
@@ -140,6 +147,9 @@ function getPath(obj: Record<string, unknown>, parts: readonly string[]): unknow
 
 function setPath(obj: Record<string, unknown>, parts: readonly string[], value: unknown): void {
   let node = obj;
-  for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+  for (const p of parts.slice(0, -1)) {
+    node[p] ??= {};
+    node = node[p] as Record<string, unknown>;
+  }
   node[parts.at(-1)!] = value;
 }
