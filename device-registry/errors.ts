@@ -1,0 +1,12 @@
+import createError from '@fastify/error';
+
+export const DeviceNotFoundError = createError('REG_ERR_DEVICE_NOT_FOUND', 'device %s not found', 404);
+export const DeviceExistsError = createError('REG_ERR_DEVICE_EXISTS', 'device %s already exists', 409);
+export const ModelNotFoundError = createError('REG_ERR_MODEL_NOT_FOUND', 'model %s not found', 404);
+export const FirmwareUnsupportedError = createError(
+  'REG_ERR_FIRMWARE_UNSUPPORTED',
+  'model %s supports no firmware %s (supported: %s)',
+  400,
+);
+export const ModbusConfigError = createError('REG_ERR_MODBUS_CONFIG', '%s', 400);
+export const MigrationError = createError('REG_ERR_MIGRATION', 'migration %d failed: %s', 500);

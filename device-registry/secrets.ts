@@ -1,0 +1,58 @@
+import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Device secrets: 256-bit random tokens, stored only as scrypt hashes
+ * (`scrypt$N$r$p$salt$hash`, so the cost can rise later without breaking old hashes).
+ */
+export const DEFAULT_SCRYPT_COST = 16384;
+
+export function generateSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function scryptAsync(secret: string, salt: Buffer, N: number, r: number, p: number): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(secret, salt, 32, { N, r, p, maxmem: 256 * N * r }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
+  );
+}
+
+export async function hashSecret(secret: string, cost = DEFAULT_SCRYPT_COST): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scryptAsync(secret, salt, cost, 8, 1);
+  return `scrypt$${cost}$8$1$${salt.toString('base64url')}$${key.toString('base64url')}`;
+}
+
+export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+  const [alg, n, r, p, salt, hash] = stored.split('$');
+  if (alg !== 'scrypt' || !hash) return false;
+  const expected = Buffer.from(hash, 'base64url');
+  const key = await scryptAsync(secret, Buffer.from(salt, 'base64url'), Number(n), Number(r), Number(p));
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/**
+ * Remembers secrets already verified in this process, as a keyed HMAC (never the secret), so a
+ * reconnecting fleet does not cost one scrypt per device per reconnect.
+ */
+export class VerifiedSecrets {
+  readonly #key = randomBytes(32);
+  readonly #verified = new Map<string, string>();
+
+  #mac(deviceId: string, secret: string): string {
+    return createHmac('sha256', this.#key).update(deviceId).update('\0').update(secret).digest('base64');
+  }
+
+  has(deviceId: string, secret: string): boolean {
+    return this.#verified.get(deviceId) === this.#mac(deviceId, secret);
+  }
+
+  remember(deviceId: string, secret: string): void {
+    this.#verified.set(deviceId, this.#mac(deviceId, secret));
+  }
+
+  forget(deviceId: string): void {
+    this.#verified.delete(deviceId);
+  }
+}

@@ -1,0 +1,101 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Device } from '../../../device-registry/devices.ts';
+import type { GatewayContext } from '../../context.ts';
+import { deviceListQuery, deviceView, idParam, newDeviceBody, patchDeviceBody } from '../schemas.ts';
+
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+export function deviceToView(ctx: GatewayContext, d: Device) {
+  const view = {
+    id: d.id,
+    model: d.model,
+    family: d.family,
+    firmware: d.firmware,
+    district: d.district,
+    ward: d.ward,
+    lat: d.lat,
+    lon: d.lon,
+    tags: d.tags,
+    enabled: d.enabled,
+    status: !d.enabled ? ('disabled' as const) : d.online ? ('online' as const) : ('offline' as const),
+    modbus: d.modbus,
+    createdAt: new Date(d.createdAt).toISOString(),
+    lastSeenAt: iso(d.lastSeenAt),
+    lastReading: d.lastReading,
+    lastReadingAt: iso(d.lastReadingAt),
+    reportedState: d.reportedState,
+  };
+  return Object.assign(view, ...ctx.deviceExtras.map((extra) => extra(d)));
+}
+
+export function deviceRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.post(
+    '/api/devices',
+    {
+      preHandler: ctx.requireRole('admin', 'register devices'),
+      schema: {
+        tags: ['devices'],
+        body: newDeviceBody,
+        response: { 201: deviceView.extend({ secret: z.string().nullable() }) },
+      },
+    },
+    async (req, reply) => {
+      const now = ctx.clock.now();
+      const { device, secret } = await ctx.devices.register(req.body, now);
+      ctx.audit.record(now, req.principal!.name, 'device.register', device.id, { model: device.model });
+      reply.code(201);
+      // The secret is shown this once; only its hash is kept.
+      return { ...deviceToView(ctx, device), secret };
+    },
+  );
+  r.get(
+    '/api/devices',
+    {
+      preHandler: ctx.requireRole('viewer', 'list devices'),
+      schema: {
+        tags: ['devices'],
+        querystring: deviceListQuery,
+        response: { 200: z.object({ total: z.number(), devices: z.array(deviceView) }) },
+      },
+    },
+    async (req) => {
+      const { limit, offset, ...filter } = req.query;
+      const all = ctx.devices.list(filter);
+      return {
+        total: all.length,
+        devices: all.slice(offset, offset + limit).map((d) => deviceToView(ctx, d)),
+      };
+    },
+  );
+  r.get(
+    '/api/devices/:id',
+    {
+      preHandler: ctx.requireRole('viewer', 'read devices'),
+      schema: { tags: ['devices'], params: idParam, response: { 200: deviceView } },
+    },
+    async (req) => deviceToView(ctx, ctx.devices.require(req.params.id)),
+  );
+  r.patch(
+    '/api/devices/:id',
+    {
+      preHandler: ctx.requireRole('admin', 'change devices'),
+      schema: { tags: ['devices'], params: idParam, body: patchDeviceBody, response: { 200: deviceView } },
+    },
+    async (req) => {
+      const device = ctx.devices.setEnabled(req.params.id, req.body.enabled);
+      ctx.audit.record(
+        ctx.clock.now(),
+        req.principal!.name,
+        req.body.enabled ? 'device.enable' : 'device.disable',
+        device.id,
+      );
+      // A disabled device is cut off at once, not at its next reconnect.
+      if (!req.body.enabled)
+        (ctx.broker as unknown as { clients: Record<string, { close(): void }> }).clients[device.id]?.close();
+      return deviceToView(ctx, device);
+    },
+  );
+}

@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ModelSpec } from '../../../firmware-specs/define-device.ts';
+import type { GatewayContext } from '../../context.ts';
+import { NotFoundError } from '../../errors.ts';
+import { idParam } from '../schemas.ts';
+
+export function modelView(spec: ModelSpec) {
+  return {
+    id: spec.id,
+    family: spec.family,
+    vendor: spec.vendor,
+    model: spec.model,
+    description: spec.description ?? null,
+    reportIntervalSeconds: spec.reportIntervalSeconds ?? null,
+    firmware: Object.entries(spec.firmware).map(([version, fw]) => ({
+      version,
+      example: fw.example,
+      fields: fw.telemetry.fields,
+    })),
+    commands: Object.entries(spec.commands).map(([name, cmd]) => ({
+      name,
+      mode: cmd.mode,
+      description: cmd.description ?? null,
+      example: cmd.example,
+      params: z.toJSONSchema(cmd.params, { unrepresentable: 'any' }),
+      guards: {
+        minIntervalSeconds: cmd.guards?.minIntervalSeconds ?? null,
+        needsConfirm: cmd.guards?.confirmWhen ? true : false,
+      },
+    })),
+    modbus: spec.modbus ?? null,
+  };
+}
+
+const modelResponse = z.object({
+  id: z.string(),
+  family: z.string(),
+  vendor: z.string(),
+  model: z.string(),
+  description: z.string().nullable(),
+  reportIntervalSeconds: z.number().nullable(),
+  firmware: z.array(
+    z.object({
+      version: z.string(),
+      example: z.record(z.string(), z.unknown()),
+      fields: z.record(z.string(), z.string()),
+    }),
+  ),
+  commands: z.array(
+    z.object({
+      name: z.string(),
+      mode: z.string(),
+      description: z.string().nullable(),
+      example: z.unknown(),
+      params: z.unknown(),
+      guards: z.object({ minIntervalSeconds: z.number().nullable(), needsConfirm: z.boolean() }),
+    }),
+  ),
+  modbus: z.unknown(),
+});
+
+export function modelRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const viewer = ctx.requireRole('viewer', 'read models');
+  r.get(
+    '/api/models',
+    {
+      preHandler: viewer,
+      schema: { tags: ['models'], response: { 200: z.object({ models: z.array(modelResponse) }) } },
+    },
+    async () => ({ models: [...ctx.specs.values()].map(modelView) }),
+  );
+  r.get(
+    '/api/models/:id',
+    { preHandler: viewer, schema: { tags: ['models'], params: idParam, response: { 200: modelResponse } } },
+    async (req) => {
+      const spec = ctx.specs.get(req.params.id);
+      if (!spec) throw new NotFoundError('model', req.params.id);
+      return modelView(spec);
+    },
+  );
+}

@@ -1,0 +1,103 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { GatewayContext } from '../../context.ts';
+import { NotFoundError } from '../../errors.ts';
+import { counterValue } from '../../metrics.ts';
+import { idParam, newTokenBody, quarantineQuery, quarantineView } from '../schemas.ts';
+
+/** Quarantine, tokens, counters, health and Prometheus metrics. */
+export function operationRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { metrics } = ctx;
+
+  r.get(
+    '/api/quarantine',
+    {
+      preHandler: ctx.requireRole('viewer', 'read the quarantine'),
+      schema: {
+        tags: ['quarantine'],
+        querystring: quarantineQuery,
+        response: { 200: z.object({ total: z.number(), entries: z.array(quarantineView) }) },
+      },
+    },
+    async (req) => ({
+      total: ctx.outbox.quarantineCount(),
+      entries: ctx.outbox
+        .quarantine(req.query)
+        .map((q) => ({ ...q, receivedAt: new Date(q.receivedAt).toISOString() })),
+    }),
+  );
+
+  r.post(
+    '/api/tokens',
+    {
+      preHandler: ctx.requireRole('admin', 'create tokens'),
+      schema: {
+        tags: ['tokens'],
+        body: newTokenBody,
+        response: {
+          201: z.object({ id: z.string(), name: z.string(), role: z.string(), token: z.string() }),
+        },
+      },
+    },
+    async (req, reply) => {
+      const now = ctx.clock.now();
+      const created = ctx.tokens.create(req.body.name, req.body.role, req.principal!.name, now);
+      ctx.audit.record(now, req.principal!.name, 'token.create', created.id, {
+        name: created.name,
+        role: created.role,
+      });
+      reply.code(201);
+      return created; // shown once; stored hashed
+    },
+  );
+  r.get(
+    '/api/tokens',
+    { preHandler: ctx.requireRole('admin', 'list tokens'), schema: { tags: ['tokens'] } },
+    async () => ({
+      tokens: ctx.tokens.list(),
+    }),
+  );
+  r.delete(
+    '/api/tokens/:id',
+    { preHandler: ctx.requireRole('admin', 'revoke tokens'), schema: { tags: ['tokens'], params: idParam } },
+    async (req, reply) => {
+      if (!ctx.tokens.revoke(req.params.id, ctx.clock.now())) throw new NotFoundError('token', req.params.id);
+      ctx.audit.record(ctx.clock.now(), req.principal!.name, 'token.revoke', req.params.id);
+      reply.code(204);
+    },
+  );
+
+  r.get(
+    '/api/stats',
+    { preHandler: ctx.requireRole('viewer', 'read counters'), schema: { tags: ['operations'] } },
+    async () => ({
+      received: await counterValue(metrics.received),
+      accepted: await counterValue(metrics.accepted),
+      quarantined: await counterValue(metrics.quarantined),
+      buffered: ctx.outbox.pending,
+      bufferedBytes: ctx.outbox.bytes,
+      written: await counterValue(metrics.written),
+      dropped: await counterValue(metrics.dropped),
+      connectionsRefused: await counterValue(metrics.connectionsRefused),
+      aclDenied: await counterValue(metrics.aclDenied),
+      connectedDevices: (await metrics.connected.get()).values[0]?.value ?? 0,
+      devices: ctx.devices.count(),
+      sink: { name: ctx.sinkName, up: ctx.pump.stats.sinkUp, lastError: ctx.pump.stats.lastError },
+    }),
+  );
+
+  r.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  r.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const ready = !ctx.broker.closed;
+    reply.code(ready ? 200 : 503);
+    return { ready, sink: ctx.sinkName, sinkUp: ctx.pump.stats.sinkUp, outboxReadings: ctx.outbox.pending };
+  });
+  r.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    metrics.buffered.set(ctx.outbox.pending);
+    metrics.bufferedBytes.set(ctx.outbox.bytes);
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}

@@ -1,0 +1,154 @@
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import type { Device, DeviceStore } from '../device-registry/devices.ts';
+import type { Clock } from './clock.ts';
+import { type ParsedTopic, parseDeviceTopic, topics } from './ingest/topics.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+
+/** MQTT 3.1.1 CONNACK return codes [MQTT-3.2.2.3]. */
+export const CONNACK = { badUsernameOrPassword: 4, notAuthorized: 5 } as const;
+
+export interface PublishRoute {
+  device: Device;
+  topic: ParsedTopic;
+  packet: PublishPacket;
+  done(err?: Error | null): void;
+}
+
+export interface BrokerHooks {
+  /** A device's own telemetry, state or command reply; `done` releases the PUBACK. */
+  onDevicePublish(route: PublishRoute): void;
+  onPresence?(device: Device, online: boolean): void;
+  /** A device acknowledged (PUBACK) a message the gateway sent it. */
+  onDeviceAck?(device: Device, packet: PublishPacket): void;
+}
+
+function connackError(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+class AclError extends Error {
+  override name = 'AclError';
+}
+
+/**
+ * The embedded Aedes broker with device authentication and the per-device ACL of
+ * docs/design.md: a device publishes only to its telemetry, state and reply topics and
+ * subscribes only to its own commands.
+ */
+export async function createBroker(opts: {
+  devices: DeviceStore;
+  hooks: BrokerHooks;
+  metrics: Metrics;
+  log: Logger;
+  clock: Clock;
+}): Promise<Aedes> {
+  const { devices, hooks, metrics, log, clock } = opts;
+  const refuse = (reason: string) => metrics.connectionsRefused.inc({ reason });
+
+  const broker = await Aedes.createBroker({
+    maxClientsIdLength: 128,
+    heartbeatInterval: 60_000,
+    drainTimeout: 30_000,
+    concurrency: 1000,
+    authenticate(client, username, password, done) {
+      const id = client.id;
+      if (!username || username !== id || !password) {
+        refuse('bad_credentials');
+        return done(
+          connackError('client id and username must both be the device id', CONNACK.badUsernameOrPassword),
+          false,
+        );
+      }
+      devices.verifyCredentials(id, password.toString('utf8')).then(
+        (result) => {
+          if (result === 'ok') return done(null, true);
+          refuse(result);
+          log.info({ deviceId: id, result }, 'mqtt connection refused');
+          const code = result === 'disabled' ? CONNACK.notAuthorized : CONNACK.badUsernameOrPassword;
+          done(connackError(`connection refused: ${result}`, code), false);
+        },
+        (err) => {
+          refuse('error');
+          log.error({ err, deviceId: id }, 'credential check failed');
+          done(connackError('credential check failed', CONNACK.notAuthorized), false);
+        },
+      );
+    },
+    authorizePublish(client: Client | null, packet: PublishPacket, done) {
+      // client is null for a stale Last Will of a broker that is gone: not a device speaking.
+      const device = client ? devices.get(client.id) : undefined;
+      const topic = parseDeviceTopic(packet.topic);
+      if (
+        !client ||
+        !device ||
+        !topic ||
+        topic.deviceId !== client.id ||
+        !device.enabled ||
+        (topic.kind !== 'telemetry' && topic.kind !== 'state' && topic.kind !== 'reply')
+      ) {
+        metrics.aclDenied.inc({ action: 'publish' });
+        log.warn({ deviceId: client?.id, topic: packet.topic }, 'publish refused by ACL');
+        return done(new AclError(`${client?.id ?? 'unknown'} may not publish to ${packet.topic}`));
+      }
+      hooks.onDevicePublish({ device, topic, packet, done });
+    },
+    authorizeSubscribe(client, sub, done) {
+      const own = `devices/${client.id}/commands/`;
+      const ok =
+        sub.topic.startsWith(own) &&
+        !sub.topic.slice(own.length).includes('/#') &&
+        sub.topic.split('/').length <= 4;
+      if (!ok) {
+        metrics.aclDenied.inc({ action: 'subscribe' });
+        log.warn({ deviceId: client.id, topic: sub.topic }, 'subscription refused by ACL');
+        return done(null, null); // SUBACK 0x80 [MQTT-3.9.3-2]
+      }
+      done(null, sub);
+    },
+  });
+
+  const publishStatus = (id: string, online: boolean) =>
+    broker.publish(
+      {
+        cmd: 'publish',
+        topic: topics.status(id),
+        payload: Buffer.from(JSON.stringify({ online, at: new Date(clock.now()).toISOString() })),
+        qos: 1,
+        retain: true,
+        dup: false,
+      },
+      (err) => err && log.error({ err, deviceId: id }, 'status publish failed'),
+    );
+
+  const live = new Map<string, Client>();
+  broker.on('clientReady', (client) => {
+    const device = devices.get(client.id);
+    if (!device) return;
+    live.set(client.id, client);
+    metrics.connected.set(live.size);
+    devices.markPresence(device.id, true, clock.now());
+    publishStatus(device.id, true);
+    hooks.onPresence?.(device, true);
+  });
+  broker.on('clientDisconnect', (client) => {
+    // A takeover by a new connection of the same device is not an outage [MQTT-3.1.4-2].
+    if (live.get(client.id) !== client) return;
+    live.delete(client.id);
+    metrics.connected.set(live.size);
+    const device = devices.get(client.id);
+    if (!device) return;
+    devices.markPresence(device.id, false, clock.now());
+    publishStatus(device.id, false);
+    hooks.onPresence?.(device, false);
+  });
+  broker.on('ack', (packet, client) => {
+    const device = client && devices.get(client.id);
+    if (device && packet && 'topic' in packet) hooks.onDeviceAck?.(device, packet as PublishPacket);
+  });
+  broker.on('clientError', (client, err) => {
+    if (!(err instanceof AclError))
+      log.debug({ deviceId: client?.id, err: err.message }, 'mqtt client error');
+  });
+  return broker;
+}

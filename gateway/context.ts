@@ -1,0 +1,31 @@
+import type { Aedes } from 'aedes';
+import type { AuditLog } from '../device-registry/audit.ts';
+import type { Device, DeviceStore } from '../device-registry/devices.ts';
+import type { TokenStore } from '../device-registry/tokens.ts';
+import type { ModelSpec } from '../firmware-specs/define-device.ts';
+import type { RequireRole } from './api/auth.ts';
+import type { Clock } from './clock.ts';
+import type { Ingest } from './ingest/ingest.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import type { Outbox } from './outbox.ts';
+import type { SinkPump } from './sink-pump.ts';
+
+/** What the gateway's parts share; built once by buildGateway(). */
+export interface GatewayContext {
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  specs: ReadonlyMap<string, ModelSpec>;
+  devices: DeviceStore;
+  tokens: TokenStore;
+  audit: AuditLog;
+  outbox: Outbox;
+  ingest: Ingest;
+  pump: SinkPump;
+  broker: Aedes;
+  requireRole: RequireRole;
+  sinkName: string;
+  /** Extra fields of a device's view contributed by other parts (desired state, adapters). */
+  deviceExtras: Array<(device: Device) => Record<string, unknown>>;
+}

@@ -1,0 +1,284 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import type { Aedes } from 'aedes';
+import type { FastifyInstance } from 'fastify';
+import { AuditLog } from '../device-registry/audit.ts';
+import { openRegistryDb } from '../device-registry/db.ts';
+import { type Device, DeviceStore } from '../device-registry/devices.ts';
+import { TokenStore } from '../device-registry/tokens.ts';
+import type { ModelSpec } from '../firmware-specs/define-device.ts';
+import { loadSpecs } from '../firmware-specs/index.ts';
+import { buildApi, type RouteModule } from './api/app.ts';
+import { authenticator } from './api/auth.ts';
+import { type BrokerHooks, createBroker, type PublishRoute } from './broker.ts';
+import { type Clock, systemClock } from './clock.ts';
+import { type Config, loadConfig } from './config.ts';
+import type { GatewayContext } from './context.ts';
+import { PortInUseError } from './errors.ts';
+import { GroupCommitter } from './ingest/group-commit.ts';
+import { Ingest } from './ingest/ingest.ts';
+import { Normalizer } from './ingest/normalizer.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import { Outbox } from './outbox.ts';
+import { SinkPump } from './sink-pump.ts';
+import { ArchiveSink } from './sinks/archive-sink.ts';
+import { InfluxSink } from './sinks/influx-sink.ts';
+import type { Sink } from './sinks/sink.ts';
+
+/** A part that plugs into the gateway: commands, protocol adapters. */
+export interface GatewayModule {
+  readonly name: string;
+  routes?: RouteModule;
+  /** Called once the context exists, before anything listens. */
+  init?(ctx: GatewayContext): void | Promise<void>;
+  start?(): void | Promise<void>;
+  stop?(): void | Promise<void>;
+  onReply?(route: PublishRoute): void;
+  onState?(device: Device, state: Record<string, unknown>): void;
+  onPresence?(device: Device, online: boolean): void;
+  onDeviceAck?: BrokerHooks['onDeviceAck'];
+}
+
+export interface GatewayOptions {
+  /** Environment-style settings; unset ones take the defaults of docs/design.md. */
+  config?: Partial<Record<keyof Config, unknown>>;
+  clock?: Clock;
+  log?: Logger;
+  /** scrypt cost for new device secrets (tests and load runs may lower it). */
+  secretCost?: number;
+  /** Replaces the sink chosen from the config. */
+  sink?: Sink;
+  modules?: GatewayModule[];
+  specs?: ReadonlyMap<string, ModelSpec>;
+  /** When false, the admin token generated on first start is not printed. */
+  printAdminToken?: boolean;
+}
+
+export interface Gateway {
+  readonly config: Config;
+  /** Set after start(). */
+  readonly ctx: GatewayContext;
+  readonly api: FastifyInstance;
+  readonly mqttPort: number;
+  readonly httpPort: number;
+  readonly adminToken: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string, what: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(what, port) : err),
+    );
+    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+  });
+}
+
+function resolveAdminToken(
+  config: Config,
+  tokens: TokenStore,
+  clock: Clock,
+  log: Logger,
+  print: boolean,
+): string {
+  const file = join(config.CITYGATE_DATA_DIR, 'admin-token');
+  if (config.CITYGATE_ADMIN_TOKEN) {
+    tokens.ensureAdmin(config.CITYGATE_ADMIN_TOKEN, clock.now());
+    return config.CITYGATE_ADMIN_TOKEN;
+  }
+  if (existsSync(file)) {
+    const token = readFileSync(file, 'utf8').trim();
+    tokens.ensureAdmin(token, clock.now());
+    return token;
+  }
+  const { token } = tokens.create('admin', 'admin', 'system', clock.now());
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  if (print)
+    process.stdout.write(`\nFirst start: admin token (shown once, also saved in ${file}):\n  ${token}\n\n`);
+  log.info({ file }, 'generated the first admin token');
+  return token;
+}
+
+/** Builds an unstarted gateway; start() opens the stores, the broker and the API. */
+export function buildGateway(opts: GatewayOptions = {}): Gateway {
+  const config = loadConfig(opts.config as NodeJS.ProcessEnv);
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? createLogger(config.LOG_LEVEL);
+  const modules = opts.modules ?? [];
+  let ctx: GatewayContext;
+  let api: FastifyInstance;
+  let mqttServer: Server;
+  let mqttPort = 0;
+  let httpPort = 0;
+  let adminToken = '';
+  let committer: GroupCommitter;
+  let flushTimer: NodeJS.Timeout;
+  let registryDb: ReturnType<typeof openRegistryDb>;
+
+  return {
+    config,
+    get ctx() {
+      return ctx;
+    },
+    get api() {
+      return api;
+    },
+    get mqttPort() {
+      return mqttPort;
+    },
+    get httpPort() {
+      return httpPort;
+    },
+    get adminToken() {
+      return adminToken;
+    },
+
+    async start() {
+      mkdirSync(config.CITYGATE_DATA_DIR, { recursive: true });
+      const specs = opts.specs ?? (await loadSpecs());
+      registryDb = openRegistryDb(join(config.CITYGATE_DATA_DIR, 'registry.db'));
+      const devices = new DeviceStore(registryDb, specs, { secretCost: opts.secretCost });
+      devices.resetPresence();
+      const tokens = new TokenStore(registryDb);
+      adminToken = resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
+      const outbox = new Outbox(join(config.CITYGATE_DATA_DIR, 'outbox.db'));
+      const metrics = createMetrics();
+      const sink: Sink =
+        opts.sink ??
+        (config.INFLUX_URL
+          ? new InfluxSink({
+              url: config.INFLUX_URL,
+              token: config.INFLUX_TOKEN,
+              org: config.INFLUX_ORG,
+              bucket: config.INFLUX_BUCKET,
+            })
+          : new ArchiveSink(join(config.CITYGATE_DATA_DIR, 'archive'), () => clock.now()));
+      const pump = new SinkPump(outbox, sink, {
+        clock,
+        log: log.child({ module: 'sink' }),
+        batchLines: config.SINK_BATCH_LINES,
+        onWritten: (n) => {
+          metrics.written.inc(n);
+          committer.notifySpace();
+        },
+      });
+      committer = new GroupCommitter(outbox, {
+        clock,
+        maxBytes: config.OUTBOX_MAX_BYTES,
+        onCommit: ({ committed, dropped }) => {
+          if (dropped) metrics.dropped.inc(dropped);
+          if (committed) pump.poke();
+        },
+      });
+      const ingest = new Ingest({
+        devices,
+        normalizer: new Normalizer({ maxAgeMs: config.MAX_READING_AGE_HOURS * 3600_000 }),
+        committer,
+        metrics,
+        clock,
+      });
+      const hooks: BrokerHooks = {
+        onDevicePublish(route) {
+          const input = {
+            device: route.device,
+            topic: route.packet.topic,
+            payload: route.packet.payload as Buffer,
+            acknowledged: route.packet.qos > 0,
+            source: 'mqtt' as const,
+          };
+          switch (route.topic.kind) {
+            case 'telemetry':
+              return ingest.telemetry(input, route.done);
+            case 'state':
+              return ingest.state(input, route.done, (state) => {
+                for (const m of modules) m.onState?.(route.device, state);
+              });
+            default: {
+              const handler = modules.find((m) => m.onReply);
+              if (handler) return handler.onReply!(route);
+              return ingest.inOrder(input.acknowledged, route.done);
+            }
+          }
+        },
+        onPresence: (device, online) => {
+          for (const m of modules) m.onPresence?.(device, online);
+        },
+        onDeviceAck: (device, packet) => {
+          for (const m of modules) m.onDeviceAck?.(device, packet);
+        },
+      };
+      const broker: Aedes = await createBroker({
+        devices,
+        hooks,
+        metrics,
+        log: log.child({ module: 'mqtt' }),
+        clock,
+      });
+      ctx = {
+        clock,
+        log,
+        metrics,
+        specs,
+        devices,
+        tokens,
+        audit: new AuditLog(registryDb),
+        outbox,
+        ingest,
+        pump,
+        broker,
+        requireRole: authenticator(tokens),
+        sinkName: sink.name,
+        deviceExtras: [],
+      };
+      for (const m of modules) await m.init?.(ctx);
+      api = await buildApi(
+        ctx,
+        modules.flatMap((m) => (m.routes ? [m.routes] : [])),
+      );
+      mqttServer = createServer(broker.handle);
+      try {
+        mqttPort = await listen(mqttServer, config.MQTT_PORT, config.MQTT_HOST, 'MQTT');
+        await api.ready();
+        await api
+          .listen({ port: config.HTTP_PORT, host: config.HTTP_HOST })
+          .catch((err: NodeJS.ErrnoException) => {
+            mqttServer.close();
+            throw err.code === 'EADDRINUSE' ? new PortInUseError('HTTP', config.HTTP_PORT) : err;
+          });
+        httpPort = (api.server.address() as { port: number }).port;
+      } catch (err) {
+        await new Promise<void>((resolve) => broker.close(() => resolve()));
+        outbox.close();
+        registryDb.close();
+        throw err;
+      }
+      pump.start();
+      flushTimer = setInterval(() => devices.flush(), 1000);
+      flushTimer.unref();
+      for (const m of modules) await m.start?.();
+      log.info(
+        { mqttPort, httpPort, sink: sink.name, specs: specs.size, devices: devices.count() },
+        'citygate started',
+      );
+    },
+
+    async stop() {
+      if (!ctx) return;
+      clearInterval(flushTimer);
+      for (const m of [...modules].reverse()) await m.stop?.();
+      await new Promise<void>((resolve) => mqttServer.close(() => resolve()));
+      await new Promise<void>((resolve) => ctx.broker.close(() => resolve()));
+      committer.close();
+      await ctx.pump.stop();
+      await api.close();
+      ctx.devices.flush();
+      ctx.outbox.close();
+      registryDb.close();
+      log.info('citygate stopped');
+    },
+  };
+}

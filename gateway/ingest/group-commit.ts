@@ -1,0 +1,141 @@
+import type { Clock } from '../clock.ts';
+import { BackpressureError } from '../errors.ts';
+import type { Outbox, QuarantineEntry } from '../outbox.ts';
+
+export interface CommitWork {
+  lines: string[];
+  quarantined: QuarantineEntry[];
+  /** QoS 1: the device waits for a PUBACK, so the reading may wait for outbox space. */
+  acknowledged: boolean;
+  done(err?: Error): void;
+}
+
+interface Parked {
+  work: CommitWork;
+  since: number;
+}
+
+export interface GroupCommitStats {
+  committed: number;
+  dropped: number;
+}
+
+/**
+ * Group commit in front of the outbox. Everything submitted within one event-loop turn is
+ * written in one transaction and only then released, in arrival order: aedes handles all
+ * packets of one TCP read concurrently, and PUBACKs must leave in the order the PUBLISHes came
+ * [MQTT-4.6.0-2]. Past the outbox's disk bound, QoS 1 work is parked without a PUBACK until the
+ * sink frees space, or refused after a while (the device keeps the reading and retries).
+ */
+export class GroupCommitter {
+  readonly #outbox: Outbox;
+  readonly #clock: Clock;
+  readonly #maxBytes: number;
+  readonly #parkTimeoutMs: number;
+  readonly #onCommit: (stats: GroupCommitStats) => void;
+  #pending: CommitWork[] = [];
+  #parked: Parked[] = [];
+  #scheduled = false;
+  #parkTimer: unknown = null;
+
+  constructor(
+    outbox: Outbox,
+    opts: {
+      clock: Clock;
+      maxBytes: number;
+      parkTimeoutMs?: number;
+      onCommit?: (s: GroupCommitStats) => void;
+    },
+  ) {
+    this.#outbox = outbox;
+    this.#clock = opts.clock;
+    this.#maxBytes = opts.maxBytes;
+    this.#parkTimeoutMs = opts.parkTimeoutMs ?? 30_000;
+    this.#onCommit = opts.onCommit ?? (() => {});
+  }
+
+  get parked(): number {
+    return this.#parked.length;
+  }
+
+  get full(): boolean {
+    return this.#outbox.bytes >= this.#maxBytes;
+  }
+
+  submit(work: CommitWork): void {
+    this.#pending.push(work);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** The sink freed space: parked readings go first, in their order. */
+  notifySpace(): void {
+    if (this.#parked.length === 0 || this.full) return;
+    this.#pending = [...this.#parked.map((p) => p.work), ...this.#pending];
+    this.#parked = [];
+    this.flush();
+  }
+
+  flush(): void {
+    this.#scheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 0) return;
+    const commit: CommitWork[] = [];
+    let dropped = 0;
+    const full = this.full;
+    for (const work of batch) {
+      if (full && work.lines.length > 0) {
+        if (work.acknowledged) {
+          this.#park(work);
+          continue;
+        }
+        // QoS 0 is at most once by contract: with no room, the reading is counted and let go.
+        dropped += work.lines.length;
+        work.lines = [];
+      }
+      commit.push(work);
+    }
+    const lines: string[] = [];
+    const quarantined: QuarantineEntry[] = [];
+    for (const w of commit) {
+      for (const l of w.lines) lines.push(l);
+      for (const q of w.quarantined) quarantined.push(q);
+    }
+    let error: Error | undefined;
+    try {
+      if (lines.length || quarantined.length) this.#outbox.commit(lines, quarantined);
+    } catch (err) {
+      error = err as Error;
+    }
+    this.#onCommit({ committed: error ? 0 : lines.length, dropped });
+    for (const w of commit) w.done(error);
+  }
+
+  #park(work: CommitWork): void {
+    this.#parked.push({ work, since: this.#clock.now() });
+    if (this.#parkTimer === null) this.#parkTimer = this.#clock.setTimeout(() => this.#expireParked(), 1000);
+  }
+
+  #expireParked(): void {
+    this.#parkTimer = null;
+    const now = this.#clock.now();
+    const keep: Parked[] = [];
+    for (const p of this.#parked) {
+      if (now - p.since >= this.#parkTimeoutMs) p.work.done(new BackpressureError(this.#maxBytes));
+      else keep.push(p);
+    }
+    this.#parked = keep;
+    if (keep.length) this.#parkTimer = this.#clock.setTimeout(() => this.#expireParked(), 1000);
+  }
+
+  /** On stop: commit what is pending; refuse what is parked (not acknowledged, so not lost). */
+  close(): void {
+    this.flush();
+    for (const p of this.#parked) p.work.done(new BackpressureError(this.#maxBytes));
+    this.#parked = [];
+    if (this.#parkTimer !== null) this.#clock.clearTimeout(this.#parkTimer);
+  }
+}

@@ -1,0 +1,100 @@
+import type { Device, DeviceStore } from '../../device-registry/devices.ts';
+import type { Clock } from '../clock.ts';
+import type { Metrics } from '../metrics.ts';
+import type { QuarantineEntry } from '../outbox.ts';
+import type { GroupCommitter } from './group-commit.ts';
+import type { Normalizer, Rejected } from './normalizer.ts';
+
+export interface IngestInput {
+  device: Device;
+  topic: string;
+  payload: Buffer;
+  /** The sender waits for an acknowledgement (MQTT QoS 1, a Modbus poll that must not be lost). */
+  acknowledged: boolean;
+  source: 'mqtt' | 'modbus';
+}
+
+/**
+ * The one ingest path for every protocol: validate and normalize, then commit accepted readings
+ * and quarantined ones together; `done` runs after the commit (the MQTT PUBACK waits on it).
+ */
+export class Ingest {
+  readonly #devices: DeviceStore;
+  readonly #normalizer: Normalizer;
+  readonly #committer: GroupCommitter;
+  readonly #metrics: Metrics;
+  readonly #clock: Clock;
+
+  constructor(deps: {
+    devices: DeviceStore;
+    normalizer: Normalizer;
+    committer: GroupCommitter;
+    metrics: Metrics;
+    clock: Clock;
+  }) {
+    this.#devices = deps.devices;
+    this.#normalizer = deps.normalizer;
+    this.#committer = deps.committer;
+    this.#metrics = deps.metrics;
+    this.#clock = deps.clock;
+  }
+
+  #quarantine(input: IngestInput, rejected: Rejected[], receivedAt: number): QuarantineEntry[] {
+    if (rejected.length) this.#metrics.quarantined.inc(rejected.length);
+    return rejected.map((r) => ({
+      deviceId: input.device.id,
+      topic: input.topic,
+      payload: r.raw,
+      reasons: r.reasons,
+      receivedAt,
+    }));
+  }
+
+  telemetry(input: IngestInput, done: (err?: Error) => void): void {
+    const receivedAt = this.#clock.now();
+    const { device } = input;
+    const result = this.#normalizer.telemetry(device, this.#devices.spec(device), input.payload, receivedAt);
+    this.#metrics.received.inc({ source: input.source }, result.accepted.length + result.rejected.length);
+    this.#committer.submit({
+      lines: result.accepted.map((a) => a.line),
+      quarantined: this.#quarantine(input, result.rejected, receivedAt),
+      acknowledged: input.acknowledged,
+      done: (err) => {
+        if (!err && result.accepted.length) {
+          this.#metrics.accepted.inc({ family: device.family }, result.accepted.length);
+          for (const a of result.accepted) this.#devices.recordReading(device.id, a.fields, a.ts);
+        }
+        done(err);
+      },
+    });
+  }
+
+  /** Reported state: kept in the registry; a malformed report is quarantined like a reading. */
+  state(
+    input: IngestInput,
+    done: (err?: Error) => void,
+    onState?: (state: Record<string, unknown>) => void,
+  ): void {
+    const receivedAt = this.#clock.now();
+    const checked = this.#normalizer.state(input.device, input.payload);
+    this.#metrics.received.inc({ source: input.source });
+    if (checked.ok) {
+      this.#devices.recordState(input.device.id, checked.state, receivedAt);
+      onState?.(checked.state);
+    }
+    // Through the committer even with nothing to write: PUBACKs leave in arrival order.
+    this.#committer.submit({
+      lines: [],
+      quarantined: checked.ok
+        ? []
+        : this.#quarantine(input, [{ raw: input.payload, reasons: checked.reasons }], receivedAt),
+      acknowledged: input.acknowledged,
+      done,
+    });
+  }
+
+  /** Runs `done` after everything submitted before it is committed, keeping PUBACK order. */
+  inOrder(acknowledged: boolean, done: (err?: Error) => void): void {
+    this.#committer.submit({ lines: [], quarantined: [], acknowledged, done });
+  }
+}

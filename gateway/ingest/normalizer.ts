@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import type { Device } from '../../device-registry/devices.ts';
+import { findFirmware, type ModelSpec } from '../../firmware-specs/define-device.ts';
+import { familySchemas } from '../../firmware-specs/families.ts';
+import { tagSet, toLine } from './line-protocol.ts';
+import { resolveTs } from './timestamp.ts';
+
+export interface Reason {
+  /** Field path in the raw payload, `$` for the whole of it. */
+  path: string;
+  message: string;
+}
+
+export interface Rejected {
+  /** The raw reading (or the whole payload) that was refused. */
+  raw: Buffer;
+  reasons: Reason[];
+}
+
+export interface Accepted {
+  fields: Record<string, unknown>;
+  ts: number;
+  line: string;
+}
+
+export interface NormalizeResult {
+  accepted: Accepted[];
+  rejected: Rejected[];
+}
+
+const issuesToReasons = (issues: readonly z.core.$ZodIssue[], prefix: string): Reason[] =>
+  issues.map((i) => ({
+    path:
+      prefix +
+        (i.path.length
+          ? i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')
+          : '') || '$',
+    message: i.message,
+  }));
+
+function parseJson(payload: Buffer): { ok: true; value: unknown } | { ok: false; reason: Reason } {
+  try {
+    return { ok: true, value: JSON.parse(payload.toString('utf8')) };
+  } catch (err) {
+    return { ok: false, reason: { path: '$', message: `not JSON: ${(err as Error).message}` } };
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Validation and normalization of device payloads: the device's firmware schema, then the
+ * family's canonical schema, then the timestamp rules; valid readings become line protocol.
+ */
+export class Normalizer {
+  readonly #maxAgeMs: number;
+  readonly #tags = new WeakMap<Device, string>();
+
+  constructor(opts: { maxAgeMs: number }) {
+    this.#maxAgeMs = opts.maxAgeMs;
+  }
+
+  #tagsOf(device: Device): string {
+    let tags = this.#tags.get(device);
+    if (tags === undefined) {
+      tags = tagSet({
+        device_id: device.id,
+        family: device.family,
+        model: device.model,
+        firmware: device.firmware,
+        district: device.district,
+        ward: device.ward,
+      });
+      this.#tags.set(device, tags);
+    }
+    return tags;
+  }
+
+  telemetry(device: Device, spec: ModelSpec, payload: Buffer, receivedAt: number): NormalizeResult {
+    const result: NormalizeResult = { accepted: [], rejected: [] };
+    const parsed = parseJson(payload);
+    if (!parsed.ok) {
+      result.rejected.push({ raw: payload, reasons: [parsed.reason] });
+      return result;
+    }
+    const firmware = findFirmware(spec, device.firmware);
+    if (!firmware) {
+      const reason = { path: '$', message: `model ${spec.id} has no firmware spec for ${device.firmware}` };
+      result.rejected.push({ raw: payload, reasons: [reason] });
+      return result;
+    }
+    const value = parsed.value;
+    const items = Array.isArray(value) ? value : [value];
+    if (items.length === 0) {
+      result.rejected.push({ raw: payload, reasons: [{ path: '$', message: 'empty array: no reading' }] });
+      return result;
+    }
+    const canonical = familySchemas[device.family];
+    const tags = this.#tagsOf(device);
+    items.forEach((item, index) => {
+      const prefix = Array.isArray(value) ? `[${index}]` : '';
+      const raw = () => (Array.isArray(value) ? Buffer.from(JSON.stringify(item)) : payload);
+      if (!isObject(item)) {
+        result.rejected.push({
+          raw: raw(),
+          reasons: [{ path: prefix || '$', message: 'a reading must be a JSON object' }],
+        });
+        return;
+      }
+      const { ts: rawTs, ...readings } = item;
+      const fw = firmware.telemetry.schema.safeParse(readings);
+      if (!fw.success) {
+        result.rejected.push({ raw: raw(), reasons: issuesToReasons(fw.error.issues, prefix) });
+        return;
+      }
+      const fam = canonical.safeParse(fw.data);
+      if (!fam.success) {
+        const reasons = issuesToReasons(fam.error.issues, prefix).map((r) => ({
+          ...r,
+          message: `canonical ${r.message}`,
+        }));
+        result.rejected.push({ raw: raw(), reasons });
+        return;
+      }
+      const { ts } = resolveTs(rawTs, receivedAt, this.#maxAgeMs);
+      const line = toLine(device.family, tags, fam.data, ts);
+      if (!line) {
+        result.rejected.push({
+          raw: raw(),
+          reasons: [{ path: prefix || '$', message: 'no known field in the reading' }],
+        });
+        return;
+      }
+      result.accepted.push({ fields: fam.data, ts, line });
+    });
+    return result;
+  }
+
+  /** Reported state: canonical field names of the device's family (`{"dim_percent":40}`). */
+  state(
+    device: Device,
+    payload: Buffer,
+  ): { ok: true; state: Record<string, unknown> } | { ok: false; reasons: Reason[] } {
+    const parsed = parseJson(payload);
+    if (!parsed.ok) return { ok: false, reasons: [parsed.reason] };
+    if (!isObject(parsed.value))
+      return { ok: false, reasons: [{ path: '$', message: 'state must be a JSON object' }] };
+    const { ts: _ts, ...fields } = parsed.value;
+    // Canonical fields are typed; other settings a device reports (report interval) pass as scalars.
+    const schema = familySchemas[device.family].catchall(z.union([z.number(), z.boolean(), z.string()]));
+    const checked = schema.safeParse(fields);
+    if (!checked.success) return { ok: false, reasons: issuesToReasons(checked.error.issues, '') };
+    return { ok: true, state: checked.data };
+  }
+}

@@ -1,0 +1,50 @@
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+
+/** The gateway's counters (issue: received, accepted, quarantined, buffered, written, refusals). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'citygate_process_' });
+  const counter = (name: string, help: string, labelNames: string[] = []) =>
+    new Counter({ name: `citygate_${name}`, help, labelNames, registers: [registry] });
+  const gauge = (name: string, help: string, collect?: (g: Gauge) => void) =>
+    new Gauge({
+      name: `citygate_${name}`,
+      help,
+      registers: [registry],
+      collect: collect
+        ? function (this: Gauge) {
+            collect(this);
+          }
+        : undefined,
+    });
+  return {
+    registry,
+    received: counter('readings_received_total', 'Readings received (telemetry elements and state reports)', [
+      'source',
+    ]),
+    accepted: counter(
+      'readings_accepted_total',
+      'Readings that passed validation and were committed to the outbox',
+      ['family'],
+    ),
+    quarantined: counter(
+      'readings_quarantined_total',
+      'Readings rejected by their schema, kept in the quarantine',
+    ),
+    written: counter('readings_written_total', 'Readings the sink acknowledged'),
+    dropped: counter('readings_dropped_total', 'QoS 0 readings let go while the outbox was past its bound'),
+    connectionsRefused: counter('connections_refused_total', 'MQTT connections refused', ['reason']),
+    aclDenied: counter('acl_denied_total', 'Publishes and subscriptions refused by the ACL', ['action']),
+    sinkFailures: counter('sink_failures_total', 'Failed sink writes (retried)'),
+    buffered: gauge('outbox_readings', 'Readings waiting in the outbox'),
+    bufferedBytes: gauge('outbox_bytes', 'Bytes of line protocol waiting in the outbox'),
+    connected: gauge('mqtt_connected_devices', 'Devices connected over MQTT'),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export async function counterValue(c: Counter): Promise<number> {
+  const m = await c.get();
+  return m.values.reduce((sum, v) => sum + v.value, 0);
+}

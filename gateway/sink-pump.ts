@@ -1,0 +1,117 @@
+import type { Clock } from './clock.ts';
+import type { Logger } from './logger.ts';
+import type { Outbox } from './outbox.ts';
+import type { Sink } from './sinks/sink.ts';
+
+export interface PumpStats {
+  written: number;
+  failures: number;
+  lastError: string | null;
+  lastWriteAt: number | null;
+  sinkUp: boolean;
+}
+
+/**
+ * Moves readings from the outbox to the sink: a batch at a time, deleted from the outbox only
+ * after the sink acknowledged it; on failure the same batch again, with exponential backoff.
+ */
+export class SinkPump {
+  readonly stats: PumpStats = { written: 0, failures: 0, lastError: null, lastWriteAt: null, sinkUp: true };
+  readonly #outbox: Outbox;
+  readonly #sink: Sink;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #batchLines: number;
+  readonly #idleMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #onWritten: (n: number) => void;
+  #running = false;
+  #timer: unknown = null;
+  #wake: (() => void) | null = null;
+  #loop: Promise<void> | null = null;
+
+  constructor(
+    outbox: Outbox,
+    sink: Sink,
+    opts: {
+      clock: Clock;
+      log: Logger;
+      batchLines: number;
+      idleMs?: number;
+      maxBackoffMs?: number;
+      onWritten?: (n: number) => void;
+    },
+  ) {
+    this.#outbox = outbox;
+    this.#sink = sink;
+    this.#clock = opts.clock;
+    this.#log = opts.log;
+    this.#batchLines = opts.batchLines;
+    this.#idleMs = opts.idleMs ?? 200;
+    this.#maxBackoffMs = opts.maxBackoffMs ?? 10_000;
+    this.#onWritten = opts.onWritten ?? (() => {});
+  }
+
+  start(): void {
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** New readings were committed: no need to wait for the idle poll. */
+  poke(): void {
+    this.#wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = () => {
+        this.#clock.clearTimeout(this.#timer);
+        this.#wake = null;
+        resolve();
+      };
+      this.#timer = this.#clock.setTimeout(() => this.#wake?.(), ms);
+    });
+  }
+
+  async #run(): Promise<void> {
+    let backoff = 250;
+    while (this.#running) {
+      const batch = this.#outbox.peek(this.#batchLines);
+      if (!batch) {
+        await this.#sleep(this.#idleMs);
+        continue;
+      }
+      try {
+        await this.#sink.write(batch.lines);
+        this.#outbox.acknowledge(batch);
+        this.stats.written += batch.lines.length;
+        this.stats.lastWriteAt = this.#clock.now();
+        if (!this.stats.sinkUp)
+          this.#log.info({ sink: this.#sink.name }, 'sink is back; draining the outbox');
+        this.stats.sinkUp = true;
+        backoff = 250;
+        this.#onWritten(batch.lines.length);
+        // A partial batch means the outbox is drained: let the next readings gather a moment.
+        if (batch.lines.length < this.#batchLines) await this.#sleep(Math.min(this.#idleMs, 50));
+      } catch (err) {
+        this.stats.failures++;
+        this.stats.lastError = (err as Error).message;
+        if (this.stats.sinkUp) {
+          this.#log.warn(
+            { sink: this.#sink.name, err: (err as Error).message },
+            'sink write failed; readings wait in the outbox',
+          );
+        }
+        this.stats.sinkUp = false;
+        await this.#sleep(backoff);
+        backoff = Math.min(backoff * 2, this.#maxBackoffMs);
+      }
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { InfluxDB } from '@influxdata/influxdb-client';
+import type { Sink } from './sink.ts';
+
+export interface InfluxSinkOptions {
+  url: string;
+  token?: string;
+  org: string;
+  bucket: string;
+  timeoutMs?: number;
+}
+
+/**
+ * InfluxDB v2 write API through @influxdata/influxdb-client. The client's own retry buffer is
+ * memory-only and drops lines (docs/design.md, pitfalls), so it is turned off: a failed write
+ * rejects and the batch stays in the outbox for the pump to retry.
+ */
+export class InfluxSink implements Sink {
+  readonly name = 'influxdb';
+  readonly #influx: InfluxDB;
+  readonly #opts: InfluxSinkOptions;
+
+  constructor(opts: InfluxSinkOptions) {
+    this.#opts = opts;
+    this.#influx = new InfluxDB({ url: opts.url, token: opts.token, timeout: opts.timeoutMs ?? 10_000 });
+  }
+
+  async write(lines: readonly string[]): Promise<void> {
+    const api = this.#influx.getWriteApi(this.#opts.org, this.#opts.bucket, 'ms', {
+      batchSize: lines.length + 1,
+      flushInterval: 0,
+      maxRetries: 0,
+      maxBufferLines: lines.length + 1,
+      gzipThreshold: 4096,
+      writeFailed: (error: Error) => Promise.reject(error),
+    });
+    api.writeRecords(lines as string[]);
+    try {
+      await api.flush();
+    } finally {
+      await api.close().catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { buildGateway, type Gateway, type GatewayOptions } from '../../gateway/gateway.ts';
+import { createLogger } from '../../gateway/logger.ts';
+
+export interface TestGateway {
+  gateway: Gateway;
+  dataDir: string;
+  mqttUrl: string;
+  httpUrl: string;
+  admin: string;
+  api<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<{ status: number; body: T }>;
+  register(
+    device: Partial<DeviceInput> & { model: string; firmware: string },
+  ): Promise<{ id: string; secret: string }>;
+  connect(id: string, secret: string, opts?: IClientOptions): Promise<MqttClient>;
+  stop(opts?: { keepData?: boolean }): Promise<void>;
+}
+
+interface DeviceInput {
+  id: string;
+  model: string;
+  firmware: string;
+  district: string;
+  ward: string;
+  tags: string[];
+  modbus: { host: string; port: number; unitId: number };
+}
+
+let seq = 0;
+
+/** A real gateway on free ports and a temporary data directory. */
+export async function startTestGateway(
+  opts: GatewayOptions & { dataDir?: string; influxUrl?: string } = {},
+): Promise<TestGateway> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'citygate-test-'));
+  const gateway = buildGateway({
+    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    secretCost: 1024,
+    printAdminToken: false,
+    ...opts,
+    config: {
+      CITYGATE_DATA_DIR: dataDir,
+      MQTT_PORT: 0,
+      HTTP_PORT: 0,
+      MQTT_HOST: '127.0.0.1',
+      HTTP_HOST: '127.0.0.1',
+      INFLUX_URL: opts.influxUrl,
+      ...opts.config,
+    },
+  });
+  await gateway.start();
+  const httpUrl = `http://127.0.0.1:${gateway.httpPort}`;
+  const mqttUrl = `mqtt://127.0.0.1:${gateway.mqttPort}`;
+  const api: TestGateway['api'] = async (method, path, body, token = gateway.adminToken) => {
+    const res = await fetch(`${httpUrl}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+  return {
+    gateway,
+    dataDir,
+    mqttUrl,
+    httpUrl,
+    admin: gateway.adminToken,
+    api,
+    async register(device) {
+      const id = device.id ?? `dev-${process.pid}-${++seq}`;
+      const res = await api('POST', '/api/devices', {
+        district: 'Hoàn Kiếm',
+        ward: 'Hàng Bạc',
+        ...device,
+        id,
+      });
+      if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return { id, secret: res.body.secret };
+    },
+    connect(id, secret, opts = {}) {
+      return mqtt.connectAsync(mqttUrl, {
+        clientId: id,
+        username: id,
+        password: secret,
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+        ...opts,
+      });
+    },
+    async stop({ keepData = false } = {}) {
+      await gateway.stop();
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import type { TestProject } from 'vitest/node';
+import { startVictoria, stopAndRemove } from './victoria.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    victoriaUrl: string;
+  }
+}
+
+/** One shared victoria-metrics for the run; tests that stop their database start their own. */
+export default async function setup(project: TestProject) {
+  const vm = await startVictoria();
+  project.provide('victoriaUrl', vm.url);
+  return async () => stopAndRemove(vm);
+}
