@@ -184,6 +184,38 @@ describe('a simulated MQTT device', () => {
     expect(messages.some((m) => m.topic === `devices/${mute.id}/commands/n1/reply`)).toBe(false);
   });
 
+  it('runs on an injected clock: readings follow its timers and carry its time', async () => {
+    let now = Date.parse('2026-03-01T22:00:00+07:00');
+    const timers: { at: number; fn: () => void }[] = [];
+    const clock = {
+      now: () => now,
+      setTimeout: (fn: () => void, ms: number) => {
+        const t = { at: now + ms, fn };
+        timers.push(t);
+        return t;
+      },
+      clearTimeout: (t: unknown) => {
+        const i = timers.indexOf(t as (typeof timers)[number]);
+        if (i >= 0) timers.splice(i, 1);
+      },
+    };
+    const device = await startDevice('sl-sontay-0001', 'streetlight', { clock, intervalMs: 600_000 });
+    const first = await message(`devices/${device.id}/telemetry`);
+    expect(first.ts).toBe(now);
+    for (let i = 0; i < 3; i++) {
+      now += 600_000;
+      for (const t of timers.filter((x) => x.at <= now)) {
+        timers.splice(timers.indexOf(t), 1);
+        t.fn();
+      }
+    }
+    await waitFor(() => (device.counters.telemetry >= 4 ? true : undefined), 'four readings');
+    const stamps = messages
+      .filter((m) => m.topic === `devices/${device.id}/telemetry`)
+      .map((m) => m.payload.ts);
+    expect(stamps).toEqual([now - 1_800_000, now - 1_200_000, now - 600_000, now]);
+  });
+
   it('is refused with a wrong secret', async () => {
     const spec = firstModel('streetlight');
     const device = new SimulatedDevice({
