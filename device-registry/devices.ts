@@ -127,6 +127,7 @@ export class DeviceStore {
   readonly #verified = new VerifiedSecrets();
   readonly #dirty = new Set<string>();
   readonly #secretCost: number;
+  readonly #listeners: Array<(device: Device, change: 'registered' | 'enabled' | 'disabled') => void> = [];
 
   constructor(db: Db, specs: ReadonlyMap<string, ModelSpec>, opts: { secretCost?: number } = {}) {
     this.#db = db;
@@ -188,7 +189,17 @@ export class DeviceStore {
       });
     this.#cache.set(device.id, device);
     this.#secretHashes.set(device.id, secretHash);
+    this.#emit(device, 'registered');
     return { device, secret };
+  }
+
+  /** Adapters and the command service follow registrations and enable/disable. */
+  onChange(fn: (device: Device, change: 'registered' | 'enabled' | 'disabled') => void): void {
+    this.#listeners.push(fn);
+  }
+
+  #emit(device: Device, change: 'registered' | 'enabled' | 'disabled'): void {
+    for (const fn of this.#listeners) fn(device, change);
   }
 
   get(id: string): Device | undefined {
@@ -234,6 +245,7 @@ export class DeviceStore {
     this.#db.prepare('UPDATE devices SET enabled = ? WHERE id = ?').run(enabled ? 1 : 0, id);
     d.enabled = enabled;
     if (!enabled) this.#verified.forget(id);
+    this.#emit(d, enabled ? 'enabled' : 'disabled');
     return d;
   }
 
