@@ -1,4 +1,5 @@
 import type { Aedes } from 'aedes';
+import type { Adapter } from '../adapters/adapter.ts';
 import type { AuditLog } from '../device-registry/audit.ts';
 import type { Device, DeviceStore } from '../device-registry/devices.ts';
 import type { TokenStore } from '../device-registry/tokens.ts';
@@ -28,4 +29,8 @@ export interface GatewayContext {
   sinkName: string;
   /** Extra fields of a device's view contributed by other parts (desired state, adapters). */
   deviceExtras: Array<(device: Device) => Record<string, unknown>>;
+  /** Protocol adapters (Modbus, …) registered by modules; commands to their devices go through them. */
+  adapters: Adapter[];
+  /** A device became reachable or not, by any protocol: the registry and every module hear it. */
+  presence(device: Device, online: boolean): void;
 }

@@ -233,6 +233,11 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         requireRole: authenticator(tokens),
         sinkName: sink.name,
         deviceExtras: [],
+        adapters: [],
+        presence(device, online) {
+          devices.markPresence(device.id, online, clock.now());
+          for (const m of modules) m.onPresence?.(device, online);
+        },
       };
       for (const m of modules) await m.init?.(ctx);
       api = await buildApi(
