@@ -36,6 +36,7 @@ export class GroupCommitter {
   #pending: CommitWork[] = [];
   #parked: Parked[] = [];
   #scheduled = false;
+  readonly #since = new WeakMap<CommitWork, number>();
   #parkTimer: unknown = null;
 
   constructor(
@@ -85,16 +86,23 @@ export class GroupCommitter {
     if (batch.length === 0) return;
     const commit: CommitWork[] = [];
     let dropped = 0;
-    const full = this.full;
+    let projected = this.#outbox.bytes;
     for (const work of batch) {
-      if (full && work.lines.length > 0) {
-        if (work.acknowledged) {
-          this.#park(work);
-          continue;
-        }
+      const bytes = work.lines.reduce((n, l) => n + l.length, 0);
+      // Once one acknowledged item waits, every later one waits behind it: PUBACKs keep their order.
+      if (
+        work.acknowledged &&
+        (this.#parked.length > 0 || (bytes > 0 && projected + bytes > this.#maxBytes))
+      ) {
+        this.#park(work);
+        continue;
+      }
+      if (bytes > 0 && projected + bytes > this.#maxBytes) {
         // QoS 0 is at most once by contract: with no room, the reading is counted and let go.
         dropped += work.lines.length;
         work.lines = [];
+      } else {
+        projected += bytes;
       }
       commit.push(work);
     }
@@ -115,7 +123,9 @@ export class GroupCommitter {
   }
 
   #park(work: CommitWork): void {
-    this.#parked.push({ work, since: this.#clock.now() });
+    const since = this.#since.get(work) ?? this.#clock.now();
+    this.#since.set(work, since);
+    this.#parked.push({ work, since });
     if (this.#parkTimer === null) this.#parkTimer = this.#clock.setTimeout(() => this.#expireParked(), 1000);
   }
 
