@@ -1,0 +1,16 @@
+/** What the bench's server processes (gateway, bare broker) say to their parent over IPC. */
+export type FromServer =
+  | { type: 'ready'; mqttPort: number; httpPort?: number; adminToken?: string }
+  | { type: 'error'; message: string };
+
+export type ToServer = { type: 'stop' };
+
+export interface GatewayProcessOptions {
+  dataDir: string;
+  influxUrl?: string;
+  /** scrypt cost of new device secrets (see docs/benchmarks.md for why the bench lowers it). */
+  secretCost?: number;
+  logLevel?: string;
+  mqttPort?: number;
+  httpPort?: number;
+}
