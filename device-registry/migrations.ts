@@ -45,4 +45,61 @@ export const migrations: ReadonlyArray<readonly [number, string]> = [
     CREATE INDEX audit_subject ON audit (subject, at);
     `,
   ],
+  [
+    2,
+    `
+    CREATE TABLE commands (
+      id TEXT PRIMARY KEY,
+      seq INTEGER NOT NULL,
+      device_id TEXT NOT NULL REFERENCES devices (id),
+      name TEXT NOT NULL,
+      mode TEXT NOT NULL,
+      params TEXT NOT NULL,
+      status TEXT NOT NULL,
+      requested_by TEXT NOT NULL,
+      idempotency_key TEXT,
+      bulk_id TEXT,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      timeout_ms INTEGER NOT NULL,
+      sent_at INTEGER,
+      result TEXT,
+      error TEXT
+    );
+    CREATE UNIQUE INDEX commands_idempotency ON commands (device_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+    CREATE INDEX commands_device ON commands (device_id, seq);
+    CREATE INDEX commands_open ON commands (status) WHERE status IN ('queued', 'sent', 'delivered');
+    CREATE INDEX commands_bulk ON commands (bulk_id) WHERE bulk_id IS NOT NULL;
+    CREATE TABLE command_history (
+      id INTEGER PRIMARY KEY,
+      command_id TEXT NOT NULL REFERENCES commands (id),
+      at INTEGER NOT NULL,
+      status TEXT NOT NULL,
+      actor TEXT NOT NULL,
+      detail TEXT
+    );
+    CREATE INDEX command_history_command ON command_history (command_id, id);
+    CREATE TABLE desired_state (
+      device_id TEXT NOT NULL REFERENCES devices (id),
+      command TEXT NOT NULL,
+      params TEXT NOT NULL,
+      state TEXT NOT NULL,
+      version INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      PRIMARY KEY (device_id, command)
+    );
+    CREATE TABLE bulk_commands (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      params TEXT NOT NULL,
+      selector TEXT NOT NULL,
+      rate_per_second INTEGER NOT NULL,
+      requested_by TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      device_ids TEXT NOT NULL,
+      skipped TEXT NOT NULL
+    );
+    `,
+  ],
 ];

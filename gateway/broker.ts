@@ -19,12 +19,16 @@ export interface BrokerHooks {
   /** A device's own telemetry, state or command reply; `done` releases the PUBACK. */
   onDevicePublish(route: PublishRoute): void;
   onPresence?(device: Device, online: boolean): void;
-  /** A device acknowledged (PUBACK) a message the gateway sent it. */
-  onDeviceAck?(device: Device, packet: PublishPacket): void;
+  /** A device acknowledged (PUBACK) a QoS 1 message the gateway sent it. */
+  onDeviceAck?(device: Device, messageId: number): void;
 }
 
 function connackError(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+interface Persistence {
+  outgoingClearMessageId(client: Client, packet: { messageId?: number }): Promise<unknown>;
 }
 
 class AclError extends Error {
@@ -142,13 +146,28 @@ export async function createBroker(opts: {
     publishStatus(device.id, false);
     hooks.onPresence?.(device, false);
   });
-  broker.on('ack', (packet, client) => {
+  // Aedes' 'ack' event carries the original packet only for persistent sessions; for clean ones
+  // it is undefined. The PUBACK's message id is seen by the persistence call below, on every path.
+  const persistence = (broker as unknown as { persistence: Persistence }).persistence;
+  const clearMessageId = persistence.outgoingClearMessageId.bind(persistence);
+  persistence.outgoingClearMessageId = (client, packet) => {
     const device = client && devices.get(client.id);
-    if (device && packet && 'topic' in packet) hooks.onDeviceAck?.(device, packet as PublishPacket);
-  });
+    if (device && packet?.messageId) hooks.onDeviceAck?.(device, packet.messageId);
+    return clearMessageId(client, packet);
+  };
   broker.on('clientError', (client, err) => {
     if (!(err instanceof AclError))
       log.debug({ deviceId: client?.id, err: err.message }, 'mqtt client error');
   });
   return broker;
+}
+
+type LiveClient = Client & { publish(packet: object, cb: (err?: Error) => void): void };
+
+/** A QoS 1 message from the gateway to one connected device; false when it is not connected. */
+export function sendToDevice(broker: Aedes, deviceId: string, topic: string, payload: Buffer): boolean {
+  const client = (broker as unknown as { clients: Record<string, LiveClient | undefined> }).clients[deviceId];
+  if (!client || client.closed) return false;
+  client.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, () => {});
+  return true;
 }

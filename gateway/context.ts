@@ -1,6 +1,7 @@
 import type { Aedes } from 'aedes';
 import type { Adapter } from '../adapters/adapter.ts';
 import type { AuditLog } from '../device-registry/audit.ts';
+import type { Db } from '../device-registry/db.ts';
 import type { Device, DeviceStore } from '../device-registry/devices.ts';
 import type { TokenStore } from '../device-registry/tokens.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
@@ -18,6 +19,8 @@ export interface GatewayContext {
   log: Logger;
   metrics: Metrics;
   specs: ReadonlyMap<string, ModelSpec>;
+  /** The registry database (devices, tokens, commands, audit). */
+  db: Db;
   devices: DeviceStore;
   tokens: TokenStore;
   audit: AuditLog;

@@ -13,6 +13,8 @@ import { buildApi, type RouteModule } from './api/app.ts';
 import { authenticator } from './api/auth.ts';
 import { type BrokerHooks, createBroker, type PublishRoute } from './broker.ts';
 import { type Clock, systemClock } from './clock.ts';
+import type { CommandOptions } from './commands/command-service.ts';
+import { type CommandsModule, commandsModule } from './commands/commands-module.ts';
 import { type Config, loadConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { PortInUseError } from './errors.ts';
@@ -50,7 +52,9 @@ export interface GatewayOptions {
   secretCost?: number;
   /** Replaces the sink chosen from the config. */
   sink?: Sink;
+  /** Extra modules (protocol adapters); the command service is always there. */
   modules?: GatewayModule[];
+  commands?: Partial<CommandOptions>;
   specs?: ReadonlyMap<string, ModelSpec>;
   /** When false, the admin token generated on first start is not printed. */
   printAdminToken?: boolean;
@@ -64,6 +68,7 @@ export interface Gateway {
   readonly mqttPort: number;
   readonly httpPort: number;
   readonly adminToken: string;
+  readonly commands: CommandsModule;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -108,7 +113,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   const config = loadConfig(opts.config as NodeJS.ProcessEnv);
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
-  const modules = opts.modules ?? [];
+  const commands = commandsModule(opts.commands);
+  const modules: GatewayModule[] = [commands, ...(opts.modules ?? [])];
   let ctx: GatewayContext;
   let api: FastifyInstance;
   let mqttServer: Server;
@@ -136,6 +142,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     get adminToken() {
       return adminToken;
     },
+    commands,
 
     async start() {
       mkdirSync(config.CITYGATE_DATA_DIR, { recursive: true });
@@ -223,6 +230,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         log,
         metrics,
         specs,
+        db: registryDb,
         devices,
         tokens,
         audit: new AuditLog(registryDb),
@@ -275,8 +283,10 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       if (!ctx) return;
       clearInterval(flushTimer);
       for (const m of [...modules].reverse()) await m.stop?.();
-      await new Promise<void>((resolve) => mqttServer.close(() => resolve()));
+      // Stop accepting, then close the clients: server.close() waits for open connections.
+      const serverClosed = new Promise<void>((resolve) => mqttServer.close(() => resolve()));
       await new Promise<void>((resolve) => ctx.broker.close(() => resolve()));
+      await serverClosed;
       committer.close();
       await ctx.pump.stop();
       await api.close();

@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type BulkRecord,
+  COMMAND_STATUS,
+  type CommandStatus,
+  FINAL_STATUSES,
+} from '../../device-registry/commands.ts';
+import type { DeviceFilter } from '../../device-registry/devices.ts';
+import type { GatewayContext } from '../context.ts';
+import type { CommandService } from './command-service.ts';
+import { BulkNotFoundError, NoDevicesSelectedError } from './errors.ts';
+
+export interface BulkRequest {
+  selector: Pick<DeviceFilter, 'family' | 'district' | 'ward' | 'tag' | 'ids' | 'model'>;
+  name: string;
+  params: unknown;
+  ratePerSecond?: number;
+  ttlSeconds?: number;
+  timeoutSeconds?: number;
+  confirm?: boolean;
+  actor: string;
+}
+
+const TICK_MS = 50;
+export const DEFAULT_BULK_RATE = 500;
+
+interface Rollout {
+  record: BulkRecord;
+  next: number;
+  refused: Array<{ deviceId: string; reason: string }>;
+  timer: unknown;
+  request: BulkRequest;
+}
+
+/**
+ * Group commands: a selector picks the devices, the commands go out at a bounded rate (so a
+ * district's 5,000 lamps do not all switch in one millisecond, nor flood the broker), and the
+ * outcome is counted per status and per device.
+ */
+export class BulkRollouts {
+  readonly #ctx: GatewayContext;
+  readonly #commands: CommandService;
+  readonly #active = new Map<string, Rollout>();
+
+  constructor(ctx: GatewayContext, commands: CommandService) {
+    this.#ctx = ctx;
+    this.#commands = commands;
+  }
+
+  start(req: BulkRequest): ReturnType<BulkRollouts['status']> {
+    const { devices, clock } = this.#ctx;
+    const selected = devices.list(req.selector).filter((d) => d.enabled);
+    if (selected.length === 0) throw new NoDevicesSelectedError();
+    const skipped: BulkRecord['skipped'] = [];
+    const deviceIds: string[] = [];
+    for (const d of selected) {
+      const cmd = devices.spec(d).commands[req.name];
+      if (!cmd) skipped.push({ deviceId: d.id, reason: `model ${d.model} has no command ${req.name}` });
+      else if (!cmd.params.safeParse(req.params ?? {}).success)
+        skipped.push({ deviceId: d.id, reason: `params do not fit model ${d.model}` });
+      else deviceIds.push(d.id);
+    }
+    const record: BulkRecord = {
+      id: `bulk_${Date.now().toString(36)}${randomBytes(4).toString('hex')}`,
+      name: req.name,
+      params: (req.params ?? {}) as Record<string, unknown>,
+      selector: req.selector,
+      ratePerSecond: req.ratePerSecond ?? DEFAULT_BULK_RATE,
+      requestedBy: req.actor,
+      createdAt: clock.now(),
+      deviceIds,
+      skipped,
+    };
+    this.#commands.store.createBulk(record);
+    this.#ctx.audit.record(record.createdAt, req.actor, 'command.bulk', record.id, {
+      name: req.name,
+      params: record.params,
+      selector: req.selector,
+      devices: deviceIds.length,
+    });
+    const rollout: Rollout = { record, next: 0, refused: [], timer: null, request: req };
+    this.#active.set(record.id, rollout);
+    this.#tick(rollout);
+    return this.status(record.id);
+  }
+
+  #tick(r: Rollout): void {
+    const perTick = Math.max(1, Math.round((r.record.ratePerSecond * TICK_MS) / 1000));
+    const end = Math.min(r.next + perTick, r.record.deviceIds.length);
+    for (; r.next < end; r.next++) {
+      const deviceId = r.record.deviceIds[r.next];
+      try {
+        this.#commands.submit({
+          deviceId,
+          name: r.request.name,
+          params: r.request.params,
+          ttlSeconds: r.request.ttlSeconds,
+          timeoutSeconds: r.request.timeoutSeconds,
+          confirm: r.request.confirm,
+          actor: r.request.actor,
+          bulkId: r.record.id,
+        });
+      } catch (err) {
+        r.refused.push({ deviceId, reason: (err as Error).message });
+      }
+    }
+    if (r.next < r.record.deviceIds.length) {
+      r.timer = this.#ctx.clock.setTimeout(() => this.#tick(r), TICK_MS);
+    } else {
+      r.timer = null;
+    }
+  }
+
+  status(id: string) {
+    const record = this.#active.get(id)?.record ?? this.#commands.store.bulk(id);
+    if (!record) throw new BulkNotFoundError(id);
+    const rollout = this.#active.get(id);
+    const commands = this.#commands.store.bulkCommands(id);
+    const counts = Object.fromEntries(Object.keys(COMMAND_STATUS).map((s) => [s, 0])) as Record<
+      CommandStatus,
+      number
+    >;
+    for (const c of commands) counts[c.status]++;
+    const refused = rollout?.refused ?? [];
+    const final = commands.filter((c) => FINAL_STATUSES.has(c.status)).length;
+    const total = record.deviceIds.length;
+    return {
+      id: record.id,
+      name: record.name,
+      params: record.params,
+      selector: record.selector,
+      ratePerSecond: record.ratePerSecond,
+      requestedBy: record.requestedBy,
+      createdAt: new Date(record.createdAt).toISOString(),
+      total,
+      submitted: commands.length,
+      counts,
+      done: final + refused.length >= total,
+      lastUpdateAt: commands.length
+        ? new Date(Math.max(...commands.map((c) => c.updatedAt))).toISOString()
+        : null,
+      skipped: [...record.skipped, ...refused],
+      devices: commands.map((c) => ({
+        deviceId: c.deviceId,
+        commandId: c.id,
+        status: c.status,
+        error: c.error,
+      })),
+    };
+  }
+
+  stop(): void {
+    for (const r of this.#active.values()) if (r.timer !== null) this.#ctx.clock.clearTimeout(r.timer);
+  }
+}

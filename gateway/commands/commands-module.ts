@@ -1,0 +1,73 @@
+import type { Client } from 'aedes';
+import { CommandStore } from '../../device-registry/commands.ts';
+import type { GatewayContext } from '../context.ts';
+import type { GatewayModule } from '../gateway.ts';
+import { BulkRollouts } from './bulk-rollout.ts';
+import { type CommandOptions, CommandService } from './command-service.ts';
+import { commandRoutes } from './routes.ts';
+
+export interface CommandsModule extends GatewayModule {
+  readonly service: CommandService;
+  readonly bulk: BulkRollouts;
+}
+
+/** Wires the command service into the broker, the registry and the API. */
+export function commandsModule(opts: Partial<CommandOptions> = {}): CommandsModule {
+  let service: CommandService;
+  let bulk: BulkRollouts;
+  let ctx: GatewayContext;
+  const isOwnCommandFilter = (client: Client, topic: string) =>
+    topic.startsWith(`devices/${client.id}/commands/`);
+  return {
+    name: 'commands',
+    get service() {
+      return service;
+    },
+    get bulk() {
+      return bulk;
+    },
+    init(c) {
+      ctx = c;
+      service = new CommandService(ctx, new CommandStore(ctx.db), {
+        defaultTtlSeconds: opts.defaultTtlSeconds ?? 3600,
+        defaultTimeoutSeconds: opts.defaultTimeoutSeconds ?? 30,
+      });
+      bulk = new BulkRollouts(ctx, service);
+      ctx.deviceExtras.push((d) => ({ desiredState: service.desiredView(d.id) }));
+      // A device can hear commands once it has subscribed to its command topic, not at CONNACK.
+      ctx.broker.on('subscribe', (subs, client) => {
+        if (client && subs.some((s) => isOwnCommandFilter(client, s.topic)))
+          service.commandChannelReady(client.id, true);
+      });
+      ctx.broker.on('clientDisconnect', (client) => service.commandChannelReady(client.id, false));
+      ctx.devices.onChange((d, change) => change === 'enabled' && service.dispatch(d.id));
+    },
+    get routes() {
+      return commandRoutes(service, bulk);
+    },
+    start() {
+      service.recover();
+    },
+    stop() {
+      bulk.stop();
+      service.stop();
+    },
+    onDeviceAck(device) {
+      service.delivered(device.id);
+    },
+    onReply(route) {
+      const { device, topic, packet, done } = route;
+      // Through the committer's order: the reply's PUBACK must not overtake earlier readings'.
+      ctx.ingest.inOrder(packet.qos > 0, (err) => {
+        if (!err && topic.commandId) service.reply(device.id, topic.commandId, packet.payload as Buffer);
+        done(err);
+      });
+    },
+    onState(device, state) {
+      service.reportedState(device, state);
+    },
+    onPresence(device, online) {
+      if (online && ctx.adapters.some((a) => a.serves(device))) service.dispatch(device.id);
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { COMMAND_STATUS, type Command } from '../../device-registry/commands.ts';
+import { familyParam, idParam } from '../api/schemas.ts';
+import type { GatewayContext } from '../context.ts';
+import type { BulkRollouts } from './bulk-rollout.ts';
+import type { CommandService } from './command-service.ts';
+
+const statusEnum = z.enum(Object.keys(COMMAND_STATUS) as [string, ...string[]]);
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+
+const commandView = z.object({
+  id: z.string(),
+  deviceId: z.string(),
+  name: z.string(),
+  mode: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  status: statusEnum,
+  requestedBy: z.string(),
+  idempotencyKey: z.string().nullable(),
+  bulkId: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  expiresAt: z.string(),
+  sentAt: z.string().nullable(),
+  result: z.record(z.string(), z.unknown()).nullable(),
+  error: z.string().nullable(),
+  history: z
+    .array(z.object({ at: z.string(), status: statusEnum, actor: z.string(), detail: z.string().nullable() }))
+    .optional(),
+});
+
+const toView = (
+  c: Command & { history?: Array<{ at: number; status: string; actor: string; detail: string | null }> },
+) => ({
+  id: c.id,
+  deviceId: c.deviceId,
+  name: c.name,
+  mode: c.mode,
+  params: c.params,
+  status: c.status,
+  requestedBy: c.requestedBy,
+  idempotencyKey: c.idempotencyKey,
+  bulkId: c.bulkId,
+  createdAt: new Date(c.createdAt).toISOString(),
+  updatedAt: new Date(c.updatedAt).toISOString(),
+  expiresAt: new Date(c.expiresAt).toISOString(),
+  sentAt: iso(c.sentAt),
+  result: c.result,
+  error: c.error,
+  history: c.history?.map((h) => ({ ...h, at: new Date(h.at).toISOString() })),
+});
+
+const submitBody = z.object({
+  name: z.string().min(1),
+  params: z.record(z.string(), z.unknown()).default({}),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86400)
+    .optional(),
+  timeoutSeconds: z.number().min(0.1).max(3600).optional(),
+  idempotencyKey: z.string().min(1).max(128).optional(),
+  confirm: z.boolean().optional(),
+});
+
+const bulkBody = submitBody.omit({ idempotencyKey: true }).extend({
+  selector: z
+    .object({
+      family: familyParam.optional(),
+      district: z.string().optional(),
+      ward: z.string().optional(),
+      tag: z.string().optional(),
+      model: z.string().optional(),
+      ids: z.array(z.string()).min(1).max(100_000).optional(),
+    })
+    .refine(
+      (s) => Object.values(s).some((v) => v !== undefined),
+      'name at least one of family, district, ward, tag, model, ids',
+    ),
+  ratePerSecond: z.number().int().min(1).max(10_000).optional(),
+});
+
+export function commandRoutes(service: CommandService, bulk: BulkRollouts) {
+  return (app: FastifyInstance, ctx: GatewayContext): void => {
+    const r = app.withTypeProvider<ZodTypeProvider>();
+    const operator = ctx.requireRole('operator', 'send commands');
+    const viewer = ctx.requireRole('viewer', 'read commands');
+    r.post(
+      '/api/devices/:id/commands',
+      {
+        preHandler: operator,
+        schema: {
+          tags: ['commands'],
+          params: idParam,
+          body: submitBody,
+          response: { 200: commandView, 201: commandView },
+        },
+      },
+      async (req, reply) => {
+        const { command, created } = service.submit({
+          ...req.body,
+          deviceId: req.params.id,
+          actor: req.principal!.name,
+        });
+        reply.code(created ? 201 : 200);
+        return toView(command);
+      },
+    );
+    r.get(
+      '/api/devices/:id/commands',
+      {
+        preHandler: viewer,
+        schema: {
+          tags: ['commands'],
+          params: idParam,
+          querystring: z.object({
+            status: statusEnum.optional(),
+            limit: z.coerce.number().int().min(1).max(1000).default(100),
+          }),
+          response: { 200: z.object({ commands: z.array(commandView) }) },
+        },
+      },
+      async (req) => {
+        ctx.devices.require(req.params.id);
+        const status = req.query.status ? [req.query.status as Command['status']] : undefined;
+        return {
+          commands: service.store.forDevice(req.params.id, { status, limit: req.query.limit }).map(toView),
+        };
+      },
+    );
+    r.get(
+      '/api/commands/:id',
+      { preHandler: viewer, schema: { tags: ['commands'], params: idParam, response: { 200: commandView } } },
+      async (req) => toView(service.get(req.params.id)),
+    );
+    r.post(
+      '/api/commands/:id/cancel',
+      {
+        preHandler: operator,
+        schema: { tags: ['commands'], params: idParam, response: { 200: commandView } },
+      },
+      async (req) => toView(service.cancel(req.params.id, req.principal!.name)),
+    );
+    r.post(
+      '/api/commands/bulk',
+      { preHandler: operator, schema: { tags: ['commands'], body: bulkBody } },
+      async (req, reply) => {
+        const status = bulk.start({ ...req.body, actor: req.principal!.name });
+        reply.code(202);
+        const { devices: _omit, ...summary } = status;
+        return summary;
+      },
+    );
+    r.get(
+      '/api/commands/bulk/:id',
+      {
+        preHandler: viewer,
+        schema: {
+          tags: ['commands'],
+          params: idParam,
+          querystring: z.object({ devices: z.enum(['true', 'false']).default('true') }),
+        },
+      },
+      async (req) => {
+        const status = bulk.status(req.params.id);
+        if (req.query.devices === 'false') {
+          const { devices: _omit, ...summary } = status;
+          return summary;
+        }
+        return status;
+      },
+    );
+  };
+}
