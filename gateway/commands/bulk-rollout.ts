@@ -50,7 +50,7 @@ export class BulkRollouts {
   start(req: BulkRequest): ReturnType<BulkRollouts['status']> {
     const { devices, clock } = this.#ctx;
     const selected = devices.list(req.selector).filter((d) => d.enabled);
-    if (selected.length === 0) throw new NoDevicesSelectedError();
+    if (selected.length === 0) throw new NoDevicesSelectedError('the selector matches no enabled device');
     const skipped: BulkRecord['skipped'] = [];
     const deviceIds: string[] = [];
     for (const d of selected) {
@@ -60,6 +60,8 @@ export class BulkRollouts {
         skipped.push({ deviceId: d.id, reason: `params do not fit model ${d.model}` });
       else deviceIds.push(d.id);
     }
+    if (deviceIds.length === 0)
+      throw new NoDevicesSelectedError(`${skipped.length} selected, none can take it (${skipped[0].reason})`);
     const record: BulkRecord = {
       id: `bulk_${Date.now().toString(36)}${randomBytes(4).toString('hex')}`,
       name: req.name,

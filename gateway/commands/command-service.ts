@@ -181,8 +181,8 @@ export class CommandService {
       const payload = Buffer.from(
         JSON.stringify({ name: c.name, params: c.params, expiresAt: new Date(c.expiresAt).toISOString() }),
       );
-      let inflight = this.#inflight.get(deviceId);
-      if (!inflight) this.#inflight.set(deviceId, (inflight = []));
+      const inflight = this.#inflight.get(deviceId) ?? [];
+      this.#inflight.set(deviceId, inflight);
       inflight.push(c.id);
       if (!sendToDevice(this.#ctx.broker, deviceId, topics.command(deviceId, c.id), payload)) {
         this.#ctx.log.warn(
