@@ -42,3 +42,60 @@ export const MbErrBadReadLimit = createError<[string, number]>(
   'Read limit %s must be a positive integer, got %d',
   500,
 );
+
+// Adapter runtime: talking to devices over TCP.
+
+/** Exception codes of Modbus Application Protocol V1.1b3, 7, as the reasons a command fails with. */
+export const MODBUS_EXCEPTIONS = {
+  1: 'illegal function',
+  2: 'illegal data address',
+  3: 'illegal data value',
+  4: 'server device failure',
+  5: 'acknowledge',
+  6: 'server device busy',
+  8: 'memory parity error',
+  10: 'gateway path unavailable',
+  11: 'gateway target device failed to respond',
+} as const;
+
+export const MbErrException = createError<[number, string]>(
+  'MB_ERR_EXCEPTION',
+  'Modbus exception %d (%s)',
+  502,
+);
+export const MbErrTimeout = createError<[string, number, number]>(
+  'MB_ERR_TIMEOUT',
+  'No answer from %s unit %d within %d ms',
+  504,
+);
+export const MbErrNotConnected = createError<[string, string]>(
+  'MB_ERR_NOT_CONNECTED',
+  'No connection to %s: %s',
+  503,
+);
+export const MbErrConnectionLost = createError<[string, string]>(
+  'MB_ERR_CONNECTION_LOST',
+  'Connection to %s lost: %s',
+  503,
+);
+export const MbErrClosed = createError<[string]>('MB_ERR_CLOSED', 'Modbus connection to %s is closed', 503);
+export const MbErrReadbackMismatch = createError<[string, string, string]>(
+  'MB_ERR_READBACK_MISMATCH',
+  'Read-back of %s gave %s, expected %s',
+  502,
+);
+export const MbErrUnknownCommand = createError<[string, string]>(
+  'MB_ERR_UNKNOWN_COMMAND',
+  'Command %s is not known to model %s',
+  400,
+);
+export const MbErrBadParams = createError<[string, string]>(
+  'MB_ERR_BAD_PARAMS',
+  'Command %s: invalid params: %s',
+  400,
+);
+export const MbErrNotServed = createError<[string]>(
+  'MB_ERR_NOT_SERVED',
+  'Device %s is not served by the Modbus adapter (stopped, disabled or not a Modbus device)',
+  409,
+);

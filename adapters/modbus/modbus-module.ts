@@ -1,0 +1,50 @@
+import type { GatewayContext } from '../../gateway/context.ts';
+import type { GatewayModule } from '../../gateway/gateway.ts';
+import type { AdapterContext } from '../adapter.ts';
+import { ModbusAdapter, type ModbusAdapterOptions } from './modbus-adapter.ts';
+
+export interface ModbusModule extends GatewayModule {
+  /** The adapter, once init() ran (tests, metrics). */
+  readonly adapter: ModbusAdapter;
+}
+
+/**
+ * Plugs the Modbus adapter into the gateway: registers it among ctx.adapters (so the command
+ * service sends Modbus devices' commands through it) and follows the registry, so a device
+ * registered or enabled at run time is polled at once and a disabled one is left alone.
+ */
+export function modbusModule(opts: ModbusAdapterOptions = {}): ModbusModule {
+  let adapter: ModbusAdapter | undefined;
+  let adapterCtx: AdapterContext | undefined;
+  return {
+    name: 'modbus',
+    get adapter() {
+      if (!adapter) throw new Error('modbusModule: adapter is built in init()');
+      return adapter;
+    },
+    init(ctx: GatewayContext) {
+      const built = new ModbusAdapter(opts);
+      adapter = built;
+      adapterCtx = {
+        devices: ctx.devices,
+        specs: ctx.specs,
+        ingest: ctx.ingest,
+        clock: ctx.clock,
+        log: ctx.log.child({ module: 'modbus' }),
+        presence: (device, online) => ctx.presence(device, online),
+      };
+      ctx.adapters.push(built);
+      ctx.devices.onChange((device, change) => {
+        if (!built.serves(device)) return;
+        if (change === 'disabled') built.untrack(device.id);
+        else built.track(device);
+      });
+    },
+    async start() {
+      await adapter?.start(adapterCtx!);
+    },
+    async stop() {
+      await adapter?.stop();
+    },
+  };
+}
