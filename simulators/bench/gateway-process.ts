@@ -10,11 +10,10 @@ import type { FromServer, GatewayProcessOptions, ToServer } from './server-proto
 const send = (msg: FromServer) => process.send?.(msg);
 const opts = JSON.parse(process.env.CITYGATE_BENCH_GATEWAY ?? '{}') as GatewayProcessOptions;
 
-// ---- PLUG-IN: gateway modules --------------------------------------------------------------
-// The command service (POST /api/commands/bulk, which the fan-out benchmark drives) and the
-// Modbus adapter join the gateway here once they exist, as in gateway/main.ts, e.g.
-//   import { commandsModule } from '../../gateway/commands/commands-module.ts';
-//   const modules: GatewayModule[] = [commandsModule()];
+// ---- PLUG-IN: extra gateway modules --------------------------------------------------------
+// The command service (POST /api/commands/bulk, driven by the fan-out benchmark) is part of
+// every gateway. Protocol adapters join here, e.g. `modbusModule()` from
+// adapters/modbus/modbus-module.ts, should a benchmark need Modbus devices.
 const modules: GatewayModule[] = [];
 // ---------------------------------------------------------------------------------------------
 

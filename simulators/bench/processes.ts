@@ -12,6 +12,8 @@ export interface ServerProcess {
   readonly adminToken?: string;
   /** Resident set size now, from /proc/<pid>/status (VmRSS). */
   rssBytes(): number;
+  /** CPU time (user + system) used so far, in milliseconds. */
+  cpuMs(): number;
   /** The last lines it wrote, for error messages. */
   output(): string;
   stop(): Promise<void>;
@@ -23,6 +25,14 @@ export function rssOf(pid: number): number {
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
   if (!m) throw new Error(`no VmRSS for process ${pid}`);
   return Number(m[1]) * 1024;
+}
+
+/** CPU time (user + system) of a process in ms, from /proc/<pid>/stat (clock ticks of 10 ms). */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces: utime is field 14.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 async function spawnServer(
@@ -66,6 +76,7 @@ async function spawnServer(
     httpUrl: ready.httpPort ? `http://127.0.0.1:${ready.httpPort}` : undefined,
     adminToken: ready.adminToken,
     rssBytes: () => rssOf(proc.pid!),
+    cpuMs: () => cpuMsOf(proc.pid!),
     output: () => out,
     stop: () =>
       new Promise<void>((resolve) => {

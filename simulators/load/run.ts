@@ -30,6 +30,8 @@ export interface LoadOptions {
   /** Live progress on stderr (default true when it is a terminal). */
   progress?: boolean;
   log?: (line: string) => void;
+  /** Called when every device is connected and publishing is about to start. */
+  onPublishing?: () => void;
 }
 
 /** Workers for a run: one per core, at least one per 2,500 devices, at most 8. */
@@ -83,6 +85,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     );
     const before = opts.api ? await opts.api.stats() : undefined;
     const sinceMs = Date.now();
+    opts.onPublishing?.();
     line.restart();
     const result = await pool.publish({
       durationMs: opts.durationSeconds * 1000,
