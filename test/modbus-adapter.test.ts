@@ -267,6 +267,15 @@ describe('Modbus devices through the gateway: one TCP address, two unit ids', ()
     expect(after > before).toBe(true);
   });
 
+  it('counts polls, exceptions and timeouts on /metrics', async () => {
+    const res = await fetch(`${env.gw.httpUrl}/metrics`, {
+      headers: { authorization: `Bearer ${env.gw.admin}` },
+    });
+    const text = await res.text();
+    for (const kind of ['polls', 'exceptions', 'timeouts', 'writes'])
+      expect(text).toMatch(new RegExp(`citygate_modbus_events_total\\{kind="${kind}"\\} [1-9]`));
+  });
+
   it('polls a device registered at run time and stops polling it once disabled', async () => {
     const later = await env.register('sonmetrix-smx630', '1.0.0', 1, 'Hàng Bạc');
     expect(

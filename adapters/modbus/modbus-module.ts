@@ -1,7 +1,8 @@
+import { Counter } from 'prom-client';
 import type { GatewayContext } from '../../gateway/context.ts';
 import type { GatewayModule } from '../../gateway/gateway.ts';
 import type { AdapterContext } from '../adapter.ts';
-import { ModbusAdapter, type ModbusAdapterOptions } from './modbus-adapter.ts';
+import { ModbusAdapter, type ModbusAdapterOptions, type ModbusAdapterStats } from './modbus-adapter.ts';
 
 export interface ModbusModule extends GatewayModule {
   /** The adapter, once init() ran (tests, metrics). */
@@ -34,6 +35,7 @@ export function modbusModule(opts: ModbusAdapterOptions = {}): ModbusModule {
         presence: (device, online) => ctx.presence(device, online),
       };
       ctx.adapters.push(built);
+      exportStats(ctx, built);
       ctx.devices.onChange((device, change) => {
         if (!built.serves(device)) return;
         if (change === 'disabled') built.untrack(device.id);
@@ -47,4 +49,23 @@ export function modbusModule(opts: ModbusAdapterOptions = {}): ModbusModule {
       await adapter?.stop();
     },
   };
+}
+
+/** The adapter's counters on GET /metrics, as citygate_modbus_events_total{kind}. */
+function exportStats(ctx: GatewayContext, adapter: ModbusAdapter): void {
+  const seen: Partial<ModbusAdapterStats> = {};
+  new Counter({
+    name: 'citygate_modbus_events_total',
+    help: 'Modbus polls, failed polls, exception answers, timeouts and acknowledged writes',
+    labelNames: ['kind'],
+    registers: [ctx.metrics.registry],
+    collect(this: Counter) {
+      for (const [kind, value] of Object.entries(adapter.stats()) as Array<
+        [keyof ModbusAdapterStats, number]
+      >) {
+        this.inc({ kind }, value - (seen[kind] ?? 0));
+        seen[kind] = value;
+      }
+    },
+  });
 }
