@@ -1,3 +1,4 @@
+import { modbusModule } from '../adapters/modbus/modbus-module.ts';
 import { loadConfig } from './config.ts';
 import { buildGateway } from './gateway.ts';
 import { createLogger } from './logger.ts';
@@ -6,7 +7,7 @@ import { createLogger } from './logger.ts';
 try {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
-  const gateway = buildGateway({ config: process.env, log });
+  const gateway = buildGateway({ config: process.env, log, modules: [modbusModule()] });
   await gateway.start();
   const stop = async (signal: string) => {
     log.info({ signal }, 'stopping');
