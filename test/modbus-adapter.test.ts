@@ -13,6 +13,7 @@ import { ModbusDeviceSimulator } from '../simulators/modbus-device.ts';
 import { adapterContract } from './adapter-contract.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { freePort } from './helpers/victoria.ts';
+import { eventually } from './helpers/wait.ts';
 
 // Fast enough for a test, with the production structure: timeouts, backoff, offline after 2.
 const FAST: ModbusAdapterOptions = {
@@ -47,16 +48,6 @@ const vmUrl = () => inject('victoriaUrl');
 let specs: ReadonlyMap<string, ModelSpec>;
 let seq = 0;
 const uid = (prefix: string) => `${prefix}-${process.pid}-${Date.now()}-${++seq}`;
-
-async function eventually<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last = await fn();
-  while (!ok(last) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    last = await fn();
-  }
-  return last;
-}
 
 async function exportSeries(selector: string) {
   await fetch(`${vmUrl()}/internal/force_flush`);

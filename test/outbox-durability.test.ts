@@ -6,19 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTestGateway } from './helpers/gateway.ts';
 import { spawnGateway } from './helpers/gateway-process.ts';
 import { startVictoria, stopAndRemove, type Victoria } from './helpers/victoria.ts';
+import { eventually } from './helpers/wait.ts';
 
 const N = 1000;
 const ADMIN = 'test-admin-token-0123456789abcdef';
-
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let v = await fn();
-  while (!ok(v) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
-    v = await fn();
-  }
-  return v;
-}
 
 /** Publishes N QoS 1 readings with distinct timestamps; resolves when every PUBACK is in. */
 async function publishReadings(client: mqtt.MqttClient, id: string, t0: number): Promise<number> {
@@ -70,9 +61,10 @@ describe('no reading lost', () => {
     expect(stats.body.written).toBe(0);
 
     await vm.restart();
-    const after = await waitFor(
+    const after = await eventually(
       () => uniqueSamples(vm, id),
       (s) => s.unique >= N,
+      30_000,
     );
     expect(after).toEqual({ total: N, unique: N });
     expect((await gw.api('GET', '/api/stats')).body.buffered).toBe(0);
@@ -114,9 +106,10 @@ describe('no reading lost', () => {
     await vm.restart();
     const second = await spawnGateway({ ...env, MQTT_PORT: first.mqttUrl.split(':').at(-1)! });
     cleanups.push(() => second.kill('SIGTERM'));
-    const after = await waitFor(
+    const after = await eventually(
       () => uniqueSamples(vm, 'sl-crash'),
       (s) => s.unique >= N,
+      30_000,
     );
     expect(after.unique).toBe(N);
   }, 90_000);
@@ -153,9 +146,10 @@ describe('outbox disk bound', () => {
     await all;
     expect(acked).toBe(200);
     await client.endAsync();
-    const after = await waitFor(
+    const after = await eventually(
       () => uniqueSamples(vm, id),
       (s) => s.unique >= 200,
+      30_000,
     );
     expect(after).toEqual({ total: 200, unique: 200 });
     expect((await gw.api('GET', '/api/stats')).body.dropped).toBe(0);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { findFirmware } from '../firmware-specs/define-device.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { eventually } from './helpers/wait.ts';
 
 const vmUrl = () => inject('victoriaUrl');
 
@@ -11,16 +12,6 @@ async function exportSeries(selector: string) {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { metric: Record<string, string>; values: number[]; timestamps: number[] });
-}
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last = await fn();
-  while (!ok(last) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    last = await fn();
-  }
-  return last;
 }
 
 describe('telemetry from an MQTT device to the time-series database', () => {
