@@ -254,9 +254,7 @@ export class CommandStore {
     return row.version;
   }
 
-  desired(
-    deviceId: string,
-  ): Array<{
+  desired(deviceId: string): Array<{
     command: string;
     params: Record<string, unknown>;
     state: Record<string, unknown>;
