@@ -18,19 +18,21 @@ export interface Percentiles {
 const W = 1080;
 const H = 380;
 const PANEL_W = 320;
-const TOP = 70;
+const TOP = 84;
 const BOTTOM = 320;
 const COLORS = { bare: '#8395a7', gateway: '#2e86de', p50: '#48dbfb', p95: '#2e86de', p99: '#222f3e' };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const fmt = (n: number) =>
-  n >= 1000
-    ? Math.round(n).toLocaleString('en-US')
-    : n >= 10
-      ? n.toFixed(0)
-      : n >= 1
-        ? n.toFixed(1)
-        : n.toFixed(2);
+  n === 0
+    ? '0'
+    : n >= 1000
+      ? Math.round(n).toLocaleString('en-US')
+      : n >= 10
+        ? n.toFixed(0)
+        : n >= 1
+          ? n.toFixed(1)
+          : n.toFixed(2);
 
 function text(x: number, y: number, s: string, attrs = ''): string {
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attrs}>${esc(s)}</text>`;
@@ -107,8 +109,8 @@ function latencyPanel(x0: number, d: NonNullable<ChartData['latency']>): string 
   });
   const legend = (['p50', 'p95', 'p99'] as const).map(
     (k, i) =>
-      `<rect x="${x0 + 170 + i * 45}" y="${TOP - 24}" width="10" height="10" fill="${COLORS[k]}"/>` +
-      text(x0 + 184 + i * 45, TOP - 15, k, 'font-size="11"'),
+      `<rect x="${x0 + 140 + i * 45}" y="${TOP - 28}" width="10" height="10" fill="${COLORS[k]}"/>` +
+      text(x0 + 154 + i * 45, TOP - 19, k, 'font-size="11"'),
   );
   return [
     text(x0 - 40, 28, 'Publish to PUBACK latency', 'font-size="15" font-weight="bold"'),

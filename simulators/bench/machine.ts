@@ -21,7 +21,10 @@ const require = createRequire(import.meta.url);
 
 function version(pkg: string): string {
   try {
-    return (require(`${pkg}/package.json`) as { version: string }).version;
+    // Read the file itself: some packages do not export their package.json.
+    const entry = require.resolve(pkg);
+    const root = entry.slice(0, entry.lastIndexOf(`node_modules/${pkg}/`) + `node_modules/${pkg}/`.length);
+    return (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }
@@ -39,7 +42,8 @@ function run(cmd: string, args: string[]): string {
 export function describeMachine(dataDir: string): Machine {
   const osRelease = readFileSync('/etc/os-release', 'utf8');
   const pretty = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(osRelease)?.[1] ?? 'unknown';
-  const vm = run('victoria-metrics', ['-version']).split('\n')[0];
+  // The Debian build prints no -version; its package version says it.
+  const vm = `victoria-metrics ${run('dpkg-query', ['-W', `-f=${'$'}{Version}`, 'victoria-metrics'])}`;
   const fs = run('df', ['--output=fstype', dataDir]).split('\n').at(-1) ?? 'unknown';
   return {
     cpu: cpus()[0]?.model.trim() ?? 'unknown',

@@ -1,0 +1,202 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import mqtt from 'mqtt';
+import { buildGateway, type GatewayModule } from '../gateway/gateway.ts';
+import { createLogger } from '../gateway/logger.ts';
+import { Fleet } from './fleet.ts';
+import { GatewayApi } from './load/gateway-api.ts';
+import { cityPlans, parsePerFamily } from './load/scenario.ts';
+import { acceleratedTime, HANOI_UTC_OFFSET_MS } from './patterns.ts';
+
+/**
+ * `npm run demo`: the gateway in-process on embedded defaults (data in ./data/demo, the local
+ * archive sink unless INFLUX_URL is set) and a few dozen simulated devices over Hanoi's
+ * districts, on accelerated time; prints a status line every few seconds and where to look.
+ */
+const num = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number');
+  return n;
+};
+const o = new Command('demo')
+  .description('citygate with a simulated city')
+  .option(
+    '--per-family <list>',
+    'devices per family',
+    'streetlight=12,electricity_meter=12,air_quality=6,water_station=6',
+  )
+  .option('--accelerate <x>', 'simulated time runs this many times faster (60: an hour a minute)', num, 60)
+  .option('--interval <s>', 'seconds between readings of a device', num, 5)
+  .option('--status <s>', 'seconds between status lines', num, 5)
+  .option('--duration <s>', 'stop after this many seconds (default: at Ctrl-C)', num)
+  .parse()
+  .opts();
+
+const env = process.env;
+const dataDir = resolve(env.CITYGATE_DATA_DIR ?? './data/demo');
+const mqttHost = env.MQTT_HOST ?? '127.0.0.1';
+const httpHost = env.HTTP_HOST ?? '127.0.0.1';
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+/** The wanted port if it is free, else 0 (any free port), saying so. */
+async function portOr0(what: string, host: string, wanted: number): Promise<number> {
+  if (wanted === 0) return 0;
+  const free = await new Promise<boolean>((done) => {
+    const s = createServer();
+    s.once('error', () => done(false));
+    s.listen(wanted, host, () => s.close(() => done(true)));
+  });
+  if (free) return wanted;
+  say(
+    `${what} port ${wanted} is taken by another process (on this machine, Mosquitto has 1883); using a free port.`,
+  );
+  return 0;
+}
+
+// ---- PLUG-IN: gateway modules and non-MQTT simulators ---------------------------------------
+// The command service is part of every gateway. The Modbus adapter joins here as
+// `modbusModule({ pollIntervalMs: 5000 })` (adapters/modbus/modbus-module.ts), with a
+// ModbusDeviceSimulator (simulators/modbus-device.ts) started before the gateway and its units
+// registered with `modbus: {host, port, unitId}` next to the MQTT devices below.
+const modules: GatewayModule[] = [];
+// ----------------------------------------------------------------------------------------------
+
+const gateway = buildGateway({
+  log: createLogger(env.LOG_LEVEL ?? 'warn'),
+  printAdminToken: false,
+  modules,
+  config: {
+    ...env,
+    CITYGATE_DATA_DIR: dataDir,
+    MQTT_HOST: mqttHost,
+    HTTP_HOST: httpHost,
+    MQTT_PORT: await portOr0('MQTT', mqttHost, Number(env.MQTT_PORT ?? 1883)),
+    HTTP_PORT: await portOr0('HTTP', httpHost, Number(env.HTTP_PORT ?? 8080)),
+    LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+  },
+});
+await gateway.start();
+const httpUrl = `http://${httpHost}:${gateway.httpPort}`;
+const mqttUrl = `mqtt://${mqttHost}:${gateway.mqttPort}`;
+const api = new GatewayApi(httpUrl, gateway.adminToken);
+const specs = gateway.ctx.specs;
+
+// Devices: registered through the API on the first run; their secrets (shown once) are kept
+// in the demo's data directory, so later runs reuse the same devices.
+const secretsFile = join(dataDir, 'demo-devices.json');
+const secrets: Record<string, string> = existsSync(secretsFile)
+  ? JSON.parse(readFileSync(secretsFile, 'utf8'))
+  : {};
+const plans = cityPlans(specs, { perFamily: parsePerFamily(o.perFamily), seed: 'demo' });
+let registered = 0;
+const usable = [];
+for (const plan of plans) {
+  if (!gateway.ctx.devices.get(plan.id)) {
+    const res = await api.call<{ secret: string }>('POST', '/api/devices', {
+      id: plan.id,
+      model: plan.model,
+      firmware: plan.firmware,
+      district: plan.district,
+      ward: plan.ward,
+      lat: plan.lat,
+      lon: plan.lon,
+      tags: plan.tags,
+    });
+    if (res.status !== 201)
+      throw new Error(`registering ${plan.id}: ${res.status} ${JSON.stringify(res.body)}`);
+    secrets[plan.id] = res.body.secret;
+    registered++;
+  }
+  if (secrets[plan.id]) usable.push(plan);
+  else say(`  ${plan.id} is registered but its secret is not in ${secretsFile}: left out`);
+}
+writeFileSync(secretsFile, JSON.stringify(secrets, null, 1), { mode: 0o600 });
+say(
+  `${usable.length} simulated devices (${registered} registered now, ${usable.length - registered} reused)`,
+);
+
+// One malformed reading, so that the quarantine has something to show.
+const sample = usable[0];
+if (sample) {
+  const client = await mqtt.connectAsync(mqttUrl, {
+    clientId: sample.id,
+    username: sample.id,
+    password: secrets[sample.id],
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
+  await client.publishAsync(
+    `devices/${sample.id}/telemetry`,
+    JSON.stringify({ reading: 'garbled by a loose RS-485 wire', ts: 'not a time' }),
+    { qos: 1 },
+  );
+  await client.endAsync();
+}
+
+const wallStart = Date.now();
+const patternTime = acceleratedTime(o.accelerate, wallStart, wallStart);
+const fleet = new Fleet({
+  url: mqttUrl,
+  plans: usable,
+  specs,
+  secrets,
+  connectsPerSecond: 50,
+  device: { qos: 1, intervalMs: o.interval * 1000, patternTime },
+});
+const fleetStarted = fleet.start();
+
+say(`
+citygate demo: a simulated Hanoi on ${o.accelerate}x time
+  HTTP API     ${httpUrl}
+  devices      ${httpUrl}/api/devices
+  quarantine   ${httpUrl}/api/quarantine
+  counters     ${httpUrl}/api/stats
+  metrics      ${httpUrl}/metrics
+  OpenAPI      ${httpUrl}/api/openapi.json
+  MQTT         ${mqttUrl}
+  admin token  ${gateway.adminToken}
+  sink         ${gateway.ctx.sinkName}${gateway.config.INFLUX_URL ? ` (${gateway.config.INFLUX_URL})` : ` (${join(dataDir, 'archive')})`}
+  e.g. curl -H 'authorization: Bearer ${gateway.adminToken}' ${httpUrl}/api/quarantine
+Ctrl-C stops.
+`);
+
+const hanoiClock = (ms: number) =>
+  new Date(ms + HANOI_UTC_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
+const status = setInterval(async () => {
+  try {
+    const s = await api.stats();
+    const c = fleet.counters();
+    say(
+      `[${new Date().toISOString().slice(11, 19)}] Hanoi ${hanoiClock(patternTime(Date.now()))} | online ${c.online}/${c.devices} | ` +
+        `readings received ${s.received} accepted ${s.accepted} quarantined ${s.quarantined} written ${s.written} | ` +
+        `outbox ${s.buffered}`,
+    );
+  } catch (err) {
+    say(`status: ${(err as Error).message}`);
+  }
+}, o.status * 1000);
+
+let stoppingSince = 0;
+async function stop(signal: string): Promise<void> {
+  if (stoppingSince) {
+    // tsx passes the terminal's Ctrl-C on as well, so one press arrives twice: only a later
+    // press forces the exit.
+    if (Date.now() - stoppingSince < 2000) return;
+    say('forced exit');
+    process.exit(1);
+  }
+  stoppingSince = Date.now();
+  say(`\n${signal}: stopping the devices and the gateway`);
+  clearInterval(status);
+  setTimeout(() => process.exit(1), 15_000).unref();
+  await fleet.stop();
+  await fleetStarted.catch(() => {});
+  await gateway.stop();
+  say('stopped');
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+if (o.duration) setTimeout(() => void stop(`${o.duration} s passed`), o.duration * 1000);
