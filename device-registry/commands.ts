@@ -70,6 +70,7 @@ export interface BulkRecord {
   createdAt: number;
   deviceIds: string[];
   skipped: Array<{ deviceId: string; reason: string }>;
+  options: { ttlSeconds?: number; timeoutSeconds?: number; confirm?: boolean };
 }
 
 interface Row {
@@ -285,8 +286,8 @@ export class CommandStore {
   createBulk(b: BulkRecord): void {
     this.#db
       .prepare(
-        `INSERT INTO bulk_commands (id, name, params, selector, rate_per_second, requested_by, created_at, device_ids, skipped)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO bulk_commands (id, name, params, selector, rate_per_second, requested_by, created_at, device_ids, skipped, options)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         b.id,
@@ -298,6 +299,7 @@ export class CommandStore {
         b.createdAt,
         JSON.stringify(b.deviceIds),
         JSON.stringify(b.skipped),
+        JSON.stringify(b.options),
       );
   }
 
@@ -316,7 +318,27 @@ export class CommandStore {
       createdAt: r.created_at,
       deviceIds: JSON.parse(r.device_ids),
       skipped: JSON.parse(r.skipped),
+      options: JSON.parse(r.options),
     };
+  }
+
+  /** Roll-outs whose every device has not yet been given its command (interrupted by a stop). */
+  unfinishedBulks(): BulkRecord[] {
+    const ids = this.#db
+      .prepare(
+        `SELECT b.id FROM bulk_commands b WHERE b.finished_at IS NULL
+           AND (SELECT count(*) FROM commands c WHERE c.bulk_id = b.id) < json_array_length(b.device_ids)`,
+      )
+      .all() as Array<{ id: string }>;
+    return ids.map((r) => this.bulk(r.id)!);
+  }
+
+  finishBulk(id: string, at: number, refused: Array<{ deviceId: string; reason: string }>): void {
+    const b = this.bulk(id);
+    if (!b) return;
+    this.#db
+      .prepare('UPDATE bulk_commands SET finished_at = ?, skipped = ? WHERE id = ?')
+      .run(at, JSON.stringify([...b.skipped, ...refused]), id);
   }
 
   bulkCommands(bulkId: string): Array<Pick<Command, 'id' | 'deviceId' | 'status' | 'error' | 'updatedAt'>> {

@@ -102,4 +102,12 @@ export const migrations: ReadonlyArray<readonly [number, string]> = [
     );
     `,
   ],
+  [
+    3,
+    `
+    -- The roll-out options (ttl, timeout, confirm), so an interrupted roll-out resumes as asked.
+    ALTER TABLE bulk_commands ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE bulk_commands ADD COLUMN finished_at INTEGER;
+    `,
+  ],
 ];

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet } from '../simulators/fleet.ts';
 import { placeDevices } from '../simulators/hanoi.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { eventually } from './helpers/wait.ts';
 
 const LAMPS = 300;
 const SILENT = 5;
@@ -117,4 +118,38 @@ describe('group commands to simulated streetlights', () => {
     expect(mixed.body.skipped).toHaveLength(LAMPS);
     expect(mixed.body.skipped[0].reason).toMatch(/has no command readNow/);
   });
+});
+
+describe('a bulk roll-out across a restart', () => {
+  it('goes on with the devices not yet given the command, and ends done', async () => {
+    const gw1 = await startTestGateway();
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++)
+      ids.push((await gw1.register({ id: `sl-resume-${i}`, model: 'lumina-slc300', firmware: '1.0' })).id);
+    // 10 per second: the stop comes while most devices are still waiting for their turn.
+    const started = await gw1.api('POST', '/api/commands/bulk', {
+      selector: { ids },
+      name: 'switchLamp',
+      params: { on: true },
+      ratePerSecond: 10,
+      ttlSeconds: 1,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const before = (await gw1.api('GET', `/api/commands/bulk/${started.body.id}`)).body;
+    expect(before.submitted).toBeLessThan(40);
+    await gw1.stop({ keepData: true });
+
+    const gw2 = await startTestGateway({ dataDir: gw1.dataDir });
+    try {
+      const after = await eventually(
+        async () => (await gw2.api('GET', `/api/commands/bulk/${started.body.id}`)).body,
+        (b) => b.done,
+        15_000,
+      );
+      // The devices are offline: every command waits, then expires; none is left unknown.
+      expect(after).toMatchObject({ done: true, submitted: 40, counts: { expired: 40 } });
+    } finally {
+      await gw2.stop();
+    }
+  }, 30_000);
 });

@@ -26,6 +26,8 @@ export const DEFAULT_BULK_RATE = 500;
 
 interface Rollout {
   record: BulkRecord;
+  /** Devices still to be given the command, in order. */
+  queue: string[];
   next: number;
   refused: Array<{ deviceId: string; reason: string }>;
   timer: unknown;
@@ -72,6 +74,7 @@ export class BulkRollouts {
       createdAt: clock.now(),
       deviceIds,
       skipped,
+      options: { ttlSeconds: req.ttlSeconds, timeoutSeconds: req.timeoutSeconds, confirm: req.confirm },
     };
     this.#commands.store.createBulk(record);
     this.#ctx.audit.record(record.createdAt, req.actor, 'command.bulk', record.id, {
@@ -80,17 +83,44 @@ export class BulkRollouts {
       selector: req.selector,
       devices: deviceIds.length,
     });
-    const rollout: Rollout = { record, next: 0, refused: [], timer: null, request: req };
+    this.#run(record, deviceIds, req);
+    return this.status(record.id);
+  }
+
+  #run(record: BulkRecord, queue: string[], request: BulkRequest): void {
+    const rollout: Rollout = { record, queue, next: 0, refused: [], timer: null, request };
     this.#active.set(record.id, rollout);
     this.#tick(rollout);
-    return this.status(record.id);
+  }
+
+  /** After a restart: roll-outs a stop interrupted go on with the devices not yet given the command. */
+  resume(): number {
+    const store = this.#commands.store;
+    const unfinished = store.unfinishedBulks();
+    for (const record of unfinished) {
+      const done = new Set(store.bulkCommands(record.id).map((c) => c.deviceId));
+      const queue = record.deviceIds.filter((id) => !done.has(id));
+      this.#ctx.log.info(
+        { bulkId: record.id, remaining: queue.length },
+        'resuming an interrupted bulk roll-out',
+      );
+      this.#run(record, queue, {
+        ...record.options,
+        selector: record.selector,
+        name: record.name,
+        params: record.params,
+        ratePerSecond: record.ratePerSecond,
+        actor: record.requestedBy,
+      });
+    }
+    return unfinished.length;
   }
 
   #tick(r: Rollout): void {
     const perTick = Math.max(1, Math.round((r.record.ratePerSecond * TICK_MS) / 1000));
-    const end = Math.min(r.next + perTick, r.record.deviceIds.length);
+    const end = Math.min(r.next + perTick, r.queue.length);
     for (; r.next < end; r.next++) {
-      const deviceId = r.record.deviceIds[r.next];
+      const deviceId = r.queue[r.next];
       try {
         this.#commands.submit({
           deviceId,
@@ -106,11 +136,14 @@ export class BulkRollouts {
         r.refused.push({ deviceId, reason: (err as Error).message });
       }
     }
-    if (r.next < r.record.deviceIds.length) {
+    if (r.next < r.queue.length) {
       r.timer = this.#ctx.clock.setTimeout(() => this.#tick(r), TICK_MS);
-    } else {
-      r.timer = null;
+      return;
     }
+    r.timer = null;
+    this.#commands.store.finishBulk(r.record.id, this.#ctx.clock.now(), r.refused);
+    r.record.skipped = [...r.record.skipped, ...r.refused];
+    r.refused = [];
   }
 
   status(id: string) {
@@ -123,9 +156,10 @@ export class BulkRollouts {
       number
     >;
     for (const c of commands) counts[c.status]++;
-    const refused = rollout?.refused ?? [];
+    const refused = rollout?.refused ?? []; // not yet persisted while the roll-out runs
     const final = commands.filter((c) => FINAL_STATUSES.has(c.status)).length;
     const total = record.deviceIds.length;
+    const toSubmit = rollout ? rollout.queue.length - rollout.next : 0;
     return {
       id: record.id,
       name: record.name,
@@ -137,7 +171,7 @@ export class BulkRollouts {
       total,
       submitted: commands.length,
       counts,
-      done: final + refused.length >= total,
+      done: toSubmit === 0 && final === commands.length,
       lastUpdateAt: commands.length
         ? new Date(Math.max(...commands.map((c) => c.updatedAt))).toISOString()
         : null,

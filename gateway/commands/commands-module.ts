@@ -47,6 +47,7 @@ export function commandsModule(opts: Partial<CommandOptions> = {}): CommandsModu
     },
     start() {
       service.recover();
+      bulk.resume();
     },
     stop() {
       bulk.stop();
