@@ -34,12 +34,14 @@ const o = new Command('bench')
   .option('--inflight <n>', 'readings each device keeps unacknowledged in the throughput runs', int, 4)
   .option('--rounds <n>', 'alternating bare/gateway throughput rounds', int, 2)
   .option('--duration <s>', 'seconds of each throughput run', int, 10)
+  .option('--latency-rate <n>', 'readings/s of the fixed-rate latency runs', int, 2000)
   .option('--latency-duration <s>', 'seconds of each fixed-rate latency run', int, 10)
   .option('--streetlights <n>', 'streetlights among the registered devices (fan-out)', int, 5000)
   .option('--others <n>', 'meters, stations and air sensors among the registered devices', int, 5000)
   .option('--steps <list>', 'connection scale steps', '1000,5000,10000')
   .option('--workers <n>', 'load generator processes', int, 2)
-  .option('--ramp <n>', 'connections per second', int, 500)
+  .option('--ramp <n>', 'connections per second in the connection scale test', int, 250)
+  .option('--throughput-ramp <n>', 'connections per second before the throughput runs', int, 1000)
   .option('--secret-cost <n>', 'scrypt cost of the device secrets', int, 1024)
   .option('--fanout-rate <n>', 'ratePerSecond of the bulk command', int, 2500)
   .option('--cpu-prof', 'write V8 CPU profiles of the gateway processes under tmp/bench-profiles/')
@@ -73,6 +75,8 @@ async function main(): Promise<BenchResults> {
     rounds: o.rounds,
     durationSeconds: o.duration,
     latencySeconds: o.latencyDuration,
+    latencyRate: o.latencyRate,
+    throughputConnectsPerSecond: o.throughputRamp,
     workers: o.workers,
     connectsPerSecond: o.ramp,
     secretCost: o.secretCost,
@@ -113,7 +117,7 @@ async function main(): Promise<BenchResults> {
   const registration = { devices: devices.length, seconds: (Date.now() - regStart) / 1000 };
   log(`  ${devices.length} devices in ${registration.seconds.toFixed(1)} s`);
 
-  log('\n== throughput: bare Aedes against the full gateway');
+  log('\n== latency and throughput: bare Aedes against the full gateway');
   const bare = await spawnBareBroker();
   cleanup.push(() => bare.stop());
   const target = {
@@ -124,9 +128,12 @@ async function main(): Promise<BenchResults> {
     api,
     victoriaUrl: vm.url,
     workers: o.workers,
-    connectsPerSecond: o.ramp * 2,
+    connectsPerSecond: o.throughputRamp,
     log,
   };
+  // Latency first, while victoria-metrics is not yet busy merging what the throughput runs wrote.
+  const latency = await measureLatency(target, { rate: o.latencyRate, durationSeconds: o.latencyDuration });
+  log('');
   const throughput = await measureThroughput(target, {
     rounds: o.rounds,
     durationSeconds: o.duration,
@@ -137,11 +144,6 @@ async function main(): Promise<BenchResults> {
       throughput.bare,
     )} readings/s), lost ${throughput.lost}`,
   );
-  const latencyRate = Math.max(
-    500,
-    Math.floor((0.5 * Math.min(throughput.bare, throughput.gateway)) / 500) * 500,
-  );
-  const latency = await measureLatency(target, { rate: latencyRate, durationSeconds: o.latencyDuration });
   await bare.stop();
   await gateway.stop();
 

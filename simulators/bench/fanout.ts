@@ -27,7 +27,7 @@ export interface FanoutResult {
 
 const TERMINAL = ['succeeded', 'failed', 'timed_out', 'expired', 'cancelled'] as const;
 const POLL_MS = 100;
-const TIMEOUT_MS = 60_000;
+const TIMEOUT_MS = 30_000;
 
 function summary(seconds: number[]) {
   const s = [...seconds].sort((a, b) => a - b);
@@ -89,7 +89,7 @@ export async function measureFanout(opts: {
   opts.log(
     `  ${replied.length} of ${opts.streetlights} streetlights replied; p50 ${result.replied!.p50.toFixed(2)} s, ` +
       `p99 ${result.replied!.p99.toFixed(2)} s, all ${result.replied!.all.toFixed(2)} s; API done ` +
-      `${apiAllDoneSeconds === undefined ? 'not within 60 s' : `${apiAllDoneSeconds.toFixed(2)} s`}`,
+      `${apiAllDoneSeconds === undefined ? 'not within 30 s' : `${apiAllDoneSeconds.toFixed(2)} s`}`,
   );
   return result;
 }

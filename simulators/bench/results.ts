@@ -11,6 +11,8 @@ export interface BenchSettings {
   rounds: number;
   durationSeconds: number;
   latencySeconds: number;
+  latencyRate: number;
+  throughputConnectsPerSecond: number;
   workers: number;
   connectsPerSecond: number;
   secretCost: number;
