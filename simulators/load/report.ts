@@ -115,16 +115,20 @@ export class ProgressLine {
     this.#lastSent = 0;
   }
 
-  update(c: PublishCounters, h: LatencyHistogram, devices: number): void {
+  update(c: PublishCounters, h: LatencyHistogram, devices: number, qos: 0 | 1 = 1): void {
     const now = Date.now();
     if (now - this.#lastAt < 1000) return;
     const rate = this.#lastAt ? ((c.sent - this.#lastSent) * 1000) / (now - this.#lastAt) : 0;
     this.#lastAt = now;
     this.#lastSent = c.sent;
-    const lat = h.count ? `p50 ${ms(h.quantile(0.5) / 1000)} ms p99 ${ms(h.quantile(0.99) / 1000)} ms` : '';
+    const lat =
+      qos === 1 && h.count
+        ? `p50 ${ms(h.quantile(0.5) / 1000)} ms p99 ${ms(h.quantile(0.99) / 1000)} ms`
+        : '';
     const line =
       `  ${((now - this.#startedAt) / 1000).toFixed(0).padStart(4)} s  online ${n(c.connected)}/${n(devices)}` +
-      `  sent ${n(c.sent)} (${n(rate)}/s)  acked ${n(c.acked)}  in flight ${n(c.inflight)}  ${lat}` +
+      `  sent ${n(c.sent)} (${n(rate)}/s)  ${qos === 1 ? 'acked' : 'written'} ${n(c.acked)}` +
+      `  in flight ${n(c.inflight)}  ${lat}` +
       `  errors ${n(c.failed + c.connectFailed + c.disconnects)}`;
     if (this.#tty) {
       this.#out.write(`\r${line.padEnd(this.#out.columns ? this.#out.columns - 1 : 120).slice(0, 200)}`);

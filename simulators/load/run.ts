@@ -74,7 +74,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     anonymous: opts.anonymous,
   });
   try {
-    if (progress) pool.onProgress = (p) => line.update(p.counters, p.histogram, opts.devices.length);
+    if (progress)
+      pool.onProgress = (p) => line.update(p.counters, p.histogram, opts.devices.length, opts.qos);
     const connectStart = Date.now();
     const connected = await pool.connect();
     const connectSeconds = (Date.now() - connectStart) / 1000;
