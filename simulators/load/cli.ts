@@ -58,8 +58,12 @@ const o = program.opts();
 function adminToken(): string {
   if (o.token) return o.token;
   if (process.env.CITYGATE_ADMIN_TOKEN) return process.env.CITYGATE_ADMIN_TOKEN;
-  const file = join(process.env.CITYGATE_DATA_DIR ?? './data', 'admin-token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  // The token the gateway saved on its first start: `npm start`'s, else `npm run demo`'s.
+  const dirs = [process.env.CITYGATE_DATA_DIR, './data', './data/demo'].filter(Boolean) as string[];
+  for (const dir of dirs) {
+    const file = join(dir, 'admin-token');
+    if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  }
   throw new Error('no admin token: pass --token, set CITYGATE_ADMIN_TOKEN, or use --local');
 }
 
