@@ -3,11 +3,15 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import mqtt from 'mqtt';
+import { modbusModule } from '../adapters/modbus/modbus-module.ts';
+import { loadSpecs } from '../firmware-specs/index.ts';
 import { buildGateway, type GatewayModule } from '../gateway/gateway.ts';
 import { createLogger } from '../gateway/logger.ts';
 import { Fleet } from './fleet.ts';
+import { type DevicePlan, placeDevices } from './hanoi.ts';
 import { GatewayApi } from './load/gateway-api.ts';
 import { cityPlans, parsePerFamily } from './load/scenario.ts';
+import { ModbusDeviceSimulator } from './modbus-device.ts';
 import { acceleratedTime, HANOI_UTC_OFFSET_MS } from './patterns.ts';
 
 /**
@@ -24,8 +28,13 @@ const o = new Command('demo')
   .description('citygate with a simulated city')
   .option(
     '--per-family <list>',
-    'devices per family',
+    'MQTT devices per family',
     'streetlight=12,electricity_meter=12,air_quality=6,water_station=6',
+  )
+  .option(
+    '--modbus <list>',
+    'Modbus devices per family, behind one simulated RS-485 gateway',
+    'electricity_meter=3,water_station=2',
   )
   .option('--accelerate <x>', 'simulated time runs this many times faster (60: an hour a minute)', num, 60)
   .option('--interval <s>', 'seconds between readings of a device', num, 5)
@@ -55,16 +64,55 @@ async function portOr0(what: string, host: string, wanted: number): Promise<numb
   return 0;
 }
 
-// ---- PLUG-IN: gateway modules and non-MQTT simulators ---------------------------------------
-// The command service is part of every gateway. The Modbus adapter joins here as
-// `modbusModule({ pollIntervalMs: 5000 })` (adapters/modbus/modbus-module.ts), with a
-// ModbusDeviceSimulator (simulators/modbus-device.ts) started before the gateway and its units
-// registered with `modbus: {host, port, unitId}` next to the MQTT devices below.
-const modules: GatewayModule[] = [];
+// Simulated time: an hour a minute by default.
+const wallStart = Date.now();
+const patternTime = acceleratedTime(o.accelerate, wallStart, wallStart);
+const specs = await loadSpecs();
+
+// Devices: registered through the API on the first run; their secrets (shown once) are kept in
+// the demo's data directory with the Modbus simulator's port, so later runs reuse them all.
+const stateFile = join(dataDir, 'demo-devices.json');
+const saved: { secrets?: Record<string, string>; modbusPort?: number } = existsSync(stateFile)
+  ? JSON.parse(readFileSync(stateFile, 'utf8'))
+  : {};
+const secrets = saved.secrets ?? {};
+
+// Modbus devices: one simulated RS-485 gateway (jsmodbus TCP server), a unit per device, on the
+// port the registry knows from an earlier run.
+const modbusPlans = placeDevices(
+  {
+    perFamily: parsePerFamily(o.modbus),
+    seed: 'demo-modbus',
+    includeModbus: true,
+    models: [...specs.values()].filter((m) => m.modbus).map((m) => m.id),
+  },
+  specs,
+).map((p) => ({ ...p, id: `mb-${p.id}` }));
+const modbusSim = new ModbusDeviceSimulator({
+  units: modbusPlans.map((p, i) => ({ unitId: i + 1, spec: specs.get(p.model)!, seed: p.id })),
+  host: '127.0.0.1',
+  port: saved.modbusPort ?? 0,
+  patternTime,
+});
+let modbusPort: number | undefined;
+if (modbusPlans.length) {
+  modbusPort = await modbusSim.start().catch((err: Error) => {
+    say(
+      `Modbus simulator could not listen on ${saved.modbusPort}: ${err.message}; Modbus devices stay offline.`,
+    );
+    return undefined;
+  });
+}
+
+// ---- PLUG-IN: gateway modules ----------------------------------------------------------------
+// The command service is part of every gateway; the Modbus adapter joins as in gateway/main.ts.
+// Further adapters join here.
+const modules: GatewayModule[] = [modbusModule({ pollIntervalMs: o.interval * 1000 })];
 // ----------------------------------------------------------------------------------------------
 
 const gateway = buildGateway({
   log: createLogger(env.LOG_LEVEL ?? 'warn'),
+  specs,
   printAdminToken: false,
   modules,
   config: {
@@ -81,41 +129,46 @@ await gateway.start();
 const httpUrl = `http://${httpHost}:${gateway.httpPort}`;
 const mqttUrl = `mqtt://${mqttHost}:${gateway.mqttPort}`;
 const api = new GatewayApi(httpUrl, gateway.adminToken);
-const specs = gateway.ctx.specs;
 
-// Devices: registered through the API on the first run; their secrets (shown once) are kept
-// in the demo's data directory, so later runs reuse the same devices.
-const secretsFile = join(dataDir, 'demo-devices.json');
-const secrets: Record<string, string> = existsSync(secretsFile)
-  ? JSON.parse(readFileSync(secretsFile, 'utf8'))
-  : {};
+const register = async (plan: DevicePlan, modbus?: { host: string; port: number; unitId: number }) => {
+  const res = await api.call<{ secret: string | null }>('POST', '/api/devices', {
+    id: plan.id,
+    model: plan.model,
+    firmware: plan.firmware,
+    district: plan.district,
+    ward: plan.ward,
+    lat: plan.lat,
+    lon: plan.lon,
+    tags: plan.tags,
+    ...(modbus && { modbus }),
+  });
+  if (res.status !== 201)
+    throw new Error(`registering ${plan.id}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.secret;
+};
 const plans = cityPlans(specs, { perFamily: parsePerFamily(o.perFamily), seed: 'demo' });
 let registered = 0;
-const usable = [];
+const usable: DevicePlan[] = [];
 for (const plan of plans) {
   if (!gateway.ctx.devices.get(plan.id)) {
-    const res = await api.call<{ secret: string }>('POST', '/api/devices', {
-      id: plan.id,
-      model: plan.model,
-      firmware: plan.firmware,
-      district: plan.district,
-      ward: plan.ward,
-      lat: plan.lat,
-      lon: plan.lon,
-      tags: plan.tags,
-    });
-    if (res.status !== 201)
-      throw new Error(`registering ${plan.id}: ${res.status} ${JSON.stringify(res.body)}`);
-    secrets[plan.id] = res.body.secret;
+    secrets[plan.id] = (await register(plan))!;
     registered++;
   }
   if (secrets[plan.id]) usable.push(plan);
-  else say(`  ${plan.id} is registered but its secret is not in ${secretsFile}: left out`);
+  else say(`  ${plan.id} is registered but its secret is not in ${stateFile}: left out`);
 }
-writeFileSync(secretsFile, JSON.stringify(secrets, null, 1), { mode: 0o600 });
-say(
-  `${usable.length} simulated devices (${registered} registered now, ${usable.length - registered} reused)`,
-);
+if (modbusPort !== undefined) {
+  for (const [i, plan] of modbusPlans.entries()) {
+    if (gateway.ctx.devices.get(plan.id)) continue;
+    await register(plan, { host: '127.0.0.1', port: modbusPort, unitId: i + 1 });
+    registered++;
+  }
+}
+writeFileSync(stateFile, JSON.stringify({ secrets, modbusPort: modbusPort ?? saved.modbusPort }, null, 1), {
+  mode: 0o600,
+});
+const total = usable.length + modbusPlans.length;
+say(`${total} simulated devices (${registered} registered now, ${total - registered} reused)`);
 
 // One malformed reading, so that the quarantine has something to show.
 const sample = usable[0];
@@ -135,8 +188,6 @@ if (sample) {
   await client.endAsync();
 }
 
-const wallStart = Date.now();
-const patternTime = acceleratedTime(o.accelerate, wallStart, wallStart);
 const fleet = new Fleet({
   url: mqttUrl,
   plans: usable,
@@ -156,6 +207,7 @@ citygate demo: a simulated Hanoi on ${o.accelerate}x time
   metrics      ${httpUrl}/metrics
   OpenAPI      ${httpUrl}/api/openapi.json
   MQTT         ${mqttUrl}
+  Modbus       ${modbusPort === undefined ? 'none' : `${modbusPlans.length} units behind 127.0.0.1:${modbusPort}`}
   admin token  ${gateway.adminToken}
   sink         ${gateway.ctx.sinkName}${gateway.config.INFLUX_URL ? ` (${gateway.config.INFLUX_URL})` : ` (${join(dataDir, 'archive')})`}
   e.g. curl -H 'authorization: Bearer ${gateway.adminToken}' ${httpUrl}/api/quarantine
@@ -168,8 +220,10 @@ const status = setInterval(async () => {
   try {
     const s = await api.stats();
     const c = fleet.counters();
+    const modbusOnline = modbusPlans.filter((p) => gateway.ctx.devices.get(p.id)?.online).length;
     say(
-      `[${new Date().toISOString().slice(11, 19)}] Hanoi ${hanoiClock(patternTime(Date.now()))} | online ${c.online}/${c.devices} | ` +
+      `[${new Date().toISOString().slice(11, 19)}] Hanoi ${hanoiClock(patternTime(Date.now()))} | ` +
+        `online ${c.online}/${c.devices} MQTT, ${modbusOnline}/${modbusPlans.length} Modbus | ` +
         `readings received ${s.received} accepted ${s.accepted} quarantined ${s.quarantined} written ${s.written} | ` +
         `outbox ${s.buffered}`,
     );
@@ -194,6 +248,7 @@ async function stop(signal: string): Promise<void> {
   await fleet.stop();
   await fleetStarted.catch(() => {});
   await gateway.stop();
+  await modbusSim.stop();
   say('stopped');
   process.exit(0);
 }
