@@ -1,3 +1,4 @@
+import { modbusModule } from '../../adapters/modbus/modbus-module.ts';
 import { buildGateway, type GatewayModule } from '../../gateway/gateway.ts';
 import { createLogger } from '../../gateway/logger.ts';
 import type { FromServer, GatewayProcessOptions, ToServer } from './server-protocol.ts';
@@ -10,12 +11,11 @@ import type { FromServer, GatewayProcessOptions, ToServer } from './server-proto
 const send = (msg: FromServer) => process.send?.(msg);
 const opts = JSON.parse(process.env.CITYGATE_BENCH_GATEWAY ?? '{}') as GatewayProcessOptions;
 
-// ---- PLUG-IN: extra gateway modules --------------------------------------------------------
-// The command service (POST /api/commands/bulk, driven by the fan-out benchmark) is part of
-// every gateway. Protocol adapters join here, e.g. `modbusModule()` from
-// adapters/modbus/modbus-module.ts, should a benchmark need Modbus devices.
-const modules: GatewayModule[] = [];
-// ---------------------------------------------------------------------------------------------
+// ---- PLUG-IN: gateway modules ----------------------------------------------------------------
+// The same gateway as `npm start` (gateway/main.ts): the command service (which the fan-out
+// benchmark drives) is part of every gateway, the Modbus adapter is added; further adapters here.
+const modules: GatewayModule[] = [modbusModule()];
+// ----------------------------------------------------------------------------------------------
 
 const gateway = buildGateway({
   log: createLogger(opts.logLevel ?? 'warn'),
