@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.ts';
 
 /** Command lifecycle of docs/design.md, "Commands". */
@@ -118,6 +119,7 @@ export class CommandStore {
   readonly #db: Db;
   readonly #stmts;
   #seq: number;
+  readonly #prepared = new Map<string, Statement>();
 
   constructor(db: Db) {
     this.#db = db;
@@ -140,12 +142,22 @@ export class CommandStore {
     this.#seq = (db.prepare('SELECT coalesce(max(seq), 0) AS s FROM commands').get() as { s: number }).s;
   }
 
+  /** Prepared once per SQL text: preparing costs more than running these small statements. */
+  #stmt(sql: string): Statement {
+    let st = this.#prepared.get(sql);
+    if (!st) {
+      st = this.#db.prepare(sql);
+      this.#prepared.set(sql, st);
+    }
+    return st;
+  }
+
   create(c: Omit<Command, 'status' | 'updatedAt' | 'sentAt' | 'result' | 'error'>): Command {
     this.#db.transaction(() => {
       this.#stmts.insert.run({ ...c, seq: ++this.#seq, params: JSON.stringify(c.params) });
       this.#stmts.history.run(c.id, c.createdAt, 'queued', c.requestedBy, null);
     })();
-    return this.get(c.id)!;
+    return { ...c, status: 'queued', updatedAt: c.createdAt, sentAt: null, result: null, error: null };
   }
 
   get(id: string): Command | null {
@@ -163,20 +175,29 @@ export class CommandStore {
   ): Command | null {
     const current = this.get(id);
     if (!current || !NEXT[current.status].includes(to)) return null;
+    const update = {
+      id,
+      from: current.status,
+      status: to,
+      at,
+      sentAt: to === 'sent' ? at : null,
+      result: extra.result ? JSON.stringify(extra.result) : null,
+      error: extra.error ?? null,
+    };
     const moved = this.#db.transaction(() => {
-      const { changes } = this.#stmts.update.run({
-        id,
-        from: current.status,
-        status: to,
-        at,
-        sentAt: to === 'sent' ? at : null,
-        result: extra.result ? JSON.stringify(extra.result) : null,
-        error: extra.error ?? null,
-      });
+      const { changes } = this.#stmts.update.run(update);
       if (changes) this.#stmts.history.run(id, at, to, actor, extra.detail ?? extra.error ?? null);
       return changes > 0;
     })();
-    return moved ? this.get(id) : null;
+    if (!moved) return null;
+    return {
+      ...current,
+      status: to,
+      updatedAt: at,
+      sentAt: update.sentAt ?? current.sentAt,
+      result: extra.result ?? current.result,
+      error: extra.error ?? current.error,
+    };
   }
 
   /** Notes something in a command's history that does not change its status (a late reply). */
@@ -186,54 +207,49 @@ export class CommandStore {
   }
 
   history(id: string): HistoryEntry[] {
-    return this.#db
-      .prepare('SELECT at, status, actor, detail FROM command_history WHERE command_id = ? ORDER BY id')
-      .all(id) as HistoryEntry[];
+    return this.#stmt(
+      'SELECT at, status, actor, detail FROM command_history WHERE command_id = ? ORDER BY id',
+    ).all(id) as HistoryEntry[];
   }
 
   forDevice(deviceId: string, opts: { status?: CommandStatus[]; limit?: number } = {}): Command[] {
     const statuses = opts.status ?? null;
-    const rows = this.#db
-      .prepare(
-        `SELECT * FROM commands WHERE device_id = ? ${statuses ? `AND status IN (${statuses.map(() => '?').join(',')})` : ''}
+    const rows = this.#stmt(
+      `SELECT * FROM commands WHERE device_id = ? ${statuses ? `AND status IN (${statuses.map(() => '?').join(',')})` : ''}
          ORDER BY seq ${statuses ? 'ASC' : 'DESC'} LIMIT ?`,
-      )
-      .all(deviceId, ...(statuses ?? []), opts.limit ?? 1000) as Row[];
+    ).all(deviceId, ...(statuses ?? []), opts.limit ?? 1000) as Row[];
     return rows.map(fromRow);
   }
 
   open(): Command[] {
     return (
-      this.#db
-        .prepare("SELECT * FROM commands WHERE status IN ('queued', 'sent', 'delivered') ORDER BY seq")
-        .all() as Row[]
+      this.#stmt(
+        "SELECT * FROM commands WHERE status IN ('queued', 'sent', 'delivered') ORDER BY seq",
+      ).all() as Row[]
     ).map(fromRow);
   }
 
   byIdempotencyKey(deviceId: string, key: string): Command | null {
-    const row = this.#db
-      .prepare('SELECT * FROM commands WHERE device_id = ? AND idempotency_key = ?')
-      .get(deviceId, key) as Row | undefined;
+    const row = this.#stmt('SELECT * FROM commands WHERE device_id = ? AND idempotency_key = ?').get(
+      deviceId,
+      key,
+    ) as Row | undefined;
     return row ? fromRow(row) : null;
   }
 
   /** When the device last had this command sent to it (for rate guards). */
   lastSentAt(deviceId: string, name: string): number | null {
-    const row = this.#db
-      .prepare(
-        'SELECT max(sent_at) AS t FROM commands WHERE device_id = ? AND name = ? AND sent_at IS NOT NULL',
-      )
-      .get(deviceId, name) as { t: number | null };
+    const row = this.#stmt(
+      'SELECT max(sent_at) AS t FROM commands WHERE device_id = ? AND name = ? AND sent_at IS NOT NULL',
+    ).get(deviceId, name) as { t: number | null };
     return row.t;
   }
 
   /** The latest accepted-but-not-yet-sent command of a name (guards count it as already moving). */
   lastRequestedAt(deviceId: string, name: string): number | null {
-    const row = this.#db
-      .prepare(
-        "SELECT max(created_at) AS t FROM commands WHERE device_id = ? AND name = ? AND status IN ('queued', 'sent', 'delivered', 'succeeded')",
-      )
-      .get(deviceId, name) as { t: number | null };
+    const row = this.#stmt(
+      "SELECT max(created_at) AS t FROM commands WHERE device_id = ? AND name = ? AND status IN ('queued', 'sent', 'delivered', 'succeeded')",
+    ).get(deviceId, name) as { t: number | null };
     return row.t;
   }
 
@@ -244,14 +260,12 @@ export class CommandStore {
     state: Record<string, unknown>,
     at: number,
   ): number {
-    const row = this.#db
-      .prepare(
-        `INSERT INTO desired_state (device_id, command, params, state, version, updated_at) VALUES (?, ?, ?, ?, 1, ?)
+    const row = this.#stmt(
+      `INSERT INTO desired_state (device_id, command, params, state, version, updated_at) VALUES (?, ?, ?, ?, 1, ?)
          ON CONFLICT (device_id, command) DO UPDATE SET params = excluded.params, state = excluded.state,
            version = version + 1, updated_at = excluded.updated_at
          RETURNING version`,
-      )
-      .get(deviceId, command, JSON.stringify(params), JSON.stringify(state), at) as { version: number };
+    ).get(deviceId, command, JSON.stringify(params), JSON.stringify(state), at) as { version: number };
     return row.version;
   }
 
@@ -263,11 +277,9 @@ export class CommandStore {
     updatedAt: number;
   }> {
     return (
-      this.#db
-        .prepare(
-          'SELECT command, params, state, version, updated_at FROM desired_state WHERE device_id = ? ORDER BY command',
-        )
-        .all(deviceId) as Array<{
+      this.#stmt(
+        'SELECT command, params, state, version, updated_at FROM desired_state WHERE device_id = ? ORDER BY command',
+      ).all(deviceId) as Array<{
         command: string;
         params: string;
         state: string;
@@ -284,27 +296,25 @@ export class CommandStore {
   }
 
   createBulk(b: BulkRecord): void {
-    this.#db
-      .prepare(
-        `INSERT INTO bulk_commands (id, name, params, selector, rate_per_second, requested_by, created_at, device_ids, skipped, options)
+    this.#stmt(
+      `INSERT INTO bulk_commands (id, name, params, selector, rate_per_second, requested_by, created_at, device_ids, skipped, options)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        b.id,
-        b.name,
-        JSON.stringify(b.params),
-        JSON.stringify(b.selector),
-        b.ratePerSecond,
-        b.requestedBy,
-        b.createdAt,
-        JSON.stringify(b.deviceIds),
-        JSON.stringify(b.skipped),
-        JSON.stringify(b.options),
-      );
+    ).run(
+      b.id,
+      b.name,
+      JSON.stringify(b.params),
+      JSON.stringify(b.selector),
+      b.ratePerSecond,
+      b.requestedBy,
+      b.createdAt,
+      JSON.stringify(b.deviceIds),
+      JSON.stringify(b.skipped),
+      JSON.stringify(b.options),
+    );
   }
 
   bulk(id: string): BulkRecord | null {
-    const r = this.#db.prepare('SELECT * FROM bulk_commands WHERE id = ?').get(id) as
+    const r = this.#stmt('SELECT * FROM bulk_commands WHERE id = ?').get(id) as
       | Record<string, never>
       | undefined;
     if (!r) return null;
@@ -324,28 +334,26 @@ export class CommandStore {
 
   /** Roll-outs whose every device has not yet been given its command (interrupted by a stop). */
   unfinishedBulks(): BulkRecord[] {
-    const ids = this.#db
-      .prepare(
-        `SELECT b.id FROM bulk_commands b WHERE b.finished_at IS NULL
+    const ids = this.#stmt(
+      `SELECT b.id FROM bulk_commands b WHERE b.finished_at IS NULL
            AND (SELECT count(*) FROM commands c WHERE c.bulk_id = b.id) < json_array_length(b.device_ids)`,
-      )
-      .all() as Array<{ id: string }>;
+    ).all() as Array<{ id: string }>;
     return ids.map((r) => this.bulk(r.id)!);
   }
 
   finishBulk(id: string, at: number, refused: Array<{ deviceId: string; reason: string }>): void {
     const b = this.bulk(id);
     if (!b) return;
-    this.#db
-      .prepare('UPDATE bulk_commands SET finished_at = ?, skipped = ? WHERE id = ?')
-      .run(at, JSON.stringify([...b.skipped, ...refused]), id);
+    this.#stmt('UPDATE bulk_commands SET finished_at = ?, skipped = ? WHERE id = ?').run(
+      at,
+      JSON.stringify([...b.skipped, ...refused]),
+      id,
+    );
   }
 
   bulkCommands(bulkId: string): Array<Pick<Command, 'id' | 'deviceId' | 'status' | 'error' | 'updatedAt'>> {
-    return this.#db
-      .prepare(
-        'SELECT id, device_id AS deviceId, status, error, updated_at AS updatedAt FROM commands WHERE bulk_id = ? ORDER BY seq',
-      )
-      .all(bulkId) as never;
+    return this.#stmt(
+      'SELECT id, device_id AS deviceId, status, error, updated_at AS updatedAt FROM commands WHERE bulk_id = ? ORDER BY seq',
+    ).all(bulkId) as never;
   }
 }

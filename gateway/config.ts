@@ -29,6 +29,8 @@ export const configSchema = z.object({
     .number()
     .positive()
     .default(24 * 7),
+  /** Group commit window: readings arriving within it share one transaction and one disk sync. */
+  GROUP_COMMIT_MS: z.coerce.number().min(0).max(100).default(2),
   SINK_BATCH_LINES: z.coerce.number().int().min(1).max(50_000).default(5000),
 });
 

@@ -176,6 +176,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       committer = new GroupCommitter(outbox, {
         clock,
         maxBytes: config.OUTBOX_MAX_BYTES,
+        windowMs: config.GROUP_COMMIT_MS,
         onCommit: ({ committed, dropped }) => {
           if (dropped) metrics.dropped.inc(dropped);
           if (committed) pump.poke();

@@ -21,19 +21,23 @@ export interface QuarantineRow {
 
 export interface OutboxBatch {
   lastSeq: number;
-  lines: string[];
+  /** Line protocol, newline-separated. */
+  text: string;
+  /** Number of lines (readings). */
+  count: number;
+  /** Bytes these commits hold in the outbox. */
   bytes: number;
 }
 
 /**
  * The outbox (docs/design.md, "Storage"): accepted readings as line protocol in their own SQLite
- * file, written in group-commit transactions, deleted only after the sink's server acknowledged
- * them. The quarantine lives here too, so a rejected reading is committed in the same
+ * file, one row per group commit (a row per reading cost a tenth of the gateway's time under
+ * load), deleted only after the sink's server acknowledged them. The quarantine lives here too, so a rejected reading is committed in the same
  * transaction as its accepted neighbours, before the PUBACK.
  */
 export class Outbox {
   readonly #db: Database.Database;
-  readonly #insertLine;
+  readonly #insertLines;
   readonly #insertQuarantine;
   readonly #readBatch;
   readonly #deleteUpTo;
@@ -46,20 +50,20 @@ export class Outbox {
     // FULL: fsync per commit, so an acknowledged reading survives a power cut, not just a crash.
     this.#db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
     this.#db.exec(`
-      CREATE TABLE IF NOT EXISTS lines (seq INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS batches (seq INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL, lines TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS quarantine (
         id INTEGER PRIMARY KEY AUTOINCREMENT, received_at INTEGER NOT NULL, device_id TEXT NOT NULL,
         topic TEXT NOT NULL, payload BLOB NOT NULL, reasons TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS quarantine_device ON quarantine (device_id, id);
     `);
-    this.#insertLine = this.#db.prepare('INSERT INTO lines (line) VALUES (?)');
+    this.#insertLines = this.#db.prepare('INSERT INTO batches (n, lines) VALUES (?, ?)');
     this.#insertQuarantine = this.#db.prepare(
       'INSERT INTO quarantine (received_at, device_id, topic, payload, reasons) VALUES (?, ?, ?, ?, ?)',
     );
-    this.#readBatch = this.#db.prepare('SELECT seq, line FROM lines WHERE seq > ? ORDER BY seq LIMIT ?');
-    this.#deleteUpTo = this.#db.prepare('DELETE FROM lines WHERE seq <= ?');
+    this.#readBatch = this.#db.prepare('SELECT seq, n, lines FROM batches ORDER BY seq');
+    this.#deleteUpTo = this.#db.prepare('DELETE FROM batches WHERE seq <= ?');
     const stats = this.#db
-      .prepare('SELECT count(*) AS n, coalesce(sum(length(line)), 0) AS bytes FROM lines')
+      .prepare('SELECT coalesce(sum(n), 0) AS n, coalesce(sum(length(lines)), 0) AS bytes FROM batches')
       .get() as {
       n: number;
       bytes: number;
@@ -79,37 +83,43 @@ export class Outbox {
 
   /** One transaction for everything a tick accepted and rejected. */
   commit(lines: readonly string[], quarantined: readonly QuarantineEntry[]): void {
-    let bytes = 0;
+    const text = lines.length ? lines.join('\n') : '';
     this.#db.transaction(() => {
-      for (const line of lines) {
-        this.#insertLine.run(line);
-        bytes += line.length;
-      }
+      if (lines.length) this.#insertLines.run(lines.length, text);
       for (const q of quarantined) {
         this.#insertQuarantine.run(q.receivedAt, q.deviceId, q.topic, q.payload, JSON.stringify(q.reasons));
       }
     })();
-    this.#bytes += bytes;
+    this.#bytes += text.length;
     this.#count += lines.length;
   }
 
-  /** The oldest waiting lines, after `afterSeq` (the sink's cursor). */
-  peek(maxLines: number, afterSeq = 0): OutboxBatch | null {
-    const rows = this.#readBatch.all(afterSeq, maxLines) as Array<{ seq: number; line: string }>;
-    if (rows.length === 0) return null;
+  /** The oldest waiting readings: whole commits, about `maxLines` of them (at least one commit). */
+  peek(maxLines: number): OutboxBatch | null {
+    const texts: string[] = [];
+    let count = 0;
+    let lastSeq = 0;
     let bytes = 0;
-    const lines = rows.map((r) => {
-      bytes += r.line.length;
-      return r.line;
-    });
-    return { lastSeq: rows.at(-1)!.seq, lines, bytes };
+    for (const row of this.#readBatch.iterate() as IterableIterator<{
+      seq: number;
+      n: number;
+      lines: string;
+    }>) {
+      if (count > 0 && count + row.n > maxLines) break;
+      texts.push(row.lines);
+      count += row.n;
+      bytes += row.lines.length;
+      lastSeq = row.seq;
+    }
+    if (count === 0) return null;
+    return { lastSeq, text: texts.join('\n'), count, bytes };
   }
 
   /** Called only after the database acknowledged the batch. */
   acknowledge(batch: OutboxBatch): void {
-    const { changes } = this.#deleteUpTo.run(batch.lastSeq);
-    this.#count -= changes;
-    this.#bytes = Math.max(0, this.#bytes - batch.bytes);
+    this.#deleteUpTo.run(batch.lastSeq);
+    this.#count -= batch.count;
+    this.#bytes -= batch.bytes;
   }
 
   quarantine(opts: { deviceId?: string; limit?: number; beforeId?: number } = {}): QuarantineRow[] {

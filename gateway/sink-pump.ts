@@ -88,17 +88,17 @@ export class SinkPump {
         continue;
       }
       try {
-        await this.#sink.write(batch.lines);
+        await this.#sink.write(batch);
         this.#outbox.acknowledge(batch);
-        this.stats.written += batch.lines.length;
+        this.stats.written += batch.count;
         this.stats.lastWriteAt = this.#clock.now();
         if (!this.stats.sinkUp)
           this.#log.info({ sink: this.#sink.name }, 'sink is back; draining the outbox');
         this.stats.sinkUp = true;
         backoff = 250;
-        this.#onWritten(batch.lines.length);
+        this.#onWritten(batch.count);
         // A partial batch means the outbox is drained: let the next readings gather a moment.
-        if (batch.lines.length < this.#batchLines) await this.#sleep(Math.min(this.#idleMs, 50));
+        if (batch.count < this.#batchLines) await this.#sleep(Math.min(this.#idleMs, 50));
       } catch (err) {
         this.stats.failures++;
         this.stats.lastError = (err as Error).message;

@@ -36,6 +36,7 @@ export class GroupCommitter {
   #pending: CommitWork[] = [];
   #parked: Parked[] = [];
   #scheduled = false;
+  readonly #windowMs: number;
   readonly #since = new WeakMap<CommitWork, number>();
   #parkTimer: unknown = null;
 
@@ -45,6 +46,8 @@ export class GroupCommitter {
       clock: Clock;
       maxBytes: number;
       parkTimeoutMs?: number;
+      /** How long the first reading of a commit waits for company; 0: the next event-loop turn. */
+      windowMs?: number;
       onCommit?: (s: GroupCommitStats) => void;
     },
   ) {
@@ -53,6 +56,7 @@ export class GroupCommitter {
     this.#maxBytes = opts.maxBytes;
     this.#parkTimeoutMs = opts.parkTimeoutMs ?? 30_000;
     this.#onCommit = opts.onCommit ?? (() => {});
+    this.#windowMs = opts.windowMs ?? 0;
   }
 
   get parked(): number {
@@ -67,7 +71,9 @@ export class GroupCommitter {
     this.#pending.push(work);
     if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(() => this.flush());
+      // A real timer, not the injected clock: this batches disk syncs, it is not domain time.
+      if (this.#windowMs > 0) setTimeout(() => this.flush(), this.#windowMs);
+      else setImmediate(() => this.flush());
     }
   }
 

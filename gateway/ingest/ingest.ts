@@ -24,6 +24,9 @@ export class Ingest {
   readonly #committer: GroupCommitter;
   readonly #metrics: Metrics;
   readonly #clock: Clock;
+  // Labelled children looked up once: prom-client hashes the labels on every inc() otherwise.
+  readonly #received;
+  readonly #accepted = new Map<string, ReturnType<Metrics['accepted']['labels']>>();
 
   constructor(deps: {
     devices: DeviceStore;
@@ -37,6 +40,19 @@ export class Ingest {
     this.#committer = deps.committer;
     this.#metrics = deps.metrics;
     this.#clock = deps.clock;
+    this.#received = {
+      mqtt: deps.metrics.received.labels({ source: 'mqtt' }),
+      modbus: deps.metrics.received.labels({ source: 'modbus' }),
+    };
+  }
+
+  #acceptedOf(family: string) {
+    let child = this.#accepted.get(family);
+    if (!child) {
+      child = this.#metrics.accepted.labels({ family });
+      this.#accepted.set(family, child);
+    }
+    return child;
   }
 
   #quarantine(input: IngestInput, rejected: Rejected[], receivedAt: number): QuarantineEntry[] {
@@ -54,14 +70,14 @@ export class Ingest {
     const receivedAt = this.#clock.now();
     const { device } = input;
     const result = this.#normalizer.telemetry(device, this.#devices.spec(device), input.payload, receivedAt);
-    this.#metrics.received.inc({ source: input.source }, result.accepted.length + result.rejected.length);
+    this.#received[input.source].inc(result.accepted.length + result.rejected.length);
     this.#committer.submit({
       lines: result.accepted.map((a) => a.line),
       quarantined: this.#quarantine(input, result.rejected, receivedAt),
       acknowledged: input.acknowledged,
       done: (err) => {
         if (!err && result.accepted.length) {
-          this.#metrics.accepted.inc({ family: device.family }, result.accepted.length);
+          this.#acceptedOf(device.family).inc(result.accepted.length);
           for (const a of result.accepted) this.#devices.recordReading(device.id, a.fields, a.ts);
         }
         done(err);
@@ -77,7 +93,7 @@ export class Ingest {
   ): void {
     const receivedAt = this.#clock.now();
     const checked = this.#normalizer.state(input.device, input.payload);
-    this.#metrics.received.inc({ source: input.source });
+    this.#received[input.source].inc();
     if (checked.ok) {
       this.#devices.recordState(input.device.id, checked.state, receivedAt);
       onState?.(checked.state);

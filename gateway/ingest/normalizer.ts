@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Device } from '../../device-registry/devices.ts';
-import { findFirmware, type ModelSpec } from '../../firmware-specs/define-device.ts';
-import { familySchemas } from '../../firmware-specs/families.ts';
+import { type FirmwareSpec, findFirmware, type ModelSpec } from '../../firmware-specs/define-device.ts';
+import { type Family, familySchemas } from '../../firmware-specs/families.ts';
 import { tagSet, toLine } from './line-protocol.ts';
 import { resolveTs } from './timestamp.ts';
 
@@ -46,6 +46,15 @@ function parseJson(payload: Buffer): { ok: true; value: unknown } | { ok: false;
   }
 }
 
+// Reported state: canonical fields are typed; other settings a device reports (its report
+// interval) pass as scalars. Built once: a zod schema costs far more to build than to run.
+const stateSchemas = Object.fromEntries(
+  Object.entries(familySchemas).map(([family, schema]) => [
+    family,
+    schema.catchall(z.union([z.number(), z.boolean(), z.string()])),
+  ]),
+) as unknown as Record<Family, z.ZodType<Record<string, unknown>>>;
+
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -56,9 +65,19 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 export class Normalizer {
   readonly #maxAgeMs: number;
   readonly #tags = new WeakMap<Device, string>();
+  readonly #firmware = new WeakMap<Device, FirmwareSpec | null>();
 
   constructor(opts: { maxAgeMs: number }) {
     this.#maxAgeMs = opts.maxAgeMs;
+  }
+
+  #firmwareOf(device: Device, spec: ModelSpec): FirmwareSpec | undefined {
+    let fw = this.#firmware.get(device);
+    if (fw === undefined) {
+      fw = findFirmware(spec, device.firmware) ?? null;
+      this.#firmware.set(device, fw);
+    }
+    return fw ?? undefined;
   }
 
   #tagsOf(device: Device): string {
@@ -84,7 +103,7 @@ export class Normalizer {
       result.rejected.push({ raw: payload, reasons: [parsed.reason] });
       return result;
     }
-    const firmware = findFirmware(spec, device.firmware);
+    const firmware = this.#firmwareOf(device, spec);
     if (!firmware) {
       const reason = { path: '$', message: `model ${spec.id} has no firmware spec for ${device.firmware}` };
       result.rejected.push({ raw: payload, reasons: [reason] });
@@ -147,8 +166,7 @@ export class Normalizer {
     if (!isObject(parsed.value))
       return { ok: false, reasons: [{ path: '$', message: 'state must be a JSON object' }] };
     const { ts: _ts, ...fields } = parsed.value;
-    // Canonical fields are typed; other settings a device reports (report interval) pass as scalars.
-    const schema = familySchemas[device.family].catchall(z.union([z.number(), z.boolean(), z.string()]));
+    const schema = stateSchemas[device.family];
     const checked = schema.safeParse(fields);
     if (!checked.success) return { ok: false, reasons: issuesToReasons(checked.error.issues, '') };
     return { ok: true, state: checked.data };

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Sink } from './sink.ts';
+import type { LineBatch, Sink } from './sink.ts';
 
 /**
  * With no InfluxDB configured: a line-protocol archive, one file per UTC day, fsynced before the
@@ -22,10 +22,10 @@ export class ArchiveSink implements Sink {
     return join(this.dir, `${new Date(at).toISOString().slice(0, 10)}.lp`);
   }
 
-  async write(lines: readonly string[]): Promise<void> {
+  async write(batch: LineBatch): Promise<void> {
     const fh = await open(this.fileFor(this.#now()), 'a');
     try {
-      await fh.writeFile(`${lines.join('\n')}\n`);
+      await fh.writeFile(`${batch.text}\n`);
       await fh.sync();
     } finally {
       await fh.close();
