@@ -41,7 +41,8 @@ export function numeric(field: string, opts: NumericOptions = {}): FieldTrait {
     field,
     schema,
     optional: opts.optional ?? false,
-    decode: (raw) => tidy((raw as number) * scale + offset),
+    // Identity mappings skip tidy(): there is no scaling noise to remove, and it is on the hot path.
+    decode: scale === 1 && offset === 0 ? (raw) => raw : (raw) => tidy((raw as number) * scale + offset),
     encode: (value) => {
       const raw = ((value as number) - offset) / scale;
       return opts.int ? Math.round(raw) : tidy(raw);

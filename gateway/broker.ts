@@ -31,6 +31,25 @@ interface Persistence {
   outgoingClearMessageId(client: Client, packet: { messageId?: number }): Promise<unknown>;
 }
 
+/**
+ * Aedes, minus the routing of device uplinks. Once a device's telemetry, state or reply has
+ * passed authorizePublish it is ingested; no MQTT client may subscribe to it (devices see only
+ * their own commands, the ACL), so routing it (retained store, offline queue lookup, emitter)
+ * would only cost time: about a fifth of the broker's work per reading.
+ */
+class GatewayBroker extends Aedes {
+  override publish(packet: PublishPacket, client: unknown, done?: (error?: Error) => void): void {
+    if (typeof client === 'function') return super.publish(packet, client as (error?: Error) => void);
+    if (client && UPLINK.test(packet.topic)) {
+      done?.();
+      return;
+    }
+    (Aedes.prototype.publish as (p: PublishPacket, c: unknown, d?: (e?: Error) => void) => void).call(this, packet, client, done);
+  }
+}
+
+const UPLINK = /^devices\/[^/]+\/(telemetry|state|commands\/[^/]+\/reply)$/;
+
 class AclError extends Error {
   override name = 'AclError';
 }
@@ -50,7 +69,7 @@ export async function createBroker(opts: {
   const { devices, hooks, metrics, log, clock } = opts;
   const refuse = (reason: string) => metrics.connectionsRefused.inc({ reason });
 
-  const broker = await Aedes.createBroker({
+  const broker = new GatewayBroker({
     maxClientsIdLength: 128,
     heartbeatInterval: 60_000,
     drainTimeout: 30_000,
@@ -111,6 +130,7 @@ export async function createBroker(opts: {
       done(null, sub);
     },
   });
+  await broker.listen();
 
   const publishStatus = (id: string, online: boolean) =>
     broker.publish(
@@ -122,7 +142,7 @@ export async function createBroker(opts: {
         retain: true,
         dup: false,
       },
-      (err) => err && log.error({ err, deviceId: id }, 'status publish failed'),
+      (err?: Error) => err && log.error({ err, deviceId: id }, 'status publish failed'),
     );
 
   const live = new Map<string, Client>();

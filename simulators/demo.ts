@@ -39,6 +39,7 @@ const o = new Command('demo')
   .option('--accelerate <x>', 'simulated time runs this many times faster (60: an hour a minute)', num, 60)
   .option('--interval <s>', 'seconds between readings of a device', num, 5)
   .option('--status <s>', 'seconds between status lines', num, 5)
+  .option('--commands <s>', 'seconds between demonstration commands (dimming, valves)', num, 20)
   .option('--duration <s>', 'stop after this many seconds (default: at Ctrl-C)', num)
   .parse()
   .opts();
@@ -232,6 +233,70 @@ const status = setInterval(async () => {
   }
 }, o.status * 1000);
 
+// Commands round-tripping: an engineer dims the streetlights of a district in one bulk command,
+// then moves a valve of a Modbus pump station; each outcome is printed when it is final.
+const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'expired', 'cancelled']);
+const districts = [...new Set(usable.filter((p) => p.family === 'streetlight').map((p) => p.district))];
+const stations = modbusPlans.filter((p) => p.family === 'water_station');
+let round = 0;
+async function demonstrateCommands(): Promise<void> {
+  round++;
+  if (round % 2 === 1 && districts.length) {
+    const district = districts[Math.floor(round / 2) % districts.length];
+    const level = [30, 60, 100][Math.floor(round / 2) % 3];
+    const started = Date.now();
+    const res = await api.call<{ id: string; total: number }>('POST', '/api/commands/bulk', {
+      selector: { family: 'streetlight', district },
+      name: 'setDimming',
+      params: { level },
+      timeoutSeconds: 10,
+    });
+    if (res.status !== 202) {
+      say(`command: bulk dimming refused: ${JSON.stringify(res.body)}`);
+      return;
+    }
+    let bulk: { done: boolean; counts: Record<string, number> } = { done: false, counts: {} };
+    while (!bulk.done && Date.now() - started < 30_000) {
+      await new Promise((r) => setTimeout(r, 250));
+      bulk = (await api.call('GET', `/api/commands/bulk/${res.body.id}?devices=false`)).body;
+    }
+    const counts = Object.entries(bulk.counts)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ');
+    say(`command: dim ${district}'s ${res.body.total} streetlights to ${level}% -> ${counts} in ${Date.now() - started} ms`);
+    return;
+  }
+  const station = stations[round % Math.max(1, stations.length)];
+  if (!station) return;
+  const percent = [25, 80][round % 2];
+  const res = await api.call<{ id: string; message?: string }>('POST', `/api/devices/${station.id}/commands`, {
+    name: 'setValve',
+    params: { percent },
+  });
+  if (res.status !== 201) {
+    say(`command: valve of ${station.id} refused: ${res.body.message ?? res.status}`);
+    return;
+  }
+  let c: { status: string; error?: string } = { status: 'queued' };
+  const started = Date.now();
+  while (!FINAL.has(c.status) && Date.now() - started < 30_000) {
+    await new Promise((r) => setTimeout(r, 250));
+    c = (await api.call('GET', `/api/commands/${res.body.id}`)).body;
+  }
+  say(`command: valve of ${station.id} (Modbus) to ${percent}% -> ${c.status}${c.error ? ` (${c.error})` : ''}`);
+}
+let commanding = false;
+const commandTimer = setInterval(() => {
+  if (commanding) return;
+  commanding = true;
+  demonstrateCommands()
+    .catch((err: Error) => say(`command: ${err.message}`))
+    .finally(() => {
+      commanding = false;
+    });
+}, o.commands * 1000);
+
 let stoppingSince = 0;
 async function stop(signal: string): Promise<void> {
   if (stoppingSince) {
@@ -244,6 +309,7 @@ async function stop(signal: string): Promise<void> {
   stoppingSince = Date.now();
   say(`\n${signal}: stopping the devices and the gateway`);
   clearInterval(status);
+  clearInterval(commandTimer);
   setTimeout(() => process.exit(1), 15_000).unref();
   await fleet.stop();
   await fleetStarted.catch(() => {});
