@@ -71,3 +71,40 @@ export function canonicalFieldsOf(family: Family): string[] {
 }
 
 export const familySchema = z.enum(FAMILIES as [Family, ...Family[]]);
+
+type Check = (v: unknown) => boolean;
+
+/** A check of one canonical field from its zod schema's public bounds (zod 4: minValue, maxValue, isInt). */
+function fieldCheck(schema: z.ZodType): Check {
+  const inner = schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
+  if (inner instanceof z.ZodBoolean) return (v) => typeof v === 'boolean';
+  if (inner instanceof z.ZodNumber) {
+    const min = inner.minValue ?? Number.NEGATIVE_INFINITY;
+    const max = inner.maxValue ?? Number.POSITIVE_INFINITY;
+    return inner.isInt
+      ? (v) => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max
+      : (v) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
+  }
+  return (v) => inner.safeParse(v).success;
+}
+
+/**
+ * The family check on the ingest fast path: true when the family schema accepts the reading as
+ * it is. False sends the reading through the zod schema for its reasons. Tests hold the two to
+ * the same verdict.
+ */
+export const canonicalChecks = Object.fromEntries(
+  FAMILIES.map((family) => {
+    const checks = new Map(
+      Object.entries(familySchemas[family].shape).map(([k, s]) => [k, fieldCheck(s as z.ZodType)]),
+    );
+    const check = (reading: Record<string, unknown>): boolean => {
+      for (const key in reading) {
+        const c = checks.get(key);
+        if (!c || !c(reading[key])) return false;
+      }
+      return true;
+    };
+    return [family, check];
+  }),
+) as Record<Family, (reading: Record<string, unknown>) => boolean>;

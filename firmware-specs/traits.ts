@@ -10,6 +10,8 @@ export interface FieldTrait {
   readonly field: string;
   readonly schema: z.ZodType;
   readonly optional: boolean;
+  /** Exactly the verdict of `schema` on a present value, without building zod's result objects. */
+  accepts(raw: unknown): boolean;
   decode(raw: unknown): unknown;
   encode(value: unknown): unknown;
 }
@@ -37,10 +39,14 @@ export function numeric(field: string, opts: NumericOptions = {}): FieldTrait {
   let schema = opts.int ? z.number().int() : z.number().finite();
   if (opts.min !== undefined) schema = schema.min(opts.min);
   if (opts.max !== undefined) schema = schema.max(opts.max);
+  const { min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY } = opts;
   return {
     field,
     schema,
     optional: opts.optional ?? false,
+    accepts: opts.int
+      ? (raw) => Number.isSafeInteger(raw) && (raw as number) >= min && (raw as number) <= max
+      : (raw) => typeof raw === 'number' && Number.isFinite(raw) && raw >= min && raw <= max,
     // Identity mappings skip tidy(): there is no scaling noise to remove, and it is on the hot path.
     decode: scale === 1 && offset === 0 ? (raw) => raw : (raw) => tidy((raw as number) * scale + offset),
     encode: (value) => {
@@ -56,14 +62,21 @@ type FlagEncoding = 'boolean' | 'int' | 'onoff';
 export function flag(field: string, opts: { as?: FlagEncoding; optional?: boolean } = {}): FieldTrait {
   const as = opts.as ?? 'boolean';
   const variants = {
-    boolean: { schema: z.boolean(), decode: (r: unknown) => r as boolean, encode: (v: boolean) => v },
+    boolean: {
+      schema: z.boolean(),
+      accepts: (r: unknown) => typeof r === 'boolean',
+      decode: (r: unknown) => r as boolean,
+      encode: (v: boolean) => v,
+    },
     int: {
       schema: z.union([z.literal(0), z.literal(1)]),
+      accepts: (r: unknown) => r === 0 || r === 1,
       decode: (r: unknown) => r === 1,
       encode: (v: boolean) => (v ? 1 : 0),
     },
     onoff: {
       schema: z.enum(['ON', 'OFF']),
+      accepts: (r: unknown) => r === 'ON' || r === 'OFF',
       decode: (r: unknown) => r === 'ON',
       encode: (v: boolean) => (v ? 'ON' : 'OFF'),
     },
@@ -72,6 +85,7 @@ export function flag(field: string, opts: { as?: FlagEncoding; optional?: boolea
     field,
     schema: variants.schema,
     optional: opts.optional ?? false,
+    accepts: variants.accepts,
     decode: variants.decode,
     encode: (v) => variants.encode(v as boolean),
   };
@@ -84,6 +98,11 @@ export interface TelemetryLayout {
   encode(reading: Record<string, unknown>): Record<string, unknown>;
   /** raw path -> canonical field */
   readonly fields: Readonly<Record<string, string>>;
+  /**
+   * The ingest fast path: the canonical reading when `schema` would accept the payload, else
+   * null (then `schema` is run for its reasons). Same verdict, a fraction of the allocations.
+   */
+  decode(raw: unknown): Record<string, unknown> | null;
 }
 
 /**
@@ -123,8 +142,38 @@ export function layout(map: Record<string, FieldTrait>): TelemetryLayout {
     }
     return out;
   });
+  // Blocks that must be present: those holding a required field.
+  const requiredBlocks = new Set<string>();
+  for (const [parts, trait] of entries) {
+    if (!trait.optional)
+      for (let i = 1; i < parts.length; i++) requiredBlocks.add(parts.slice(0, i).join('.'));
+  }
+  const blocks = [
+    ...new Set(
+      entries.flatMap(([parts]) => parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('.'))),
+    ),
+  ];
+  const blockPaths = blocks.map((b) => [b.split('.'), requiredBlocks.has(b)] as const);
   return {
     schema: schema as unknown as z.ZodType<Record<string, unknown>>,
+    decode(raw) {
+      if (!isPlainObject(raw)) return null;
+      for (const [parts, required] of blockPaths) {
+        const block = getPath(raw, parts);
+        if (block === undefined ? required : !isPlainObject(block)) return null;
+      }
+      const out: Record<string, unknown> = {};
+      for (const [parts, trait] of entries) {
+        const value = parts.length === 1 ? raw[parts[0]] : getPath(raw, parts);
+        if (value === undefined) {
+          if (!trait.optional) return null;
+          continue;
+        }
+        if (!trait.accepts(value)) return null;
+        out[trait.field] = trait.decode(value);
+      }
+      return out;
+    },
     fields: Object.fromEntries(Object.entries(map).map(([path, t]) => [path, t.field])),
     encode(reading) {
       const raw: Record<string, unknown> = {};
@@ -136,6 +185,9 @@ export function layout(map: Record<string, FieldTrait>): TelemetryLayout {
     },
   };
 }
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function getPath(obj: Record<string, unknown>, parts: readonly string[]): unknown {
   let cur: unknown = obj;

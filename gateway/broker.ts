@@ -44,7 +44,12 @@ class GatewayBroker extends Aedes {
       done?.();
       return;
     }
-    (Aedes.prototype.publish as (p: PublishPacket, c: unknown, d?: (e?: Error) => void) => void).call(this, packet, client, done);
+    (Aedes.prototype.publish as (p: PublishPacket, c: unknown, d?: (e?: Error) => void) => void).call(
+      this,
+      packet,
+      client,
+      done,
+    );
   }
 }
 

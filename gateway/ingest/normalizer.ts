@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Device } from '../../device-registry/devices.ts';
 import { type FirmwareSpec, findFirmware, type ModelSpec } from '../../firmware-specs/define-device.ts';
-import { type Family, familySchemas } from '../../firmware-specs/families.ts';
+import { canonicalChecks, type Family, familySchemas } from '../../firmware-specs/families.ts';
 import { tagSet, toLine } from './line-protocol.ts';
 import { resolveTs } from './timestamp.ts';
 
@@ -116,6 +116,7 @@ export class Normalizer {
       return result;
     }
     const canonical = familySchemas[device.family];
+    const canonicalCheck = canonicalChecks[device.family];
     const tags = this.#tagsOf(device);
     items.forEach((item, index) => {
       const prefix = Array.isArray(value) ? `[${index}]` : '';
@@ -127,23 +128,31 @@ export class Normalizer {
         });
         return;
       }
-      const { ts: rawTs, ...readings } = item;
-      const fw = firmware.telemetry.schema.safeParse(readings);
-      if (!fw.success) {
-        result.rejected.push({ raw: raw(), reasons: issuesToReasons(fw.error.issues, prefix) });
-        return;
+      // Fast path first; zod runs only for what it rejects, to say why. `ts` is the envelope:
+      // the layouts read only their own keys, so it needs no stripping.
+      let fields = firmware.telemetry.decode(item);
+      if (!fields) {
+        const fw = firmware.telemetry.schema.safeParse(item);
+        if (!fw.success) {
+          result.rejected.push({ raw: raw(), reasons: issuesToReasons(fw.error.issues, prefix) });
+          return;
+        }
+        fields = fw.data;
       }
-      const fam = canonical.safeParse(fw.data);
-      if (!fam.success) {
-        const reasons = issuesToReasons(fam.error.issues, prefix).map((r) => ({
-          ...r,
-          message: `canonical ${r.message}`,
-        }));
-        result.rejected.push({ raw: raw(), reasons });
-        return;
+      if (!canonicalCheck(fields)) {
+        const fam = canonical.safeParse(fields);
+        if (!fam.success) {
+          const reasons = issuesToReasons(fam.error.issues, prefix).map((r) => ({
+            ...r,
+            message: `canonical ${r.message}`,
+          }));
+          result.rejected.push({ raw: raw(), reasons });
+          return;
+        }
+        fields = fam.data;
       }
-      const { ts } = resolveTs(rawTs, receivedAt, this.#maxAgeMs);
-      const line = toLine(device.family, tags, fam.data, ts);
+      const { ts } = resolveTs(item.ts, receivedAt, this.#maxAgeMs);
+      const line = toLine(device.family, tags, fields, ts);
       if (!line) {
         result.rejected.push({
           raw: raw(),
@@ -151,7 +160,7 @@ export class Normalizer {
         });
         return;
       }
-      result.accepted.push({ fields: fam.data, ts, line });
+      result.accepted.push({ fields, ts, line });
     });
     return result;
   }
