@@ -39,7 +39,10 @@ interface Persistence {
  */
 class GatewayBroker extends Aedes {
   override publish(packet: PublishPacket, client: unknown, done?: (error?: Error) => void): void {
-    if (typeof client === 'function') return super.publish(packet, client as (error?: Error) => void);
+    if (typeof client === 'function') {
+      super.publish(packet, client as (error?: Error) => void);
+      return;
+    }
     if (client && UPLINK.test(packet.topic)) {
       done?.();
       return;

@@ -264,16 +264,22 @@ async function demonstrateCommands(): Promise<void> {
       .filter(([, n]) => n > 0)
       .map(([k, n]) => `${n} ${k}`)
       .join(', ');
-    say(`command: dim ${district}'s ${res.body.total} streetlights to ${level}% -> ${counts} in ${Date.now() - started} ms`);
+    say(
+      `command: dim ${district}'s ${res.body.total} streetlights to ${level}% -> ${counts} in ${Date.now() - started} ms`,
+    );
     return;
   }
   const station = stations[round % Math.max(1, stations.length)];
   if (!station) return;
   const percent = [25, 80][round % 2];
-  const res = await api.call<{ id: string; message?: string }>('POST', `/api/devices/${station.id}/commands`, {
-    name: 'setValve',
-    params: { percent },
-  });
+  const res = await api.call<{ id: string; message?: string }>(
+    'POST',
+    `/api/devices/${station.id}/commands`,
+    {
+      name: 'setValve',
+      params: { percent },
+    },
+  );
   if (res.status !== 201) {
     say(`command: valve of ${station.id} refused: ${res.body.message ?? res.status}`);
     return;
@@ -284,7 +290,9 @@ async function demonstrateCommands(): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
     c = (await api.call('GET', `/api/commands/${res.body.id}`)).body;
   }
-  say(`command: valve of ${station.id} (Modbus) to ${percent}% -> ${c.status}${c.error ? ` (${c.error})` : ''}`);
+  say(
+    `command: valve of ${station.id} (Modbus) to ${percent}% -> ${c.status}${c.error ? ` (${c.error})` : ''}`,
+  );
 }
 let commanding = false;
 const commandTimer = setInterval(() => {
