@@ -46,6 +46,9 @@ async function spawnServer(
   };
   const proc: ChildProcess = fork(here(file), [], {
     execArgv: [
+      // The runtime flags of `npm start`, for the bare broker and the gateway alike: a larger young
+      // generation means fewer scavenges for a server that allocates per message.
+      '--max-semi-space-size=64',
       '--import',
       'tsx',
       ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
