@@ -19,9 +19,10 @@ export function createMetrics() {
     });
   return {
     registry,
-    received: counter('readings_received_total', 'Readings received (telemetry elements and state reports)', [
+    received: counter('readings_received_total', 'Telemetry readings received (each element of an array)', [
       'source',
     ]),
+    stateReports: counter('state_reports_total', 'Reported-state messages received'),
     accepted: counter(
       'readings_accepted_total',
       'Readings that passed validation and were committed to the outbox',

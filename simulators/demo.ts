@@ -233,20 +233,19 @@ const status = setInterval(async () => {
   }
 }, o.status * 1000);
 
-// Commands round-tripping: an engineer dims the streetlights of a district in one bulk command,
+// Commands round-tripping: an engineer dims the city's streetlights in one bulk command,
 // then moves a valve of a Modbus pump station; each outcome is printed when it is final.
 const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'expired', 'cancelled']);
-const districts = [...new Set(usable.filter((p) => p.family === 'streetlight').map((p) => p.district))];
+const lamps = usable.filter((p) => p.family === 'streetlight').length;
 const stations = modbusPlans.filter((p) => p.family === 'water_station');
 let round = 0;
 async function demonstrateCommands(): Promise<void> {
   round++;
-  if (round % 2 === 1 && districts.length) {
-    const district = districts[Math.floor(round / 2) % districts.length];
+  if (round % 2 === 1 && lamps > 0) {
     const level = [30, 60, 100][Math.floor(round / 2) % 3];
     const started = Date.now();
     const res = await api.call<{ id: string; total: number }>('POST', '/api/commands/bulk', {
-      selector: { family: 'streetlight', district },
+      selector: { family: 'streetlight' },
       name: 'setDimming',
       params: { level },
       timeoutSeconds: 10,
@@ -265,11 +264,11 @@ async function demonstrateCommands(): Promise<void> {
       .map(([k, n]) => `${n} ${k}`)
       .join(', ');
     say(
-      `command: dim ${district}'s ${res.body.total} streetlights to ${level}% -> ${counts} in ${Date.now() - started} ms`,
+      `command: bulk dimming of the city's ${res.body.total} streetlights to ${level}% -> ${counts} in ${Date.now() - started} ms`,
     );
     return;
   }
-  const station = stations[round % Math.max(1, stations.length)];
+  const station = stations[Math.floor(round / 2) % Math.max(1, stations.length)];
   if (!station) return;
   const percent = [25, 80][round % 2];
   const res = await api.call<{ id: string; message?: string }>(

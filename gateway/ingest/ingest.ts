@@ -93,7 +93,7 @@ export class Ingest {
   ): void {
     const receivedAt = this.#clock.now();
     const checked = this.#normalizer.state(input.device, input.payload);
-    this.#received[input.source].inc();
+    this.#metrics.stateReports.inc();
     if (checked.ok) {
       this.#devices.recordState(input.device.id, checked.state, receivedAt);
       onState?.(checked.state);

@@ -76,6 +76,7 @@ export function operationRoutes(app: FastifyInstance, ctx: GatewayContext): void
       received: await counterValue(metrics.received),
       accepted: await counterValue(metrics.accepted),
       quarantined: await counterValue(metrics.quarantined),
+      stateReports: await counterValue(metrics.stateReports),
       buffered: ctx.outbox.pending,
       bufferedBytes: ctx.outbox.bytes,
       written: await counterValue(metrics.written),
