@@ -289,7 +289,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       await new Promise<void>((resolve) => ctx.broker.close(() => resolve()));
       await serverClosed;
       committer.close();
-      await ctx.pump.stop();
+      await ctx.pump.stop(5000);
       await api.close();
       ctx.devices.flush();
       ctx.outbox.close();

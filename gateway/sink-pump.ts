@@ -62,10 +62,27 @@ export class SinkPump {
     this.#wake?.();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the loop; with `drainMs`, first tries to send what is left for that long (a graceful
+   * stop leaves an empty outbox when the database is up; what remains is sent on the next start).
+   */
+  async stop(drainMs = 0): Promise<void> {
     this.#running = false;
     this.#wake?.();
     await this.#loop;
+    const deadline = Date.now() + drainMs;
+    while (Date.now() < deadline) {
+      const batch = this.#outbox.peek(this.#batchLines);
+      if (!batch) return;
+      try {
+        await this.#sink.write(batch);
+      } catch {
+        return;
+      }
+      this.#outbox.acknowledge(batch);
+      this.stats.written += batch.count;
+      this.#onWritten(batch.count);
+    }
   }
 
   #sleep(ms: number): Promise<void> {
