@@ -131,22 +131,8 @@ const httpUrl = `http://${httpHost}:${gateway.httpPort}`;
 const mqttUrl = `mqtt://${mqttHost}:${gateway.mqttPort}`;
 const api = new GatewayApi(httpUrl, gateway.adminToken);
 
-const register = async (plan: DevicePlan, modbus?: { host: string; port: number; unitId: number }) => {
-  const res = await api.call<{ secret: string | null }>('POST', '/api/devices', {
-    id: plan.id,
-    model: plan.model,
-    firmware: plan.firmware,
-    district: plan.district,
-    ward: plan.ward,
-    lat: plan.lat,
-    lon: plan.lon,
-    tags: plan.tags,
-    ...(modbus && { modbus }),
-  });
-  if (res.status !== 201)
-    throw new Error(`registering ${plan.id}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.secret;
-};
+const register = (plan: DevicePlan, modbus?: { host: string; port: number; unitId: number }) =>
+  api.register(plan, modbus);
 const plans = cityPlans(specs, { perFamily: parsePerFamily(o.perFamily), seed: 'demo' });
 let registered = 0;
 const usable: DevicePlan[] = [];

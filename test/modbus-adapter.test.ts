@@ -12,7 +12,7 @@ import { createLogger } from '../gateway/logger.ts';
 import { ModbusDeviceSimulator } from '../simulators/modbus-device.ts';
 import { adapterContract } from './adapter-contract.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
-import { freePort } from './helpers/victoria.ts';
+import { exportSeries as exportSeriesFrom, freePort } from './helpers/victoria.ts';
 import { eventually } from './helpers/wait.ts';
 
 // Fast enough for a test, with the production structure: timeouts, backoff, offline after 2.
@@ -49,14 +49,7 @@ let specs: ReadonlyMap<string, ModelSpec>;
 let seq = 0;
 const uid = (prefix: string) => `${prefix}-${process.pid}-${Date.now()}-${++seq}`;
 
-async function exportSeries(selector: string) {
-  await fetch(`${vmUrl()}/internal/force_flush`);
-  const res = await fetch(`${vmUrl()}/api/v1/export?match[]=${encodeURIComponent(selector)}&start=0`);
-  return (await res.text())
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { metric: Record<string, string>; values: number[]; timestamps: number[] });
-}
+const exportSeries = (selector: string) => exportSeriesFrom(vmUrl(), selector);
 
 async function setup(units: Array<{ unitId: number; model: string }>) {
   specs ??= await loadSpecs();

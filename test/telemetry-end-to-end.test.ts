@@ -1,18 +1,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { findFirmware } from '../firmware-specs/define-device.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { exportSeries as exportSeriesFrom } from './helpers/victoria.ts';
 import { eventually } from './helpers/wait.ts';
 
 const vmUrl = () => inject('victoriaUrl');
 
-async function exportSeries(selector: string) {
-  await fetch(`${vmUrl()}/internal/force_flush`);
-  const res = await fetch(`${vmUrl()}/api/v1/export?match[]=${encodeURIComponent(selector)}&start=0`);
-  return (await res.text())
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { metric: Record<string, string>; values: number[]; timestamps: number[] });
-}
+const exportSeries = (selector: string) => exportSeriesFrom(vmUrl(), selector);
 
 describe('telemetry from an MQTT device to the time-series database', () => {
   let gw: TestGateway;

@@ -33,6 +33,27 @@ export class GatewayApi {
     return { status: res.status, body: parsed as T };
   }
 
+  /** POST /api/devices for a planned device; returns its MQTT secret (null for Modbus devices). */
+  async register(
+    plan: DevicePlan,
+    modbus?: { host: string; port: number; unitId: number },
+  ): Promise<string | null> {
+    const res = await this.call<{ secret: string | null }>('POST', '/api/devices', {
+      id: plan.id,
+      model: plan.model,
+      firmware: plan.firmware,
+      district: plan.district,
+      ward: plan.ward,
+      lat: plan.lat,
+      lon: plan.lon,
+      tags: plan.tags,
+      ...(modbus && { modbus }),
+    });
+    if (res.status !== 201)
+      throw new Error(`registering ${plan.id}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.secret;
+  }
+
   async stats(): Promise<GatewayStats> {
     const res = await this.call<GatewayStats>('GET', '/api/stats');
     if (res.status !== 200) throw new Error(`GET /api/stats: ${res.status} ${JSON.stringify(res.body)}`);
@@ -78,19 +99,7 @@ export async function provisionDevices(
       if (known) {
         out[i] = { ...plan, secret: known };
       } else {
-        const res = await api.call<{ secret: string }>('POST', '/api/devices', {
-          id: plan.id,
-          model: plan.model,
-          firmware: plan.firmware,
-          district: plan.district,
-          ward: plan.ward,
-          lat: plan.lat,
-          lon: plan.lon,
-          tags: plan.tags,
-        });
-        if (res.status !== 201)
-          throw new Error(`registering ${plan.id}: ${res.status} ${JSON.stringify(res.body)}`);
-        out[i] = { ...plan, secret: res.body.secret };
+        out[i] = { ...plan, secret: (await api.register(plan))! };
       }
       done++;
       if (done % 250 === 0 || done === plans.length) opts.onProgress?.(done, plans.length);

@@ -48,6 +48,17 @@ async function waitHealthy(url: string, proc: ChildProcess, output: () => string
   throw new Error(`victoria-metrics did not become healthy: ${output()}`);
 }
 
+/** Every stored sample of the series matching the selector (after making recent writes searchable). */
+export async function exportSeries(url: string, selector: string): Promise<ExportedSeries[]> {
+  await fetch(`${url}/internal/force_flush`);
+  const res = await fetch(`${url}/api/v1/export?match[]=${encodeURIComponent(selector)}&start=0`);
+  if (!res.ok) throw new Error(`export failed: ${res.status} ${await res.text()}`);
+  return (await res.text())
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as ExportedSeries);
+}
+
 export async function startVictoria(): Promise<Victoria> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'citygate-vm-'));
@@ -77,25 +88,16 @@ export async function startVictoria(): Promise<Victoria> {
       proc.once('exit', () => resolve());
       proc.kill('SIGTERM');
     });
-  const exportSeries = async (selector: string) => {
-    await fetch(`${url}/internal/force_flush`);
-    const res = await fetch(`${url}/api/v1/export?match[]=${encodeURIComponent(selector)}&start=0`);
-    if (!res.ok) throw new Error(`export failed: ${res.status} ${await res.text()}`);
-    const text = await res.text();
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as ExportedSeries);
-  };
+  const exportOwn = (selector: string) => exportSeries(url, selector);
   return {
     url,
     port,
     dataDir,
     stop: stopProc,
     restart: launch,
-    exportSeries,
+    exportSeries: exportOwn,
     async countSamples(selector) {
-      return (await exportSeries(selector)).reduce((n, s) => n + s.values.length, 0);
+      return (await exportOwn(selector)).reduce((n, s) => n + s.values.length, 0);
     },
   };
 }
