@@ -101,7 +101,7 @@ export const canonicalChecks = Object.fromEntries(
     const check = (reading: Record<string, unknown>): boolean => {
       for (const key in reading) {
         const c = checks.get(key);
-        if (!c || !c(reading[key])) return false;
+        if (!c?.(reading[key])) return false;
       }
       return true;
     };

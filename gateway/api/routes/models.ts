@@ -27,7 +27,7 @@ export function modelView(spec: ModelSpec) {
       params: z.toJSONSchema(cmd.params, { unrepresentable: 'any' }),
       guards: {
         minIntervalSeconds: cmd.guards?.minIntervalSeconds ?? null,
-        needsConfirm: cmd.guards?.confirmWhen ? true : false,
+        needsConfirm: Boolean(cmd.guards?.confirmWhen),
       },
     })),
     modbus: spec.modbus ?? null,
