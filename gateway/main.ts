@@ -8,6 +8,9 @@ try {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
   const gateway = buildGateway({ config: process.env, log, modules: [modbusModule()] });
+  // A stray rejection is logged, not fatal: every reading the devices were told is safe is already
+  // in the outbox, but a city should not lose its gateway to one forgotten promise.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   await gateway.start();
   const stop = async (signal: string) => {
     log.info({ signal }, 'stopping');
