@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Device, DeviceStore } from '../device-registry/devices.ts';
 import type { Clock } from './clock.ts';
@@ -29,7 +30,11 @@ function connackError(message: string, returnCode: number): AuthenticateError {
 
 interface Persistence {
   outgoingClearMessageId(client: Client, packet: { messageId?: number }): Promise<unknown>;
+  createRetainedStreamCombi(patterns: string[]): NodeJS.ReadableStream;
 }
+
+/** Command topics never hold a retained message: the gateway does not retain commands, devices may not publish there. */
+const COMMAND_FILTER = /^devices\/[^/#+]+\/commands\//;
 
 /**
  * Aedes, minus the routing of device uplinks. Once a device's telemetry, state or reply has
@@ -183,6 +188,11 @@ export async function createBroker(opts: {
     if (device && packet?.messageId) hooks.onDeviceAck?.(device, packet.messageId);
     return clearMessageId(client, packet);
   };
+  // The in-memory store scans every retained message (one status per device) on each SUBSCRIBE;
+  // a device's only subscription, its command topic, can hold none, so the scan is skipped.
+  const retainedFor = persistence.createRetainedStreamCombi.bind(persistence);
+  persistence.createRetainedStreamCombi = (patterns) =>
+    patterns.every((p) => COMMAND_FILTER.test(p)) ? Readable.from([]) : retainedFor(patterns);
   broker.on('clientError', (client, err) => {
     if (!(err instanceof AclError))
       log.debug({ deviceId: client?.id, err: err.message }, 'mqtt client error');
