@@ -25,24 +25,16 @@ const FAST: ModbusAdapterOptions = {
   offlineAfterFailures: 2,
 };
 
-const METER = {
-  voltage_v: 229.8,
-  current_a: 31.2,
-  power_w: 6840.5,
-  power_factor: 0.95,
-  frequency_hz: 50.02,
-  energy_kwh: 184502.317,
-  relay_closed: true,
-};
-const STATION = {
-  flow_m3h: 182.4,
-  pressure_bar: 3.85,
-  total_volume_m3: 1520348.6,
-  turbidity_ntu: 0.35,
-  chlorine_mgl: 0.48,
-  ph: 7.12,
-  valve_percent: 75.5,
-};
+// The values each simulated unit holds: its model's own example reading (a Modbus layout is canonical).
+const specsAtLoad = await loadSpecs();
+const METER = specsAtLoad.get('sonmetrix-smx630')!.firmware['1.x'].example as Record<
+  string,
+  number | boolean
+>;
+const STATION = specsAtLoad.get('hydrotek-ps500')!.firmware['3.x'].example as Record<
+  string,
+  number | boolean
+>;
 
 const vmUrl = () => inject('victoriaUrl');
 let specs: ReadonlyMap<string, ModelSpec>;
