@@ -55,6 +55,8 @@ export class Outbox {
         id INTEGER PRIMARY KEY AUTOINCREMENT, received_at INTEGER NOT NULL, device_id TEXT NOT NULL,
         topic TEXT NOT NULL, payload BLOB NOT NULL, reasons TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS quarantine_device ON quarantine (device_id, id);
+      CREATE TABLE IF NOT EXISTS dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, line TEXT NOT NULL, reason TEXT NOT NULL);
     `);
     this.#insertLines = this.#db.prepare('INSERT INTO batches (n, lines) VALUES (?, ?)');
     this.#insertQuarantine = this.#db.prepare(
@@ -120,6 +122,32 @@ export class Outbox {
     this.#deleteUpTo.run(batch.lastSeq);
     this.#count -= batch.count;
     this.#bytes -= batch.bytes;
+  }
+
+  /**
+   * The database refused these lines as malformed (a 4xx that retrying cannot cure): they are kept
+   * here with the reason, and the batch leaves the outbox so the readings behind it can flow.
+   */
+  deadLetter(
+    batch: OutboxBatch,
+    rejected: ReadonlyArray<{ line: string; reason: string }>,
+    at: number,
+  ): void {
+    const insert = this.#db.prepare('INSERT INTO dead_letters (at, line, reason) VALUES (?, ?, ?)');
+    this.#db.transaction(() => {
+      for (const r of rejected) insert.run(at, r.line, r.reason);
+      this.acknowledge(batch);
+    })();
+  }
+
+  deadLetters(limit = 100): Array<{ id: number; at: number; line: string; reason: string }> {
+    return this.#db
+      .prepare('SELECT id, at, line, reason FROM dead_letters ORDER BY id DESC LIMIT ?')
+      .all(limit) as never;
+  }
+
+  deadLetterCount(): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM dead_letters').get() as { n: number }).n;
   }
 
   quarantine(opts: { deviceId?: string; limit?: number; beforeId?: number } = {}): QuarantineRow[] {

@@ -1,10 +1,12 @@
 import type { Clock } from './clock.ts';
 import type { Logger } from './logger.ts';
-import type { Outbox } from './outbox.ts';
+import type { Outbox, OutboxBatch } from './outbox.ts';
 import type { Sink } from './sinks/sink.ts';
 
 export interface PumpStats {
   written: number;
+  /** Lines the database refused as malformed, kept in the outbox's dead letters. */
+  deadLettered: number;
   failures: number;
   lastError: string | null;
   lastWriteAt: number | null;
@@ -16,7 +18,14 @@ export interface PumpStats {
  * after the sink acknowledged it; on failure the same batch again, with exponential backoff.
  */
 export class SinkPump {
-  readonly stats: PumpStats = { written: 0, failures: 0, lastError: null, lastWriteAt: null, sinkUp: true };
+  readonly stats: PumpStats = {
+    written: 0,
+    deadLettered: 0,
+    failures: 0,
+    lastError: null,
+    lastWriteAt: null,
+    sinkUp: true,
+  };
   readonly #outbox: Outbox;
   readonly #sink: Sink;
   readonly #clock: Clock;
@@ -96,6 +105,43 @@ export class SinkPump {
     });
   }
 
+  /**
+   * A batch the database refuses as malformed: find the offending lines by halving (the rest is
+   * written; a point written twice is the same point), keep those as dead letters, move on.
+   */
+  async #setAside(batch: OutboxBatch, err: Error): Promise<void> {
+    const rejected: Array<{ line: string; reason: string }> = [];
+    const bisect = async (lines: string[], error: Error): Promise<void> => {
+      if (lines.length === 1) {
+        rejected.push({ line: lines[0], reason: error.message });
+        return;
+      }
+      const mid = Math.ceil(lines.length / 2);
+      for (const half of [lines.slice(0, mid), lines.slice(mid)]) {
+        try {
+          await this.#sink.write({ text: half.join('\n'), count: half.length });
+        } catch (e) {
+          if (!isMalformed(e)) throw e; // the database went away meanwhile: retry the batch later
+          await bisect(half, e as Error);
+        }
+      }
+    };
+    try {
+      await bisect(batch.text.split('\n'), err);
+    } catch {
+      return;
+    }
+    this.#outbox.deadLetter(batch, rejected, this.#clock.now());
+    const written = batch.count - rejected.length;
+    this.stats.written += written;
+    this.stats.deadLettered += rejected.length;
+    this.#log.error(
+      { sink: this.#sink.name, lines: rejected.length, reason: rejected[0]?.reason },
+      'database refused lines; kept as dead letters',
+    );
+    this.#onWritten(written);
+  }
+
   async #run(): Promise<void> {
     let backoff = 250;
     while (this.#running) {
@@ -117,6 +163,10 @@ export class SinkPump {
         // A partial batch means the outbox is drained: let the next readings gather a moment.
         if (batch.count < this.#batchLines) await this.#sleep(Math.min(this.#idleMs, 50));
       } catch (err) {
+        if (isMalformed(err)) {
+          await this.#setAside(batch, err as Error);
+          continue;
+        }
         this.stats.failures++;
         this.stats.lastError = (err as Error).message;
         if (this.stats.sinkUp) {
@@ -131,4 +181,10 @@ export class SinkPump {
       }
     }
   }
+}
+
+/** 400 (unparsable), 413 (too large), 422 (unprocessable): retrying the same lines cannot help. */
+function isMalformed(err: unknown): boolean {
+  const status = (err as { statusCode?: number }).statusCode;
+  return status === 400 || status === 413 || status === 422;
 }

@@ -85,7 +85,25 @@ export function operationRoutes(app: FastifyInstance, ctx: GatewayContext): void
       aclDenied: await counterValue(metrics.aclDenied),
       connectedDevices: (await metrics.connected.get()).values[0]?.value ?? 0,
       devices: ctx.devices.count(),
+      deadLettered: ctx.outbox.deadLetterCount(),
       sink: { name: ctx.sinkName, up: ctx.pump.stats.sinkUp, lastError: ctx.pump.stats.lastError },
+    }),
+  );
+
+  r.get(
+    '/api/sink/dead-letters',
+    {
+      preHandler: ctx.requireRole('viewer', 'read dead letters'),
+      schema: {
+        tags: ['operations'],
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      },
+    },
+    async (req) => ({
+      total: ctx.outbox.deadLetterCount(),
+      entries: ctx.outbox
+        .deadLetters(req.query.limit)
+        .map((d) => ({ ...d, at: new Date(d.at).toISOString() })),
     }),
   );
 
