@@ -22,8 +22,6 @@ export interface AdapterCommand {
   params: Record<string, unknown>;
 }
 
-export const ADAPTER_OUTCOMES = { succeeded: 'succeeded', failed: 'failed' } as const;
-
 export type AdapterResult = { ok: true; result?: Record<string, unknown> } | { ok: false; error: string };
 
 /**

@@ -1,3 +1,5 @@
+import { GatewayApi } from '../simulators/load/gateway-api.ts';
+
 /** A small client of the citygate HTTP API for the engineer CLI. */
 export class ApiError extends Error {
   constructor(
@@ -9,34 +11,28 @@ export class ApiError extends Error {
   }
 }
 
+/** The API for the CLI: an error answer becomes an ApiError carrying the server's message. */
 export class ApiClient {
+  readonly #api: GatewayApi;
+
   constructor(
     readonly baseUrl: string,
-    readonly token: string,
-  ) {}
+    token: string,
+  ) {
+    this.#api = new GatewayApi(baseUrl.replace(/\/$/, ''), token);
+  }
 
   async request<T = any>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.token}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
-    } catch (err) {
+    const res = await this.#api.call(method, path, body).catch((err: Error) => {
       throw new ApiError(
         0,
         'CLI_ERR_UNREACHABLE',
-        `cannot reach ${this.baseUrl}: ${(err as Error).cause ?? (err as Error).message}`,
+        `cannot reach ${this.baseUrl}: ${err.cause ?? err.message}`,
       );
-    }
-    const text = await res.text();
-    const data = text ? JSON.parse(text) : null;
-    if (!res.ok) throw new ApiError(res.status, data?.code ?? 'HTTP', data?.message ?? res.statusText);
-    return data as T;
+    });
+    if (res.status >= 400)
+      throw new ApiError(res.status, res.body?.code ?? 'HTTP', res.body?.message ?? String(res.status));
+    return res.body as T;
   }
 
   get<T = any>(path: string) {

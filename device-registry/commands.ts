@@ -21,7 +21,6 @@ export const FINAL_STATUSES: ReadonlySet<CommandStatus> = new Set([
   'expired',
   'cancelled',
 ]);
-export const OPEN_STATUSES: readonly CommandStatus[] = ['queued', 'sent', 'delivered'];
 
 /** Which transitions the lifecycle allows; anything else is ignored (e.g. a reply after a timeout). */
 const NEXT: Record<CommandStatus, readonly CommandStatus[]> = {
@@ -237,15 +236,7 @@ export class CommandStore {
     return row ? fromRow(row) : null;
   }
 
-  /** When the device last had this command sent to it (for rate guards). */
-  lastSentAt(deviceId: string, name: string): number | null {
-    const row = this.#stmt(
-      'SELECT max(sent_at) AS t FROM commands WHERE device_id = ? AND name = ? AND sent_at IS NOT NULL',
-    ).get(deviceId, name) as { t: number | null };
-    return row.t;
-  }
-
-  /** The latest accepted-but-not-yet-sent command of a name (guards count it as already moving). */
+  /** When a command of this name last went, or is about to go, to the device (the rate guard). */
   lastRequestedAt(deviceId: string, name: string): number | null {
     const row = this.#stmt(
       "SELECT max(created_at) AS t FROM commands WHERE device_id = ? AND name = ? AND status IN ('queued', 'sent', 'delivered', 'succeeded')",

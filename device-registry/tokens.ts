@@ -42,12 +42,6 @@ export class TokenStore {
     this.create('admin', 'admin', 'system', now, token);
   }
 
-  hasAdmin(): boolean {
-    return !!this.#db
-      .prepare("SELECT 1 FROM tokens WHERE role = 'admin' AND revoked_at IS NULL LIMIT 1")
-      .get();
-  }
-
   verify(token: string): Principal | null {
     const h = digest(token);
     const hit = this.#cache.get(h);

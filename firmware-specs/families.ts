@@ -70,8 +70,6 @@ export function canonicalFieldsOf(family: Family): string[] {
   return Object.keys(familySchemas[family].shape);
 }
 
-export const familySchema = z.enum(FAMILIES as [Family, ...Family[]]);
-
 type Check = (v: unknown) => boolean;
 
 /** A check of one canonical field from its zod schema's public bounds (zod 4: minValue, maxValue, isInt). */

@@ -19,6 +19,7 @@ export interface PublishRoute {
 export interface BrokerHooks {
   /** A device's own telemetry, state or command reply; `done` releases the PUBACK. */
   onDevicePublish(route: PublishRoute): void;
+  /** The device connected (CONNACK sent) or its last connection closed. */
   onPresence?(device: Device, online: boolean): void;
   /** A device acknowledged (PUBACK) a QoS 1 message the gateway sent it. */
   onDeviceAck?(device: Device, messageId: number): void;
@@ -36,6 +37,9 @@ interface Persistence {
 /** Command topics never hold a retained message: the gateway does not retain commands, devices may not publish there. */
 const COMMAND_FILTER = /^devices\/[^/#+]+\/commands\//;
 
+/** Packets authorizePublish handed to ingest: aedes passes the same object on to publish(). */
+const ingested = new WeakSet<PublishPacket>();
+
 /**
  * Aedes, minus the routing of device uplinks. Once a device's telemetry, state or reply has
  * passed authorizePublish it is ingested; no MQTT client may subscribe to it (devices see only
@@ -48,7 +52,7 @@ class GatewayBroker extends Aedes {
       super.publish(packet, client as (error?: Error) => void);
       return;
     }
-    if (client && UPLINK.test(packet.topic)) {
+    if (ingested.has(packet)) {
       done?.();
       return;
     }
@@ -60,8 +64,6 @@ class GatewayBroker extends Aedes {
     );
   }
 }
-
-const UPLINK = /^devices\/[^/]+\/(telemetry|state|commands\/[^/]+\/reply)$/;
 
 class AclError extends Error {
   override name = 'AclError';
@@ -127,6 +129,7 @@ export async function createBroker(opts: {
         log.warn({ deviceId: client?.id, topic: packet.topic }, 'publish refused by ACL');
         return done(new AclError(`${client?.id ?? 'unknown'} may not publish to ${packet.topic}`));
       }
+      ingested.add(packet);
       hooks.onDevicePublish({ device, topic, packet, done });
     },
     authorizeSubscribe(client, sub, done) {
@@ -164,7 +167,6 @@ export async function createBroker(opts: {
     if (!device) return;
     live.set(client.id, client);
     metrics.connected.set(live.size);
-    devices.markPresence(device.id, true, clock.now());
     publishStatus(device.id, true);
     hooks.onPresence?.(device, true);
   });
@@ -175,7 +177,6 @@ export async function createBroker(opts: {
     metrics.connected.set(live.size);
     const device = devices.get(client.id);
     if (!device) return;
-    devices.markPresence(device.id, false, clock.now());
     publishStatus(device.id, false);
     hooks.onPresence?.(device, false);
   });

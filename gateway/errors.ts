@@ -7,7 +7,6 @@ export const PortInUseError = createError<'GW_ERR_PORT_IN_USE', [string, number]
   '%s port %d is already in use by another process; set another port or stop that process',
   500,
 );
-export const PayloadInvalidError = createError('GW_ERR_PAYLOAD_INVALID', 'payload rejected: %s', 400);
 export const AuthRequiredError = createError('GW_ERR_AUTH_REQUIRED', 'a bearer token is required', 401);
 export const AuthInvalidError = createError('GW_ERR_AUTH_INVALID', 'the bearer token is not valid', 401);
 export const ForbiddenError = createError('GW_ERR_FORBIDDEN', 'role %s may not %s', 403);

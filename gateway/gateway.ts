@@ -172,6 +172,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           metrics.written.inc(n);
           committer.notifySpace();
         },
+        onFailed: () => metrics.sinkFailures.inc(),
       });
       committer = new GroupCommitter(outbox, {
         clock,
@@ -189,6 +190,11 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         metrics,
         clock,
       });
+      // One presence path for every protocol: the registry, then every module.
+      const presence = (device: Device, online: boolean) => {
+        devices.markPresence(device.id, online, clock.now());
+        for (const m of modules) m.onPresence?.(device, online);
+      };
       const hooks: BrokerHooks = {
         onDevicePublish(route) {
           const input = {
@@ -212,9 +218,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
             }
           }
         },
-        onPresence: (device, online) => {
-          for (const m of modules) m.onPresence?.(device, online);
-        },
+        onPresence: presence,
         onDeviceAck: (device, packet) => {
           for (const m of modules) m.onDeviceAck?.(device, packet);
         },
@@ -243,10 +247,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         sinkName: sink.name,
         deviceExtras: [],
         adapters: [],
-        presence(device, online) {
-          devices.markPresence(device.id, online, clock.now());
-          for (const m of modules) m.onPresence?.(device, online);
-        },
+        presence,
       };
       for (const m of modules) await m.init?.(ctx);
       api = await buildApi(

@@ -4,28 +4,20 @@ import type { Outbox, OutboxBatch } from './outbox.ts';
 import type { Sink } from './sinks/sink.ts';
 
 export interface PumpStats {
-  written: number;
-  /** Lines the database refused as malformed, kept in the outbox's dead letters. */
-  deadLettered: number;
-  failures: number;
-  lastError: string | null;
-  lastWriteAt: number | null;
   sinkUp: boolean;
+  lastError: string | null;
 }
+
+const SENT = { written: 'written', setAside: 'setAside', failed: 'failed' } as const;
+type SendOutcome = keyof typeof SENT;
 
 /**
  * Moves readings from the outbox to the sink: a batch at a time, deleted from the outbox only
  * after the sink acknowledged it; on failure the same batch again, with exponential backoff.
+ * Counts go to the callers' counters (onWritten, onFailed); the pump keeps only the sink's state.
  */
 export class SinkPump {
-  readonly stats: PumpStats = {
-    written: 0,
-    deadLettered: 0,
-    failures: 0,
-    lastError: null,
-    lastWriteAt: null,
-    sinkUp: true,
-  };
+  readonly stats: PumpStats = { sinkUp: true, lastError: null };
   readonly #outbox: Outbox;
   readonly #sink: Sink;
   readonly #clock: Clock;
@@ -34,6 +26,7 @@ export class SinkPump {
   readonly #idleMs: number;
   readonly #maxBackoffMs: number;
   readonly #onWritten: (n: number) => void;
+  readonly #onFailed: () => void;
   #running = false;
   #timer: unknown = null;
   #wake: (() => void) | null = null;
@@ -49,6 +42,7 @@ export class SinkPump {
       idleMs?: number;
       maxBackoffMs?: number;
       onWritten?: (n: number) => void;
+      onFailed?: () => void;
     },
   ) {
     this.#outbox = outbox;
@@ -59,6 +53,7 @@ export class SinkPump {
     this.#idleMs = opts.idleMs ?? 200;
     this.#maxBackoffMs = opts.maxBackoffMs ?? 10_000;
     this.#onWritten = opts.onWritten ?? (() => {});
+    this.#onFailed = opts.onFailed ?? (() => {});
   }
 
   start(): void {
@@ -79,18 +74,10 @@ export class SinkPump {
     this.#running = false;
     this.#wake?.();
     await this.#loop;
-    const deadline = Date.now() + drainMs;
-    while (Date.now() < deadline) {
+    const deadline = this.#clock.now() + drainMs;
+    while (this.#clock.now() < deadline) {
       const batch = this.#outbox.peek(this.#batchLines);
-      if (!batch) return;
-      try {
-        await this.#sink.write(batch);
-      } catch {
-        return;
-      }
-      this.#outbox.acknowledge(batch);
-      this.stats.written += batch.count;
-      this.#onWritten(batch.count);
+      if (!batch || (await this.#send(batch)) === 'failed') return;
     }
   }
 
@@ -105,11 +92,36 @@ export class SinkPump {
     });
   }
 
+  /** One batch to the sink; it leaves the outbox only once written (or set aside as malformed). */
+  async #send(batch: OutboxBatch): Promise<SendOutcome> {
+    try {
+      await this.#sink.write(batch);
+    } catch (err) {
+      if (isMalformed(err) && (await this.#setAside(batch, err as Error))) return 'setAside';
+      this.#onFailed();
+      this.stats.lastError = (err as Error).message;
+      if (this.stats.sinkUp) {
+        this.#log.warn(
+          { sink: this.#sink.name, err: this.stats.lastError },
+          'sink write failed; readings wait in the outbox',
+        );
+      }
+      this.stats.sinkUp = false;
+      return 'failed';
+    }
+    this.#outbox.acknowledge(batch);
+    if (!this.stats.sinkUp) this.#log.info({ sink: this.#sink.name }, 'sink is back; draining the outbox');
+    this.stats.sinkUp = true;
+    this.#onWritten(batch.count);
+    return 'written';
+  }
+
   /**
    * A batch the database refuses as malformed: find the offending lines by halving (the rest is
-   * written; a point written twice is the same point), keep those as dead letters, move on.
+   * written; a point written twice is the same point), keep those as dead letters. False when
+   * the database went away meanwhile: the batch stays and is retried.
    */
-  async #setAside(batch: OutboxBatch, err: Error): Promise<void> {
+  async #setAside(batch: OutboxBatch, err: Error): Promise<boolean> {
     const rejected: Array<{ line: string; reason: string }> = [];
     const bisect = async (lines: string[], error: Error): Promise<void> => {
       if (lines.length === 1) {
@@ -121,7 +133,7 @@ export class SinkPump {
         try {
           await this.#sink.write({ text: half.join('\n'), count: half.length });
         } catch (e) {
-          if (!isMalformed(e)) throw e; // the database went away meanwhile: retry the batch later
+          if (!isMalformed(e)) throw e;
           await bisect(half, e as Error);
         }
       }
@@ -129,17 +141,15 @@ export class SinkPump {
     try {
       await bisect(batch.text.split('\n'), err);
     } catch {
-      return;
+      return false;
     }
     this.#outbox.deadLetter(batch, rejected, this.#clock.now());
-    const written = batch.count - rejected.length;
-    this.stats.written += written;
-    this.stats.deadLettered += rejected.length;
     this.#log.error(
       { sink: this.#sink.name, lines: rejected.length, reason: rejected[0]?.reason },
       'database refused lines; kept as dead letters',
     );
-    this.#onWritten(written);
+    this.#onWritten(batch.count - rejected.length);
+    return true;
   }
 
   async #run(): Promise<void> {
@@ -150,35 +160,14 @@ export class SinkPump {
         await this.#sleep(this.#idleMs);
         continue;
       }
-      try {
-        await this.#sink.write(batch);
-        this.#outbox.acknowledge(batch);
-        this.stats.written += batch.count;
-        this.stats.lastWriteAt = this.#clock.now();
-        if (!this.stats.sinkUp)
-          this.#log.info({ sink: this.#sink.name }, 'sink is back; draining the outbox');
-        this.stats.sinkUp = true;
-        backoff = 250;
-        this.#onWritten(batch.count);
-        // A partial batch means the outbox is drained: let the next readings gather a moment.
-        if (batch.count < this.#batchLines) await this.#sleep(Math.min(this.#idleMs, 50));
-      } catch (err) {
-        if (isMalformed(err)) {
-          await this.#setAside(batch, err as Error);
-          continue;
-        }
-        this.stats.failures++;
-        this.stats.lastError = (err as Error).message;
-        if (this.stats.sinkUp) {
-          this.#log.warn(
-            { sink: this.#sink.name, err: (err as Error).message },
-            'sink write failed; readings wait in the outbox',
-          );
-        }
-        this.stats.sinkUp = false;
+      if ((await this.#send(batch)) === 'failed') {
         await this.#sleep(backoff);
         backoff = Math.min(backoff * 2, this.#maxBackoffMs);
+        continue;
       }
+      backoff = 250;
+      // A partial batch means the outbox is drained: let the next readings gather a moment.
+      if (batch.count < this.#batchLines) await this.#sleep(Math.min(this.#idleMs, 50));
     }
   }
 }

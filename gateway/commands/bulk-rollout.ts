@@ -140,10 +140,9 @@ export class BulkRollouts {
       r.timer = this.#ctx.clock.setTimeout(() => this.#tick(r), TICK_MS);
       return;
     }
-    r.timer = null;
+    // Every device has its command (or its refusal, now persisted): the store answers from here.
     this.#commands.store.finishBulk(r.record.id, this.#ctx.clock.now(), r.refused);
-    r.record.skipped = [...r.record.skipped, ...r.refused];
-    r.refused = [];
+    this.#active.delete(r.record.id);
   }
 
   status(id: string) {

@@ -1,5 +1,10 @@
 import type { Adapter } from '../../adapters/adapter.ts';
-import { type Command, type CommandStore, newCommandId } from '../../device-registry/commands.ts';
+import {
+  type Command,
+  type CommandStore,
+  FINAL_STATUSES,
+  newCommandId,
+} from '../../device-registry/commands.ts';
 import type { Device } from '../../device-registry/devices.ts';
 import { sendToDevice } from '../broker.ts';
 import type { GatewayContext } from '../context.ts';
@@ -52,7 +57,6 @@ export class CommandService {
   readonly #reconciled = new Set<string>();
   readonly #timers = new Map<string, unknown>();
   readonly #adapterQueues = new Map<string, Promise<void>>();
-  readonly #listeners: Array<(c: Command) => void> = [];
 
   constructor(ctx: GatewayContext, store: CommandStore, opts: CommandOptions) {
     this.#ctx = ctx;
@@ -64,16 +68,6 @@ export class CommandService {
     return this.#store;
   }
 
-  /** Called with every command that changed status (bulk progress follows it). */
-  onChange(fn: (c: Command) => void): void {
-    this.#listeners.push(fn);
-  }
-
-  #changed(c: Command | null): Command | null {
-    if (c) for (const fn of this.#listeners) fn(c);
-    return c;
-  }
-
   #move(
     id: string,
     to: Command['status'],
@@ -81,8 +75,8 @@ export class CommandService {
     extra?: Parameters<CommandStore['transition']>[4],
   ): Command | null {
     const c = this.#store.transition(id, to, this.#ctx.clock.now(), actor, extra);
-    if (c && to !== 'sent' && to !== 'delivered' && to !== 'queued') this.#clearTimer(id);
-    return this.#changed(c);
+    if (c && FINAL_STATUSES.has(to)) this.#clearTimer(id);
+    return c;
   }
 
   /** Validates, applies the spec's guards, persists, and sends at once when the device is reachable. */
@@ -142,7 +136,6 @@ export class CommandService {
         name: req.name,
         params,
       });
-    this.#changed(command);
     this.#scheduleExpiry(command);
     this.dispatch(device.id);
     return { command: this.#store.get(command.id)!, created: true };
@@ -196,7 +189,7 @@ export class CommandService {
   /** Expired commands are never sent; the others become `sent` with their reply deadline. */
   #beforeSend(c: Command): boolean {
     if (this.#ctx.clock.now() >= c.expiresAt) {
-      this.#move(c.id, 'expired', SYSTEM, { detail: 'TTL passed before it could be sent' });
+      this.#expire(c.id);
       return false;
     }
     const sent = this.#move(c.id, 'sent', SYSTEM);
@@ -230,9 +223,11 @@ export class CommandService {
   }
 
   #scheduleExpiry(c: Command): void {
-    this.#setTimer(c.id, Math.max(0, c.expiresAt - this.#ctx.clock.now()), () =>
-      this.#move(c.id, 'expired', SYSTEM, { detail: 'TTL passed before it could be sent' }),
-    );
+    this.#setTimer(c.id, Math.max(0, c.expiresAt - this.#ctx.clock.now()), () => this.#expire(c.id));
+  }
+
+  #expire(id: string): void {
+    this.#move(id, 'expired', SYSTEM, { detail: 'TTL passed before it could be sent' });
   }
 
   #setTimer(id: string, ms: number, fn: () => void): void {

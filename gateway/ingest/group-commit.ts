@@ -10,11 +10,6 @@ export interface CommitWork {
   done(err?: Error): void;
 }
 
-interface Parked {
-  work: CommitWork;
-  since: number;
-}
-
 export interface GroupCommitStats {
   committed: number;
   dropped: number;
@@ -34,9 +29,10 @@ export class GroupCommitter {
   readonly #parkTimeoutMs: number;
   readonly #onCommit: (stats: GroupCommitStats) => void;
   #pending: CommitWork[] = [];
-  #parked: Parked[] = [];
+  #parked: CommitWork[] = [];
   #scheduled = false;
   readonly #windowMs: number;
+  /** When each parked item first parked (it may park again after a notifySpace that was not enough). */
   readonly #since = new WeakMap<CommitWork, number>();
   #parkTimer: unknown = null;
 
@@ -59,10 +55,6 @@ export class GroupCommitter {
     this.#windowMs = opts.windowMs ?? 0;
   }
 
-  get parked(): number {
-    return this.#parked.length;
-  }
-
   get full(): boolean {
     return this.#outbox.bytes >= this.#maxBytes;
   }
@@ -80,7 +72,7 @@ export class GroupCommitter {
   /** The sink freed space: parked readings go first, in their order. */
   notifySpace(): void {
     if (this.#parked.length === 0 || this.full) return;
-    this.#pending = [...this.#parked.map((p) => p.work), ...this.#pending];
+    this.#pending = [...this.#parked, ...this.#pending];
     this.#parked = [];
     this.flush();
   }
@@ -129,19 +121,19 @@ export class GroupCommitter {
   }
 
   #park(work: CommitWork): void {
-    const since = this.#since.get(work) ?? this.#clock.now();
-    this.#since.set(work, since);
-    this.#parked.push({ work, since });
+    if (!this.#since.has(work)) this.#since.set(work, this.#clock.now());
+    this.#parked.push(work);
     if (this.#parkTimer === null) this.#parkTimer = this.#clock.setTimeout(() => this.#expireParked(), 1000);
   }
 
   #expireParked(): void {
     this.#parkTimer = null;
     const now = this.#clock.now();
-    const keep: Parked[] = [];
-    for (const p of this.#parked) {
-      if (now - p.since >= this.#parkTimeoutMs) p.work.done(new BackpressureError(this.#maxBytes));
-      else keep.push(p);
+    const keep: CommitWork[] = [];
+    for (const work of this.#parked) {
+      if (now - this.#since.get(work)! >= this.#parkTimeoutMs)
+        work.done(new BackpressureError(this.#maxBytes));
+      else keep.push(work);
     }
     this.#parked = keep;
     if (keep.length) this.#parkTimer = this.#clock.setTimeout(() => this.#expireParked(), 1000);
@@ -150,7 +142,7 @@ export class GroupCommitter {
   /** On stop: commit what is pending; refuse what is parked (not acknowledged, so not lost). */
   close(): void {
     this.flush();
-    for (const p of this.#parked) p.work.done(new BackpressureError(this.#maxBytes));
+    for (const work of this.#parked) work.done(new BackpressureError(this.#maxBytes));
     this.#parked = [];
     if (this.#parkTimer !== null) this.#clock.clearTimeout(this.#parkTimer);
   }

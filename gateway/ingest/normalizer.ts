@@ -118,15 +118,22 @@ export class Normalizer {
     const canonical = familySchemas[device.family];
     const canonicalCheck = canonicalChecks[device.family];
     const tags = this.#tagsOf(device);
-    items.forEach((item, index) => {
-      const prefix = Array.isArray(value) ? `[${index}]` : '';
-      const raw = () => (Array.isArray(value) ? Buffer.from(JSON.stringify(item)) : payload);
+    const many = Array.isArray(value);
+    // What is refused is kept as it came: the whole payload, or the one element of an array.
+    // Built only on refusal, so a valid reading allocates nothing for it.
+    const reject = (index: number, item: unknown, reasons: (prefix: string) => Reason[]) => {
+      result.rejected.push({
+        raw: many ? Buffer.from(JSON.stringify(item)) : payload,
+        reasons: reasons(many ? `[${index}]` : ''),
+      });
+    };
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index];
       if (!isObject(item)) {
-        result.rejected.push({
-          raw: raw(),
-          reasons: [{ path: prefix || '$', message: 'a reading must be a JSON object' }],
-        });
-        return;
+        reject(index, item, (prefix) => [
+          { path: prefix || '$', message: 'a reading must be a JSON object' },
+        ]);
+        continue;
       }
       // Fast path first; zod runs only for what it rejects, to say why. `ts` is the envelope:
       // the layouts read only their own keys, so it needs no stripping.
@@ -134,34 +141,32 @@ export class Normalizer {
       if (!fields) {
         const fw = firmware.telemetry.schema.safeParse(item);
         if (!fw.success) {
-          result.rejected.push({ raw: raw(), reasons: issuesToReasons(fw.error.issues, prefix) });
-          return;
+          reject(index, item, (prefix) => issuesToReasons(fw.error.issues, prefix));
+          continue;
         }
         fields = fw.data;
       }
       if (!canonicalCheck(fields)) {
         const fam = canonical.safeParse(fields);
         if (!fam.success) {
-          const reasons = issuesToReasons(fam.error.issues, prefix).map((r) => ({
-            ...r,
-            message: `canonical ${r.message}`,
-          }));
-          result.rejected.push({ raw: raw(), reasons });
-          return;
+          reject(index, item, (prefix) =>
+            issuesToReasons(fam.error.issues, prefix).map((r) => ({
+              ...r,
+              message: `canonical ${r.message}`,
+            })),
+          );
+          continue;
         }
         fields = fam.data;
       }
       const { ts } = resolveTs(item.ts, receivedAt, this.#maxAgeMs);
       const line = toLine(device.family, tags, fields, ts);
       if (!line) {
-        result.rejected.push({
-          raw: raw(),
-          reasons: [{ path: prefix || '$', message: 'no known field in the reading' }],
-        });
-        return;
+        reject(index, item, (prefix) => [{ path: prefix || '$', message: 'no known field in the reading' }]);
+        continue;
       }
       result.accepted.push({ fields, ts, line });
-    });
+    }
     return result;
   }
 

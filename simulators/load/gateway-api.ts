@@ -6,7 +6,7 @@ export interface ApiResponse<T = any> {
   body: T;
 }
 
-/** The gateway's HTTP API with a bearer token. */
+/** The gateway's HTTP API with a bearer token (none when empty); used by the CLI, the demo, the load tools and the tests. */
 export class GatewayApi {
   constructor(
     readonly url: string,
@@ -17,7 +17,7 @@ export class GatewayApi {
     const res = await fetch(`${this.url}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${this.token}`,
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
       body: body !== undefined ? JSON.stringify(body) : undefined,

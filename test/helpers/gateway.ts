@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { buildGateway, type Gateway, type GatewayOptions } from '../../gateway/gateway.ts';
 import { createLogger } from '../../gateway/logger.ts';
+import { GatewayApi } from '../../simulators/load/gateway-api.ts';
 
 export interface TestGateway {
   gateway: Gateway;
@@ -59,18 +60,8 @@ export async function startTestGateway(
   await gateway.start();
   const httpUrl = `http://127.0.0.1:${gateway.httpPort}`;
   const mqttUrl = `mqtt://127.0.0.1:${gateway.mqttPort}`;
-  const api: TestGateway['api'] = async (method, path, body, token = gateway.adminToken) => {
-    const res = await fetch(`${httpUrl}${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+  const api: TestGateway['api'] = (method, path, body, token = gateway.adminToken) =>
+    new GatewayApi(httpUrl, token).call(method, path, body);
   return {
     gateway,
     dataDir,
