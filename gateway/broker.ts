@@ -37,8 +37,11 @@ interface Persistence {
 /** Command topics never hold a retained message: the gateway does not retain commands, devices may not publish there. */
 const COMMAND_FILTER = /^devices\/[^/#+]+\/commands\//;
 
-/** Packets authorizePublish handed to ingest: aedes passes the same object on to publish(). */
-const ingested = new WeakSet<PublishPacket>();
+/**
+ * A device's uplink topic. A packet from a client reaches publish() only after authorizePublish
+ * let it through, and every topic a device may publish to is an uplink that went to ingest.
+ */
+const UPLINK = /^devices\/[^/]+\/(telemetry|state|commands\/[^/]+\/reply)$/;
 
 /**
  * Aedes, minus the routing of device uplinks. Once a device's telemetry, state or reply has
@@ -52,7 +55,7 @@ class GatewayBroker extends Aedes {
       super.publish(packet, client as (error?: Error) => void);
       return;
     }
-    if (ingested.has(packet)) {
+    if (client && UPLINK.test(packet.topic)) {
       done?.();
       return;
     }
@@ -129,7 +132,6 @@ export async function createBroker(opts: {
         log.warn({ deviceId: client?.id, topic: packet.topic }, 'publish refused by ACL');
         return done(new AclError(`${client?.id ?? 'unknown'} may not publish to ${packet.topic}`));
       }
-      ingested.add(packet);
       hooks.onDevicePublish({ device, topic, packet, done });
     },
     authorizeSubscribe(client, sub, done) {
