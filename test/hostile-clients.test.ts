@@ -15,6 +15,8 @@ const seed = process.env.HOSTILE_SEED
   : (Date.now() ^ (process.pid << 16)) >>> 0;
 const seconds = Number(process.env.HOSTILE_SECONDS ?? 60);
 const runs = process.env.HOSTILE_RUNS ? Number(process.env.HOSTILE_RUNS) : undefined;
+/** HOSTILE_HEALTHZ_STRICT=1: every /healthz answer over 100 ms fails, even on a starved machine. */
+const strict = process.env.HOSTILE_HEALTHZ_STRICT === '1';
 const ADMIN = 'hostile-suite-admin-token';
 
 describe('hostile clients against a live gateway process', () => {
@@ -41,12 +43,13 @@ describe('hostile clients against a live gateway process', () => {
           httpUrl: gw.httpUrl,
           adminToken: ADMIN,
           dataDir,
+          pid,
           gone: () =>
             gw.proc.exitCode !== null || gw.proc.signalCode !== null
               ? `pid ${pid} exited (code ${gw.proc.exitCode}, signal ${gw.proc.signalCode}): ${gw.output().slice(-1500)}`
               : null,
         },
-        { seed, seconds, runs, log: (line) => process.stdout.write(`${line}\n`) },
+        { seed, seconds, runs, healthzStrict: strict, log: (line) => process.stdout.write(`${line}\n`) },
       );
       if (result.counterexample) process.stdout.write(`${result.counterexample.slice(0, 4000)}\n`);
       expect(result.violations, `HOSTILE_SEED=${seed}`).toEqual([]);

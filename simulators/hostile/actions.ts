@@ -79,13 +79,12 @@ async function session<T>(
 
 /** Resolves true once the QoS 1 PUBACK arrived; false when it did not (refused, closed, timed out). */
 async function publish(client: MqttClient, topic: string, payload: Buffer, qos: 0 | 1): Promise<boolean> {
+  // mqtt.js keeps an unacknowledged QoS 1 message for a reconnect that never comes: a close ends the wait.
+  const closed = new Promise<boolean>((resolve) => client.once('close', () => resolve(false)));
+  const acked = client.publishAsync(topic, payload, { qos }).then(() => qos === 1);
+  acked.catch(() => {});
   try {
-    await withTimeout(
-      client.publishAsync(topic, payload, { qos }),
-      PUBLISH_TIMEOUT_MS,
-      `publish to ${topic}`,
-    );
-    return qos === 1;
+    return await withTimeout(Promise.race([acked, closed]), PUBLISH_TIMEOUT_MS, `publish to ${topic}`);
   } catch {
     return false;
   }
