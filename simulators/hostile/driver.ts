@@ -58,9 +58,15 @@ export interface HostileResult {
 const EVENT_LOOP_MAX = /^citygate_process_nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? (\S+)$/m;
 
 export async function eventLoopDelayMaxMs(httpUrl: string): Promise<number | null> {
-  const text = await fetch(`${httpUrl}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text());
-  const m = EVENT_LOOP_MAX.exec(text);
-  return m ? Number(m[1]) * 1000 : null;
+  try {
+    const text = await fetch(`${httpUrl}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) =>
+      r.text(),
+    );
+    const m = EVENT_LOOP_MAX.exec(text);
+    return m ? Number(m[1]) * 1000 : null;
+  } catch {
+    return null;
+  }
 }
 
 const ROLES = { valid: 6, hostile: 24, raw: 6, command: 4 } as const;

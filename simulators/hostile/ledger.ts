@@ -10,7 +10,9 @@ import type { GatewayApi } from '../load/gateway-api.ts';
  *   line-protocol archive by device id and its unique device timestamp);
  * - a payload with no valid reading: it is quarantined, so each device has at least as many
  *   quarantine entries as such payloads acknowledged (exactly as many when the quarantine keeps one
- *   entry per payload, more when it keeps one per refused array element);
+ *   entry per payload, more when it keeps one per refused array element); a shortfall is allowed
+ *   only up to the entries the gateway says it evicted to keep its bounds (`quarantineEvicted` in
+ *   /api/stats, where the gateway counts it);
  * - a payload mixing valid and invalid readings: counted as above for the quarantine, and its
  *   valid readings are stored all or none (the gateway may take the valid part or refuse the whole).
  *
@@ -119,13 +121,24 @@ export async function audit(
         `${m.deviceId}: a mixed payload's valid readings stored in part (${kept} of ${m.stamps.length})`,
       );
   }
+  // Entries the gateway says it evicted to keep the quarantine's bounds may be any device's.
+  const stats = await api.call<{ quarantineEvicted?: number }>('GET', '/api/stats');
+  const evicted = stats.body?.quarantineEvicted ?? 0;
   let entries = 0;
+  const short: string[] = [];
+  let shortfall = 0;
   for (const [deviceId, acked] of ledger.hostile) {
     const n = await quarantineEntries(api, deviceId, acked);
     entries += n;
-    if (n < acked)
-      violations.push(`${deviceId}: ${acked} invalid payloads acknowledged, ${n} quarantine entries`);
+    if (n < acked) {
+      shortfall += acked - n;
+      short.push(`${deviceId}: ${acked} acknowledged, ${n} entries`);
+    }
   }
+  if (shortfall > evicted)
+    violations.push(
+      `invalid payloads acknowledged but not quarantined: ${shortfall}, evicted by the gateway: ${evicted} (${short.slice(0, 5).join('; ')})`,
+    );
   let storedReadings = 0;
   for (const set of stored.values()) storedReadings += set.size;
   return { violations, storedReadings, quarantineEntries: entries };
