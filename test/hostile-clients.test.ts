@@ -52,6 +52,7 @@ describe('hostile clients against a live gateway process', () => {
         { seed, seconds, runs, healthzStrict: strict, log: (line) => process.stdout.write(`${line}\n`) },
       );
       if (result.counterexample) process.stdout.write(`${result.counterexample.slice(0, 4000)}\n`);
+      if (result.violations.length) process.stdout.write(`gateway output:\n${gw.output().slice(-4000)}\n`);
       expect(result.violations, `HOSTILE_SEED=${seed}`).toEqual([]);
       expect(gw.proc.pid).toBe(pid);
       expect(gw.proc.exitCode).toBeNull();

@@ -128,7 +128,13 @@ export async function audit(
   const short: string[] = [];
   let shortfall = 0;
   for (const [deviceId, acked] of ledger.hostile) {
-    const n = await quarantineEntries(api, deviceId, acked);
+    let n: number;
+    try {
+      n = await quarantineEntries(api, deviceId, acked);
+    } catch (err) {
+      violations.push((err as Error).message);
+      continue;
+    }
     entries += n;
     if (n < acked) {
       shortfall += acked - n;
