@@ -50,6 +50,7 @@ export function hostileSummary(h: HostileResult): string {
   return (
     `worst event-loop delay under hostile clients: ${ms(h.eventLoopDelayMaxMs)} ` +
     `(seed ${h.seed}, ${h.runs} scenarios in ${h.seconds.toFixed(0)} s, /healthz max ${ms(h.healthz.maxMs)}, ` +
+    `gateway on CPU at most ${ms(h.healthz.maxBusyMs)} of one probe, ` +
     `${h.violations.length ? `${h.violations.length} invariants broken` : 'invariants held'})`
   );
 }
@@ -72,9 +73,10 @@ export function hostileMarkdown(h: HostileResult | undefined): string[] {
     '|---|---|',
     `| worst event-loop delay | **${ms(h.eventLoopDelayMaxMs)}** |`,
     `| /healthz, slowest answer | ${ms(h.healthz.maxMs)} (${h.healthz.probes} probes) |`,
+    `| gateway event loop on CPU during one probe, at most | ${ms(h.healthz.maxBusyMs)} (a delay without CPU is the machine's, not the gateway's) |`,
     `| acknowledged | ${a.validReadings} valid readings, ${a.invalidPayloads} invalid payloads (${a.mixedPayloads} mixed), ${a.replies} replies |`,
     `| stored readings, quarantine entries | ${h.storedReadings}, ${h.quarantineEntries} |`,
-    `| actions refused or cut off by the gateway | ${h.refusedActions} |`,
+    `| not acknowledged (QoS 1 publishes), actions refused | ${h.unacknowledged}, ${h.refusedActions} |`,
     `| invariants | ${h.violations.length ? h.violations.map((v) => v.replaceAll('|', '\\|')).join('; ') : 'all held'} |`,
     '',
     `Replay: \`HOSTILE_SEED=${h.seed} HOSTILE_SECONDS=${h.seconds.toFixed(0)} npx vitest run test/hostile-clients.test.ts\`.`,

@@ -78,23 +78,31 @@ async function session<T>(
 }
 
 /** Resolves true once the QoS 1 PUBACK arrived; false when it did not (refused, closed, timed out). */
-async function publish(client: MqttClient, topic: string, payload: Buffer, qos: 0 | 1): Promise<boolean> {
+async function publish(
+  ctx: ActionContext,
+  client: MqttClient,
+  topic: string,
+  payload: Buffer,
+  qos: 0 | 1,
+): Promise<boolean> {
   // mqtt.js keeps an unacknowledged QoS 1 message for a reconnect that never comes: a close ends the wait.
   const closed = new Promise<boolean>((resolve) => client.once('close', () => resolve(false)));
   const acked = client.publishAsync(topic, payload, { qos }).then(() => qos === 1);
   acked.catch(() => {});
+  let ok = false;
   try {
-    return await withTimeout(Promise.race([acked, closed]), PUBLISH_TIMEOUT_MS, `publish to ${topic}`);
-  } catch {
-    return false;
-  }
+    ok = await withTimeout(Promise.race([acked, closed]), PUBLISH_TIMEOUT_MS, `publish to ${topic}`);
+  } catch {}
+  if (qos === 1 && !ok) ctx.ledger.unacknowledged++;
+  return ok;
 }
 
 async function sendValid(ctx: ActionContext, p: ValidPayload, qos: 0 | 1): Promise<void> {
   const dev = ctx.next('valid');
   const { payload, stamps } = buildValid(p, ctx.ts);
   await session(ctx, dev, async (c) => {
-    if (await publish(c, `devices/${dev.id}/telemetry`, payload, qos)) ctx.ledger.ackedValid(dev.id, stamps);
+    if (await publish(ctx, c, `devices/${dev.id}/telemetry`, payload, qos))
+      ctx.ledger.ackedValid(dev.id, stamps);
   });
 }
 
@@ -107,7 +115,7 @@ async function sendHostile(
   const dev = ctx.next('hostile');
   const { payload, stamps } = buildHostile(h, ctx.ts);
   await session(ctx, dev, async (c) => {
-    const acked = await publish(c, `devices/${dev.id}/${topic}`, payload, qos);
+    const acked = await publish(ctx, c, `devices/${dev.id}/${topic}`, payload, qos);
     if (acked && topic === 'telemetry') ctx.ledger.ackedHostile(dev.id, stamps);
   });
 }
@@ -135,7 +143,7 @@ async function commandAndReply(ctx: ActionContext, name: string, reply: ReplyPay
     while (!received.has(topic) && Date.now() < deadline && c.connected)
       await new Promise((r) => setTimeout(r, 20));
     if (!received.has(topic)) return;
-    if (await publish(c, `${topic}/reply`, buildReply(reply), 1)) ctx.ledger.replies++;
+    if (await publish(ctx, c, `${topic}/reply`, buildReply(reply), 1)) ctx.ledger.replies++;
     for (const path of [`/api/commands/${id}`, `/api/devices/${dev.id}/commands`]) {
       const read = await ctx.api.call('GET', path);
       if (read.status >= 500)

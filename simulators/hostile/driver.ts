@@ -46,6 +46,8 @@ export interface HostileResult {
   counterexample?: string;
   acknowledged: { validReadings: number; invalidPayloads: number; mixedPayloads: number; replies: number };
   refusedActions: number;
+  /** QoS 1 publishes the gateway did not acknowledge (oversized, cut off, timed out). */
+  unacknowledged: number;
   storedReadings: number;
   quarantineEntries: number;
   /** Slowest /healthz answer, and the most CPU the gateway's event loop used during one probe. */
@@ -219,7 +221,7 @@ export async function runHostileSuite(target: HostileTarget, opts: HostileOption
   await probe.stop();
   log(
     `hostile: seed ${opts.seed}, ${runs} scenarios in ${seconds.toFixed(0)} s; acknowledged ${ledger.validReadings} valid readings, ` +
-      `${ledger.hostilePayloads} invalid payloads, ${ledger.replies} replies; ${ledger.refused} actions refused; ` +
+      `${ledger.hostilePayloads} invalid payloads, ${ledger.replies} replies; ${ledger.unacknowledged} publishes not acknowledged, ${ledger.refused} actions refused; ` +
       `/healthz max ${healthz.maxMs.toFixed(0)} ms (gateway on CPU at most ${healthz.maxBusyMs} ms of one); event loop max ${eventLoop?.toFixed(0) ?? 'n/a'} ms`,
   );
   return {
@@ -235,6 +237,7 @@ export async function runHostileSuite(target: HostileTarget, opts: HostileOption
       replies: ledger.replies,
     },
     refusedActions: ledger.refused,
+    unacknowledged: ledger.unacknowledged,
     ...accounted,
     healthz,
     eventLoopDelayMaxMs: eventLoop,

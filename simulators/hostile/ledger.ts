@@ -24,8 +24,10 @@ export class Ledger {
   readonly mixed: Array<{ deviceId: string; stamps: number[] }> = [];
   readonly hostile = new Map<string, number>();
   replies = 0;
-  /** Actions that ended in a refusal, a closed connection or a timeout. */
+  /** Actions that ended in an error: a refused connection, a timeout. */
   refused = 0;
+  /** QoS 1 publishes (over mqtt.js) that got no PUBACK: refused, cut off or timed out. */
+  unacknowledged = 0;
 
   ackedValid(deviceId: string, stamps: number[]): void {
     this.valid.push({ deviceId, stamps });
