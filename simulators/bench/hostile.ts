@@ -74,6 +74,7 @@ export function hostileMarkdown(h: HostileResult | undefined): string[] {
     `| worst event-loop delay | **${ms(h.eventLoopDelayMaxMs)}** |`,
     `| /healthz, slowest answer | ${ms(h.healthz.maxMs)} (${h.healthz.probes} probes) |`,
     `| gateway event loop on CPU during one probe, at most | ${ms(h.healthz.maxBusyMs)} (a delay without CPU is the machine's, not the gateway's) |`,
+    `| gateway RSS, largest seen | ${(h.maxRssBytes / 1024 ** 2).toFixed(0)} MiB |`,
     `| acknowledged | ${a.validReadings} valid readings, ${a.invalidPayloads} invalid payloads (${a.mixedPayloads} mixed), ${a.replies} replies |`,
     `| stored readings, quarantine entries | ${h.storedReadings}, ${h.quarantineEntries} |`,
     `| not acknowledged (QoS 1 publishes), actions refused | ${h.unacknowledged}, ${h.refusedActions} |`,

@@ -152,6 +152,44 @@ async function commandAndReply(ctx: ActionContext, name: string, reply: ReplyPay
   });
 }
 
+/**
+ * A device on a persistent session (clean: false) publishes a hostile payload and loses its
+ * connection before the PUBACK; on reconnect mqtt.js sends it again [MQTT-4.4.0-1], as a device
+ * would after every restart of a gateway that crashed on it.
+ */
+async function persistentPoison(ctx: ActionContext, h: HostilePayload): Promise<void> {
+  const dev = ctx.next('hostile');
+  const { payload, stamps } = buildHostile(h, ctx.ts);
+  const client = mqtt.connect(ctx.mqttUrl, {
+    clientId: dev.id,
+    username: dev.id,
+    password: dev.secret,
+    clean: false,
+    reconnectPeriod: 0,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+  });
+  client.on('error', () => {});
+  const connected = () => new Promise<void>((resolve) => client.once('connect', () => resolve()));
+  try {
+    await withTimeout(connected(), CONNECT_TIMEOUT_MS, `connect ${dev.id}`);
+    const acked = client.publishAsync(`devices/${dev.id}/telemetry`, payload, { qos: 1 }).then(
+      () => true,
+      () => false,
+    );
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    client.stream.destroy();
+    await withTimeout(closed, CONNECT_TIMEOUT_MS, 'close');
+    const again = connected();
+    client.reconnect();
+    await withTimeout(again, CONNECT_TIMEOUT_MS, `reconnect ${dev.id}`);
+    const ok = await withTimeout(acked, PUBLISH_TIMEOUT_MS, 'publish again').catch(() => false);
+    if (ok) ctx.ledger.ackedHostile(dev.id, stamps);
+    else ctx.ledger.unacknowledged++;
+  } finally {
+    client.end(true);
+  }
+}
+
 /** Runs one action; refusals and dropped connections are the gateway's right, not failures. */
 export async function runAction(ctx: ActionContext, a: Action): Promise<void> {
   try {
@@ -164,6 +202,8 @@ export async function runAction(ctx: ActionContext, a: Action): Promise<void> {
         return await commandAndReply(ctx, a.name, a.reply);
       case 'raw':
         return await runRawAttack(ctx, a.attack);
+      case 'persistent':
+        return await persistentPoison(ctx, a.payload);
     }
   } catch {
     ctx.ledger.refused++;

@@ -60,6 +60,8 @@ export type Action =
   | { on: 'valid'; payload: ValidPayload; qos: 0 | 1 }
   | { on: 'hostile'; topic: 'telemetry' | 'state'; payload: HostilePayload; qos: 0 | 1 }
   | { on: 'command'; name: string; reply: ReplyPayload }
+  /** Issue 8 row 3: a persistent session whose unacknowledged poison is sent again on reconnect. */
+  | { on: 'persistent'; payload: HostilePayload }
   | { on: 'raw'; attack: RawAttack };
 
 const json = fc.jsonValue({ maxDepth: 4 });
@@ -209,6 +211,7 @@ export const action: fc.Arbitrary<Action> = fc.oneof(
     weight: 2,
   },
   { arbitrary: fc.record({ on: fc.constant('raw' as const), attack: rawAttack }), weight: 3 },
+  { arbitrary: fc.record({ on: fc.constant('persistent' as const), payload: hostilePayload }), weight: 1 },
 );
 
 /** One property run: a few actions, run concurrently. */

@@ -52,6 +52,8 @@ export interface HostileResult {
   quarantineEntries: number;
   /** Slowest /healthz answer, and the most CPU the gateway's event loop used during one probe. */
   healthz: { probes: number; maxMs: number; maxBusyMs: number; strict: boolean };
+  /** The gateway's largest resident set seen by the probe (VmRSS). */
+  maxRssBytes: number;
   /** The gateway's worst event-loop delay over the scenarios (perf_hooks.monitorEventLoopDelay, in the gateway). */
   eventLoopDelayMaxMs: number | null;
 }
@@ -160,11 +162,13 @@ export async function runHostileSuite(target: HostileTarget, opts: HostileOption
   const strict = opts.healthzStrict ?? false;
   const probe = new HealthzProbe(target.httpUrl, { limitMs, strict, pid: target.pid });
   const healthz = { probes: 0, maxMs: 0, maxBusyMs: 0, strict };
+  let maxRssBytes = 0;
   const takeProbe = async (): Promise<ProbeStats> => {
     const s = await probe.take();
     healthz.probes += s.probes;
     healthz.maxMs = Math.max(healthz.maxMs, s.maxMs, s.pendingMs);
     healthz.maxBusyMs = Math.max(healthz.maxBusyMs, s.maxBusyMs);
+    maxRssBytes = Math.max(maxRssBytes, s.maxRssBytes);
     return s;
   };
   await takeProbe();
@@ -222,7 +226,7 @@ export async function runHostileSuite(target: HostileTarget, opts: HostileOption
   log(
     `hostile: seed ${opts.seed}, ${runs} scenarios in ${seconds.toFixed(0)} s; acknowledged ${ledger.validReadings} valid readings, ` +
       `${ledger.hostilePayloads} invalid payloads, ${ledger.replies} replies; ${ledger.unacknowledged} publishes not acknowledged, ${ledger.refused} actions refused; ` +
-      `/healthz max ${healthz.maxMs.toFixed(0)} ms (gateway on CPU at most ${healthz.maxBusyMs} ms of one); event loop max ${eventLoop?.toFixed(0) ?? 'n/a'} ms`,
+      `/healthz max ${healthz.maxMs.toFixed(0)} ms (gateway on CPU at most ${healthz.maxBusyMs} ms of one); event loop max ${eventLoop?.toFixed(0) ?? 'n/a'} ms; RSS max ${(maxRssBytes / 1024 ** 2).toFixed(0)} MiB`,
   );
   return {
     seed: opts.seed,
@@ -240,6 +244,7 @@ export async function runHostileSuite(target: HostileTarget, opts: HostileOption
     unacknowledged: ledger.unacknowledged,
     ...accounted,
     healthz,
+    maxRssBytes,
     eventLoopDelayMaxMs: eventLoop,
   };
 }

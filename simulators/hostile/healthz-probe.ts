@@ -16,7 +16,7 @@ const { readFileSync } = require('node:fs');
 const http = require('node:http');
 const { limitMs, strict, pid, url, everyMs } = workerData;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-const fresh = () => ({ probes: 0, maxMs: 0, maxBusyMs: 0, slow: 0, failed: 0, worst: '' });
+const fresh = () => ({ probes: 0, maxMs: 0, maxBusyMs: 0, maxRssBytes: 0, slow: 0, failed: 0, worst: '' });
 let stats = fresh();
 let pending = null;
 let stopped = false;
@@ -29,6 +29,13 @@ function cpuMs() {
     return (Number(f[11]) + Number(f[12])) * 10;
   } catch { return null; }
 }
+function rssBytes() {
+  if (!pid) return 0;
+  try {
+    const m = /^VmRSS:\\s+(\\d+)\\s+kB/m.exec(readFileSync('/proc/' + pid + '/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch { return 0; }
+}
 function measure(p) {
   const ms = performance.now() - p.t0;
   const cpu = cpuMs();
@@ -40,6 +47,7 @@ function record(p, error) {
   stats.probes++;
   stats.maxMs = Math.max(stats.maxMs, m.ms);
   if (m.busyMs !== null) stats.maxBusyMs = Math.max(stats.maxBusyMs, m.busyMs);
+  stats.maxRssBytes = Math.max(stats.maxRssBytes, rssBytes());
   const what = m.ms.toFixed(0) + ' ms' + (m.busyMs === null ? '' : ', gateway on CPU ' + m.busyMs + ' ms');
   if (error) { stats.failed++; stats.worst = error + ' after ' + what; }
   else if (m.slow) { stats.slow++; stats.worst = what; }
@@ -79,6 +87,8 @@ export interface ProbeStats {
   maxMs: number;
   /** Most CPU time the gateway's main thread spent during one probe. */
   maxBusyMs: number;
+  /** Largest resident set of the gateway seen (VmRSS), 0 off Linux. */
+  maxRssBytes: number;
   /** Probes slower than the limit. */
   slow: number;
   failed: number;
