@@ -180,7 +180,8 @@ async function persistentPoison(ctx: ActionContext, h: HostilePayload): Promise<
     client.stream.destroy();
     await withTimeout(closed, CONNECT_TIMEOUT_MS, 'close');
     const again = connected();
-    client.reconnect();
+    // Without the stores mqtt.js would start afresh and forget the message.
+    client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
     await withTimeout(again, CONNECT_TIMEOUT_MS, `reconnect ${dev.id}`);
     const ok = await withTimeout(acked, PUBLISH_TIMEOUT_MS, 'publish again').catch(() => false);
     if (ok) ctx.ledger.ackedHostile(dev.id, stamps);
