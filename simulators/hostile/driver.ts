@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import mqtt from 'mqtt';
 import { GatewayApi } from '../load/gateway-api.ts';
-import { type ActionContext, type Credentials, type Fleet, runAction } from './actions.ts';
+import {
+  type ActionContext,
+  type Credentials,
+  type Fleet,
+  PUBLISH_TIMEOUT_MS,
+  runAction,
+  withTimeout,
+} from './actions.ts';
 import { type Action, buildValid, MODEL, scenario } from './arbitraries.ts';
 import { HealthzProbe, healthzProblem, type ProbeStats } from './healthz-probe.ts';
 import { audit, Ledger, readArchive } from './ledger.ts';
@@ -111,17 +118,25 @@ async function validReadingAfterwards(
   });
   if (res.status !== 201) return `registering a device afterwards: ${res.status}`;
   const { payload, stamps } = buildValid({ count: 1, asArray: false, dim: 33 }, ctx.ts);
-  const client = await mqtt.connectAsync(target.mqttUrl, {
-    clientId: 'hostile-afterwards',
-    username: 'hostile-afterwards',
-    password: res.body.secret,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-  });
   try {
-    await client.publishAsync('devices/hostile-afterwards/telemetry', payload, { qos: 1 });
-  } finally {
-    await client.endAsync();
+    const client = await mqtt.connectAsync(target.mqttUrl, {
+      clientId: 'hostile-afterwards',
+      username: 'hostile-afterwards',
+      password: res.body.secret,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
+    try {
+      await withTimeout(
+        client.publishAsync('devices/hostile-afterwards/telemetry', payload, { qos: 1 }),
+        PUBLISH_TIMEOUT_MS,
+        'a valid reading afterwards',
+      );
+    } finally {
+      client.end(true);
+    }
+  } catch (err) {
+    return `a valid reading sent afterwards: ${(err as Error).message}`;
   }
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
@@ -207,7 +222,7 @@ export async function runHostileSuite(target: HostileTarget, opts: HostileOption
     const error = details.errorInstance;
     violations.push(error instanceof Error ? error.message : String(error));
     counterexample = fc.defaultReportMessage(details);
-  }
+  } else violations.push(...runViolations); // a scenario the time limit cut short
   const gone = target.gone();
   let eventLoop: number | null = null;
   let accounted = { storedReadings: 0, quarantineEntries: 0 };
