@@ -6,6 +6,7 @@ import type { LineBatch, Sink } from './sink.ts';
 /**
  * With no InfluxDB configured: a line-protocol archive, one file per UTC day, fsynced before the
  * outbox lets go of a batch. Load it later with `influx write --precision ms --file …`.
+ * Readable by the gateway's user only (0600 in a 0700 directory): readings are city data.
  */
 export class ArchiveSink implements Sink {
   readonly name = 'archive';
@@ -15,7 +16,7 @@ export class ArchiveSink implements Sink {
   constructor(dir: string, now: () => number) {
     this.dir = dir;
     this.#now = now;
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
   fileFor(at: number): string {
@@ -23,10 +24,15 @@ export class ArchiveSink implements Sink {
   }
 
   async write(batch: LineBatch): Promise<void> {
-    const fh = await open(this.fileFor(this.#now()), 'a');
+    const fh = await open(this.fileFor(this.#now()), 'a', 0o600);
+    const size = (await fh.stat()).size;
     try {
       await fh.writeFile(`${batch.text}\n`);
       await fh.sync();
+    } catch (err) {
+      // A full disk can leave half a batch: cut it off, the outbox sends the whole batch again.
+      await fh.truncate(size).catch(() => {});
+      throw err;
     } finally {
       await fh.close();
     }
