@@ -169,7 +169,12 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       const devices = new DeviceStore(registryDb, specs, { secretCost: opts.secretCost });
       devices.resetPresence();
       const tokens = new TokenStore(registryDb);
-      adminToken = resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
+      try {
+        adminToken = resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
+      } catch (err) {
+        registryDb.close();
+        throw err;
+      }
       const outbox = new Outbox(privateDbFile(join(config.CITYGATE_DATA_DIR, 'outbox.db'), log));
       const metrics = createMetrics();
       disk = new DiskGuard({ clock, log: log.child({ module: 'disk' }), counter: metrics.diskFull });
