@@ -23,6 +23,12 @@ export function privateDbFile(file: string, log: Logger): string {
   return file;
 }
 
+/** A file of an older start (the admin-token file) made private, with a warning when it was not. */
+export function privateFile(file: string, log: Logger): string {
+  tighten(file, FILE_MODE, log);
+  return file;
+}
+
 function tighten(path: string, mode: number, log: Logger): void {
   const was = statSync(path).mode & 0o777;
   if ((was & ~mode) === 0) return;

@@ -17,7 +17,7 @@ import type { CommandOptions } from './commands/command-service.ts';
 import { type CommandsModule, commandsModule } from './commands/commands-module.ts';
 import { type Config, loadConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
-import { prepareDataDir, privateDbFile } from './data-dir.ts';
+import { prepareDataDir, privateDbFile, privateFile } from './data-dir.ts';
 import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
 import { DiskFullError, PortInUseError } from './errors.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
@@ -105,7 +105,7 @@ function resolveAdminToken(
     );
   if (existsSync(file))
     return bootstrap(
-      readFileSync(file, 'utf8').trim(),
+      readFileSync(privateFile(file, log), 'utf8').trim(),
       file,
       `delete ${file} to have a new one generated, or set CITYGATE_ADMIN_TOKEN, and start again`,
     );

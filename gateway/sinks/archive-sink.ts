@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LineBatch, Sink } from './sink.ts';
@@ -17,6 +17,12 @@ export class ArchiveSink implements Sink {
     this.dir = dir;
     this.#now = now;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Files of an older start, made under the process umask, are tightened too.
+    chmodSync(dir, 0o700);
+    for (const name of readdirSync(dir)) {
+      const file = join(dir, name);
+      if (statSync(file).mode & 0o077) chmodSync(file, 0o600);
+    }
   }
 
   fileFor(at: number): string {
