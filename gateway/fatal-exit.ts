@@ -15,12 +15,21 @@ export function exitOnUnexpectedError(opts: {
   log: Logger;
   stop: () => Promise<void>;
   graceMs: number;
+  /** A fault to wait out instead (a full disk, see disk-guard.ts): true when it took the error. */
+  waitOut?: (err: unknown) => boolean;
   exit?: (code: number) => void;
 }): void {
   const { log, stop, graceMs } = opts;
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   let failing = false;
   const onError = (kind: 'uncaughtException' | 'unhandledRejection') => (err: unknown) => {
+    // A write that found the disk full in a path that did not expect it: SQLite rolled it back,
+    // and the gateway is already waiting for space (not ready, no PUBACKs); a restart would only
+    // find the same full disk.
+    if (!failing && opts.waitOut?.(err)) {
+      log.error({ err, kind }, 'disk full in an unguarded write; waiting for space instead of exiting');
+      return;
+    }
     if (failing) {
       log.fatal({ err, kind }, 'another unexpected error while stopping; exiting now');
       return exit(EXIT_UNEXPECTED);

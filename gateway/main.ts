@@ -11,7 +11,13 @@ try {
   const gateway = buildGateway({ config: process.env, log, modules: [modbusModule()] });
   // 3 s: the registry flush and closing the listeners take milliseconds; the outbox drain that
   // a SIGTERM waits for (up to 5 s) is not needed, what is in the outbox is sent after the restart.
-  exitOnUnexpectedError({ log, stop: () => gateway.stop(), graceMs: 3000 });
+  exitOnUnexpectedError({
+    log,
+    stop: () => gateway.stop(),
+    graceMs: 3000,
+    // Outside the outbox and the archive, the gateway writes to the registry.
+    waitOut: (err) => gateway.ctx?.disk.fail('registry', err) ?? false,
+  });
   await gateway.start();
   const stop = async (signal: string) => {
     log.info({ signal }, 'stopping');
