@@ -48,8 +48,8 @@ export class TokenStore {
    * Makes `token` the bootstrap admin (CITYGATE_ADMIN_TOKEN or the generated one) and retires
    * every other bootstrap token: changing the variable is how an operator rotates it. Tokens made
    * through the API are not touched. A token revoked through the API stays revoked: the start
-   * fails with a coded error saying what to do (`from` names where the token came from).
-   * Returns the ids retired.
+   * fails with a coded error saying what to do (`from` names where the token came from). An
+   * API-made token put into CITYGATE_ADMIN_TOKEN becomes the bootstrap one. Returns the ids retired.
    */
   ensureBootstrap(token: string, now: number, from: string, remedy: string): string[] {
     const hash = digest(token);
@@ -83,12 +83,17 @@ export class TokenStore {
     return principal;
   }
 
-  list(): Array<Principal & { createdAt: number; createdBy: string; revokedAt: number | null }> {
-    return this.#db
+  list(): Array<
+    Principal & { createdAt: number; createdBy: string; revokedAt: number | null; bootstrap: boolean }
+  > {
+    const rows = this.#db
       .prepare(
-        'SELECT id, name, role, created_at AS createdAt, created_by AS createdBy, revoked_at AS revokedAt FROM tokens ORDER BY created_at',
+        'SELECT id, name, role, created_at AS createdAt, created_by AS createdBy, revoked_at AS revokedAt, bootstrap FROM tokens ORDER BY created_at',
       )
-      .all() as never;
+      .all() as Array<
+      Principal & { createdAt: number; createdBy: string; revokedAt: number | null; bootstrap: number }
+    >;
+    return rows.map((r) => ({ ...r, bootstrap: r.bootstrap === 1 }));
   }
 
   revoke(id: string, now: number): boolean {

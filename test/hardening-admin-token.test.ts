@@ -49,14 +49,21 @@ describe('bootstrap admin token (issue 8, row 9)', () => {
     const old = await second.api('GET', '/api/tokens', undefined, OLD);
     expect(old.status).toBe(401);
     expect(old.body.code).toBe('GW_ERR_AUTH_INVALID');
-    expect((await second.api('GET', '/api/tokens', undefined, made.body.token)).status).toBe(200);
+    const listed = await second.api('GET', '/api/tokens', undefined, made.body.token);
+    expect(listed.status).toBe(200);
+    // The old bootstrap token is listed as revoked, the new one as the bootstrap token.
+    expect(listed.body.tokens.map((t: any) => [t.bootstrap, t.revokedAt === null])).toEqual([
+      [true, false],
+      [false, true],
+      [true, true],
+    ]);
   });
 
   it('a revoked CITYGATE_ADMIN_TOKEN stops the next start with a coded error saying what to do', async () => {
     const dir = dataDir();
     const first = await start(dir, OLD);
     const { body } = await first.api('GET', '/api/tokens');
-    const [bootstrap] = body.tokens.filter((t: { createdBy: string }) => t.createdBy === 'system');
+    const [bootstrap] = body.tokens.filter((t: { bootstrap: boolean }) => t.bootstrap);
     expect((await first.api('DELETE', `/api/tokens/${bootstrap.id}`)).status).toBe(204);
     await restart(first);
 
