@@ -32,7 +32,16 @@ export function privateFile(file: string, log: Logger): string {
 function tighten(path: string, mode: number, log: Logger): void {
   const was = statSync(path).mode & 0o777;
   if ((was & ~mode) === 0) return;
-  chmodSync(path, mode);
+  try {
+    chmodSync(path, mode);
+  } catch (err) {
+    // Not ours to change (another owner): say so loudly, but a city keeps its gateway.
+    log.error(
+      { path, was: `0${was.toString(8)}`, err },
+      'data directory is readable by other users and cannot be tightened',
+    );
+    return;
+  }
   log.warn(
     { path, was: `0${was.toString(8)}`, now: `0${mode.toString(8)}` },
     'data directory was readable by other users; tightened',
