@@ -23,9 +23,9 @@ export function exitOnUnexpectedError(opts: {
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   let failing = false;
   const onError = (kind: 'uncaughtException' | 'unhandledRejection') => (err: unknown) => {
-    // A write that found the disk full in a path that did not expect it: SQLite rolled it back,
-    // and the gateway is already waiting for space (not ready, no PUBACKs); a restart would only
-    // find the same full disk.
+    // A write that found the disk full in a path that did not expect it: SQLite rolled it back;
+    // waitOut marks the disk full (not ready, retried each second) and the gateway waits for
+    // space. A restart would only find the same full disk.
     if (!failing && opts.waitOut?.(err)) {
       log.error({ err, kind }, 'disk full in an unguarded write; waiting for space instead of exiting');
       return;
