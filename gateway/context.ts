@@ -7,6 +7,7 @@ import type { TokenStore } from '../device-registry/tokens.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import type { RequireRole } from './api/auth.ts';
 import type { Clock } from './clock.ts';
+import type { DiskGuard } from './disk-guard.ts';
 import type { Ingest } from './ingest/ingest.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -34,6 +35,8 @@ export interface GatewayContext {
   deviceExtras: Array<(device: Device) => Record<string, unknown>>;
   /** Protocol adapters (Modbus, …) registered by modules; commands to their devices go through them. */
   adapters: Adapter[];
+  /** Places that found the disk full; the gateway is not ready while any does. */
+  disk: DiskGuard;
   /** A device became reachable or not, by any protocol: the registry and every module hear it. */
   presence(device: Device, online: boolean): void;
 }

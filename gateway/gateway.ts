@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { Aedes } from 'aedes';
@@ -17,7 +17,9 @@ import type { CommandOptions } from './commands/command-service.ts';
 import { type CommandsModule, commandsModule } from './commands/commands-module.ts';
 import { type Config, loadConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
-import { PortInUseError } from './errors.ts';
+import { prepareDataDir, privateDbFile, privateFile } from './data-dir.ts';
+import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
+import { DiskFullError, PortInUseError } from './errors.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { Normalizer } from './ingest/normalizer.ts';
@@ -90,18 +92,33 @@ function resolveAdminToken(
   print: boolean,
 ): string {
   const file = join(config.CITYGATE_DATA_DIR, 'admin-token');
-  if (config.CITYGATE_ADMIN_TOKEN) {
-    tokens.ensureAdmin(config.CITYGATE_ADMIN_TOKEN, clock.now());
-    return config.CITYGATE_ADMIN_TOKEN;
-  }
-  if (existsSync(file)) {
-    const token = readFileSync(file, 'utf8').trim();
-    tokens.ensureAdmin(token, clock.now());
+  const bootstrap = (token: string, from: string, remedy: string) => {
+    const retired = tokens.ensureBootstrap(token, clock.now(), from, remedy);
+    if (retired.length) log.warn({ retired }, 'the admin token changed; the previous one is retired');
     return token;
+  };
+  if (config.CITYGATE_ADMIN_TOKEN)
+    return bootstrap(
+      config.CITYGATE_ADMIN_TOKEN,
+      'CITYGATE_ADMIN_TOKEN',
+      'set CITYGATE_ADMIN_TOKEN to a new random value (openssl rand -base64 32) and start again',
+    );
+  if (existsSync(file))
+    return bootstrap(
+      readFileSync(privateFile(file, log), 'utf8').trim(),
+      file,
+      `delete ${file} to have a new one generated, or set CITYGATE_ADMIN_TOKEN, and start again`,
+    );
+  const token = TokenStore.generate();
+  // The file first, through a rename: a full disk leaves neither half a file nor a token nobody has.
+  try {
+    writeFileSync(`${file}.tmp`, `${token}\n`, { mode: 0o600, flush: true });
+    renameSync(`${file}.tmp`, file);
+  } catch (err) {
+    rmSync(`${file}.tmp`, { force: true });
+    throw isDiskFull(err) ? new DiskFullError(`writing ${file}`) : err;
   }
-  const { token } = tokens.create('admin', 'admin', 'system', clock.now());
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  bootstrap(token, file, `delete ${file} and start again`);
   if (print)
     process.stdout.write(`\nFirst start: admin token (shown once, also saved in ${file}):\n  ${token}\n\n`);
   log.info({ file }, 'generated the first admin token');
@@ -124,6 +141,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   let committer: GroupCommitter;
   let flushTimer: NodeJS.Timeout;
   let registryDb: ReturnType<typeof openRegistryDb>;
+  let disk: DiskGuard;
 
   return {
     config,
@@ -145,15 +163,21 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     commands,
 
     async start() {
-      mkdirSync(config.CITYGATE_DATA_DIR, { recursive: true });
+      prepareDataDir(config.CITYGATE_DATA_DIR, log);
       const specs = opts.specs ?? (await loadSpecs());
-      registryDb = openRegistryDb(join(config.CITYGATE_DATA_DIR, 'registry.db'));
+      registryDb = openRegistryDb(privateDbFile(join(config.CITYGATE_DATA_DIR, 'registry.db'), log));
       const devices = new DeviceStore(registryDb, specs, { secretCost: opts.secretCost });
       devices.resetPresence();
       const tokens = new TokenStore(registryDb);
-      adminToken = resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
-      const outbox = new Outbox(join(config.CITYGATE_DATA_DIR, 'outbox.db'));
+      try {
+        adminToken = resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
+      } catch (err) {
+        registryDb.close();
+        throw err;
+      }
+      const outbox = new Outbox(privateDbFile(join(config.CITYGATE_DATA_DIR, 'outbox.db'), log));
       const metrics = createMetrics();
+      disk = new DiskGuard({ clock, log: log.child({ module: 'disk' }), counter: metrics.diskFull });
       const sink: Sink =
         opts.sink ??
         (config.INFLUX_URL
@@ -170,9 +194,13 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         batchLines: config.SINK_BATCH_LINES,
         onWritten: (n) => {
           metrics.written.inc(n);
+          disk.ok('archive');
           committer.notifySpace();
         },
-        onFailed: () => metrics.sinkFailures.inc(),
+        onFailed: (err, where) => {
+          metrics.sinkFailures.inc();
+          disk.fail(where === 'sink' ? 'archive' : 'outbox', err);
+        },
       });
       committer = new GroupCommitter(outbox, {
         clock,
@@ -182,7 +210,15 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           if (dropped) metrics.dropped.inc(dropped);
           if (committed) pump.poke();
         },
+        disk,
       });
+      const flushRegistry = () =>
+        disk.run('registry', () => {
+          if (devices.flush() === 0 && disk.faulted('registry')) probeWrite(registryDb);
+        });
+      disk.onRetry('registry', flushRegistry);
+      disk.onRetry('outbox', () => committer.retry());
+      disk.onRetry('archive', () => pump.poke());
       const ingest = new Ingest({
         devices,
         normalizer: new Normalizer({ maxAgeMs: config.MAX_READING_AGE_HOURS * 3600_000 }),
@@ -248,6 +284,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         deviceExtras: [],
         adapters: [],
         presence,
+        disk,
       };
       for (const m of modules) await m.init?.(ctx);
       api = await buildApi(
@@ -272,7 +309,14 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         throw err;
       }
       pump.start();
-      flushTimer = setInterval(() => devices.flush(), 1000);
+      // A timer's errors stay in it: a full disk is waited out (disk-guard.ts), anything else logged.
+      flushTimer = setInterval(() => {
+        try {
+          flushRegistry();
+        } catch (err) {
+          log.error({ err }, 'registry flush failed; retried in a second');
+        }
+      }, 1000);
       flushTimer.unref();
       for (const m of modules) await m.start?.();
       log.info(
@@ -292,7 +336,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       committer.close();
       await ctx.pump.stop(5000);
       await api.close();
-      ctx.devices.flush();
+      disk.close();
+      disk.run('registry', () => ctx.devices.flush());
       ctx.outbox.close();
       registryDb.close();
       log.info('citygate stopped');

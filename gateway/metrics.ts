@@ -40,6 +40,10 @@ export function createMetrics() {
     buffered: gauge('outbox_readings', 'Readings waiting in the outbox'),
     bufferedBytes: gauge('outbox_bytes', 'Bytes of line protocol waiting in the outbox'),
     connected: gauge('mqtt_connected_devices', 'Devices connected over MQTT'),
+    ready: gauge('ready', '1 when /readyz answers 200, else 0'),
+    diskFull: counter('disk_full_total', 'Writes that found the disk full, once per fault and place', [
+      'place',
+    ]),
   };
 }
 
