@@ -92,12 +92,27 @@ interface Row {
   error: string | null;
 }
 
+/**
+ * A stored JSON object read back. Rows written by older versions may hold anything (a reply's
+ * `"result":"x"` was stored as it came): such a value is shown as its text, cut short, so the
+ * command stays readable.
+ */
+function storedObject(text: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through: kept as text
+  }
+  return { unreadable_stored_value: text.length > 500 ? `${text.slice(0, 500)}…` : text };
+}
+
 const fromRow = (r: Row): Command => ({
   id: r.id,
   deviceId: r.device_id,
   name: r.name,
   mode: r.mode,
-  params: JSON.parse(r.params),
+  params: storedObject(r.params),
   status: r.status,
   requestedBy: r.requested_by,
   idempotencyKey: r.idempotency_key,
@@ -107,7 +122,7 @@ const fromRow = (r: Row): Command => ({
   expiresAt: r.expires_at,
   timeoutMs: r.timeout_ms,
   sentAt: r.sent_at,
-  result: r.result ? JSON.parse(r.result) : null,
+  result: r.result === null ? null : storedObject(r.result),
   error: r.error,
 });
 

@@ -113,7 +113,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   const config = loadConfig(opts.config as NodeJS.ProcessEnv);
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
-  const commands = commandsModule(opts.commands);
+  const commands = commandsModule({ replyMaxBytes: config.COMMAND_REPLY_MAX_BYTES, ...opts.commands });
   const modules: GatewayModule[] = [commands, ...(opts.modules ?? [])];
   let ctx: GatewayContext;
   let api: FastifyInstance;

@@ -9,6 +9,7 @@ import type { Device } from '../../device-registry/devices.ts';
 import { sendToDevice } from '../broker.ts';
 import type { GatewayContext } from '../context.ts';
 import { topics } from '../ingest/topics.ts';
+import { parseReply, RAW_REPLY_KEPT_CHARS } from './command-reply.ts';
 import {
   CommandNotFoundError,
   CommandParamsError,
@@ -33,7 +34,12 @@ export interface SubmitRequest {
 export interface CommandOptions {
   defaultTtlSeconds: number;
   defaultTimeoutSeconds: number;
+  /** COMMAND_REPLY_MAX_BYTES: a longer reply is kept as malformed, not parsed. */
+  replyMaxBytes?: number;
 }
+
+/** A reply carries a small result (a few readings or settings); 16 KiB leaves ample room. */
+export const DEFAULT_REPLY_MAX_BYTES = 16 * 1024;
 
 const SYSTEM = 'gateway';
 
@@ -270,34 +276,40 @@ export class CommandService {
     if (c?.deviceId === deviceId && c.status === 'sent') this.#move(commandId, 'delivered', deviceId);
   }
 
-  /** `{"ok":true,"result":{…}}` or `{"ok":false,"error":"…"}` on …/commands/{id}/reply. */
+  /**
+   * The device's answer on …/commands/{id}/reply. An unreadable answer is still an answer: the
+   * command ends `failed` ("malformed reply: …") with the raw text, cut short, in its history.
+   * Called from the group committer's callback: it must not throw.
+   */
   reply(deviceId: string, commandId: string, payload: Buffer): void {
-    const c = this.#store.get(commandId);
-    if (!c || c.deviceId !== deviceId) {
-      this.#ctx.log.warn({ deviceId, commandId }, 'reply to an unknown command');
-      return;
-    }
-    let body: { ok?: unknown; result?: unknown; error?: unknown };
     try {
-      body = JSON.parse(payload.toString('utf8'));
-    } catch {
-      body = { ok: false, error: `unreadable reply: ${payload.toString('utf8').slice(0, 200)}` };
+      const c = this.#store.get(commandId);
+      if (!c || c.deviceId !== deviceId) {
+        this.#ctx.log.warn({ deviceId, commandId: commandId.slice(0, 64) }, 'reply to an unknown command');
+        return;
+      }
+      const r = parseReply(payload, this.#opts.replyMaxBytes ?? DEFAULT_REPLY_MAX_BYTES);
+      const moved =
+        r.kind === 'succeeded'
+          ? this.#move(commandId, 'succeeded', deviceId, { result: r.result })
+          : r.kind === 'failed'
+            ? this.#move(commandId, 'failed', deviceId, { error: r.error })
+            : this.#move(commandId, 'failed', deviceId, {
+                error: `malformed reply: ${r.reason}`,
+                detail: `malformed reply (${r.reason}): ${r.raw}`,
+              });
+      if (!moved) {
+        const raw = payload.toString('utf8', 0, Math.min(payload.length, RAW_REPLY_KEPT_CHARS * 4));
+        this.#store.note(
+          commandId,
+          this.#ctx.clock.now(),
+          deviceId,
+          `late reply: ${raw.slice(0, RAW_REPLY_KEPT_CHARS)}`,
+        );
+      }
+    } catch (err) {
+      this.#ctx.log.error({ err, deviceId, commandId: commandId.slice(0, 64) }, 'command reply not recorded');
     }
-    const moved =
-      body.ok === true
-        ? this.#move(commandId, 'succeeded', deviceId, {
-            result: (body.result as Record<string, unknown>) ?? {},
-          })
-        : this.#move(commandId, 'failed', deviceId, {
-            error: String(body.error ?? 'device reported failure'),
-          });
-    if (!moved)
-      this.#store.note(
-        commandId,
-        this.#ctx.clock.now(),
-        deviceId,
-        `late reply: ${payload.toString('utf8').slice(0, 500)}`,
-      );
   }
 
   /** After a reconnect, a device whose reported state differs from the desired one is brought back. */

@@ -31,6 +31,7 @@ export function commandsModule(opts: Partial<CommandOptions> = {}): CommandsModu
       service = new CommandService(ctx, new CommandStore(ctx.db), {
         defaultTtlSeconds: opts.defaultTtlSeconds ?? 3600,
         defaultTimeoutSeconds: opts.defaultTimeoutSeconds ?? 30,
+        replyMaxBytes: opts.replyMaxBytes,
       });
       bulk = new BulkRollouts(ctx, service);
       ctx.deviceExtras.push((d) => ({ desiredState: service.desiredView(d.id) }));
@@ -60,8 +61,11 @@ export function commandsModule(opts: Partial<CommandOptions> = {}): CommandsModu
       const { device, topic, packet, done } = route;
       // Through the committer's order: the reply's PUBACK must not overtake earlier readings'.
       ctx.ingest.inOrder(packet.qos > 0, (err) => {
-        if (!err && topic.commandId) service.reply(device.id, topic.commandId, packet.payload as Buffer);
-        done(err);
+        try {
+          if (!err && topic.commandId) service.reply(device.id, topic.commandId, packet.payload as Buffer);
+        } finally {
+          done(err);
+        }
       });
     },
     onState(device, state) {
