@@ -6,6 +6,7 @@ import {
   newCommandId,
 } from '../../device-registry/commands.ts';
 import type { Device } from '../../device-registry/devices.ts';
+import { findCommand, type ModelSpec } from '../../firmware-specs/define-device.ts';
 import { sendToDevice } from '../broker.ts';
 import type { GatewayContext } from '../context.ts';
 import { topics } from '../ingest/topics.ts';
@@ -15,6 +16,7 @@ import {
   CommandParamsError,
   CommandRateLimitedError,
   ConfirmRequiredError,
+  ModelNotLoadedError,
   NotCancellableError,
   UnknownCommandError,
 } from './errors.ts';
@@ -42,6 +44,8 @@ export interface CommandOptions {
 export const DEFAULT_REPLY_MAX_BYTES = 16 * 1024;
 
 const SYSTEM = 'gateway';
+/** A name a client chose, cut short before it goes into a message. */
+const clip = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s);
 
 /**
  * The command lifecycle (docs/design.md, "Commands"): queued → sent → delivered →
@@ -89,9 +93,12 @@ export class CommandService {
   submit(req: SubmitRequest): { command: Command; created: boolean } {
     const ctx = this.#ctx;
     const device = ctx.devices.require(req.deviceId);
-    const spec = ctx.devices.spec(device);
-    const cmdSpec = spec.commands[req.name];
-    if (!cmdSpec) throw new UnknownCommandError(spec.id, req.name, Object.keys(spec.commands).join(', '));
+    // undefined once the device's model file is gone (issue 8, row 17): refused, not a TypeError.
+    const spec: ModelSpec | undefined = ctx.devices.spec(device);
+    if (!spec) throw new ModelNotLoadedError(device.id, device.model);
+    const cmdSpec = findCommand(spec, req.name);
+    if (!cmdSpec)
+      throw new UnknownCommandError(spec.id, clip(req.name), Object.keys(spec.commands).join(', '));
     const parsed = cmdSpec.params.safeParse(req.params ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -320,7 +327,7 @@ export class CommandService {
       this.#store.forDevice(device.id, { status: ['queued', 'sent', 'delivered'] }).map((c) => c.name),
     );
     for (const d of this.#store.desired(device.id)) {
-      const differs = Object.entries(d.state).some(([k, v]) => k in state && state[k] !== v);
+      const differs = Object.entries(d.state).some(([k, v]) => Object.hasOwn(state, k) && state[k] !== v);
       if (!differs || open.has(d.command)) continue;
       this.#ctx.log.info(
         { deviceId: device.id, command: d.command },

@@ -53,7 +53,7 @@ const toView = (
 });
 
 const submitBody = z.object({
-  name: z.string().min(1),
+  name: z.string().min(1).max(128),
   params: z.record(z.string(), z.unknown()).default({}),
   ttlSeconds: z
     .number()
