@@ -17,6 +17,7 @@ import type { CommandOptions } from './commands/command-service.ts';
 import { type CommandsModule, commandsModule } from './commands/commands-module.ts';
 import { type Config, loadConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
+import { createDeviceLink } from './device-link.ts';
 import { PortInUseError } from './errors.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
@@ -40,7 +41,6 @@ export interface GatewayModule {
   onReply?(route: PublishRoute): void;
   onState?(device: Device, state: Record<string, unknown>): void;
   onPresence?(device: Device, online: boolean): void;
-  onDeviceAck?: BrokerHooks['onDeviceAck'];
 }
 
 export interface GatewayOptions {
@@ -218,10 +218,6 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
             }
           }
         },
-        onPresence: presence,
-        onDeviceAck: (device, packet) => {
-          for (const m of modules) m.onDeviceAck?.(device, packet);
-        },
       };
       const broker: Aedes = await createBroker({
         devices,
@@ -229,6 +225,14 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         metrics,
         log: log.child({ module: 'mqtt' }),
         clock,
+      });
+      const link = createDeviceLink({
+        broker,
+        devices,
+        metrics,
+        log: log.child({ module: 'mqtt' }),
+        clock,
+        onPresence: presence,
       });
       ctx = {
         clock,
@@ -243,6 +247,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         ingest,
         pump,
         broker,
+        link,
         requireRole: authenticator(tokens),
         sinkName: sink.name,
         deviceExtras: [],

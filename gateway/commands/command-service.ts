@@ -7,7 +7,6 @@ import {
 } from '../../device-registry/commands.ts';
 import type { Device } from '../../device-registry/devices.ts';
 import { findCommand, type ModelSpec } from '../../firmware-specs/define-device.ts';
-import { sendToDevice } from '../broker.ts';
 import type { GatewayContext } from '../context.ts';
 import { topics } from '../ingest/topics.ts';
 import { parseReply, RAW_REPLY_KEPT_CHARS } from './command-reply.ts';
@@ -44,6 +43,8 @@ export interface CommandOptions {
 export const DEFAULT_REPLY_MAX_BYTES = 16 * 1024;
 
 const SYSTEM = 'gateway';
+/** MQTT-3.8.4-6: a QoS 0 subscriber gets QoS 0, so no PUBACK; the reply or the timeout ends it. */
+const QOS0_DETAIL = 'sent at QoS 0 (the device subscribed at QoS 0): no PUBACK, so never `delivered`';
 /** A name a client chose, cut short before it goes into a message. */
 const clip = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s);
 
@@ -57,13 +58,6 @@ export class CommandService {
   readonly #ctx: GatewayContext;
   readonly #store: CommandStore;
   readonly #opts: CommandOptions;
-  readonly #ready = new Set<string>();
-  /**
-   * Per device, the commands published and not yet acknowledged, oldest first. A client sends
-   * PUBACKs in the order of the PUBLISHes [MQTT-4.6.0-2], and only the gateway publishes QoS 1
-   * to a device (the ACL), so the next PUBACK is the oldest command's.
-   */
-  readonly #inflight = new Map<string, string[]>();
   readonly #reconciled = new Set<string>();
   readonly #timers = new Map<string, unknown>();
   readonly #adapterQueues = new Map<string, Promise<void>>();
@@ -181,31 +175,34 @@ export class CommandService {
       if (device.online) this.#runOnAdapter(device, adapter);
       return;
     }
-    if (!this.#ready.has(deviceId)) return;
+    // Not before the device has subscribed to its commands: a clean session would lose them.
+    const qos = this.#ctx.link.commandQos(deviceId);
+    if (qos === null) return;
+    const detail = qos === 0 ? QOS0_DETAIL : undefined;
     for (const c of this.#store.forDevice(deviceId, { status: ['queued'] })) {
-      if (!this.#beforeSend(c)) continue;
+      if (!this.#beforeSend(c, detail)) continue;
       const payload = Buffer.from(
         JSON.stringify({ name: c.name, params: c.params, expiresAt: new Date(c.expiresAt).toISOString() }),
       );
-      const inflight = this.#inflight.get(deviceId) ?? [];
-      this.#inflight.set(deviceId, inflight);
-      inflight.push(c.id);
-      if (!sendToDevice(this.#ctx.broker, deviceId, topics.command(deviceId, c.id), payload)) {
+      // `delivered` comes from the PUBACK of this very packet, matched by its packet id.
+      const sent = this.#ctx.link.send(deviceId, topics.command(deviceId, c.id), payload, () =>
+        this.#move(c.id, 'delivered', deviceId),
+      );
+      if (!sent)
         this.#ctx.log.warn(
           { deviceId, commandId: c.id },
           'device went away while its command was being sent',
         );
-      }
     }
   }
 
   /** Expired commands are never sent; the others become `sent` with their reply deadline. */
-  #beforeSend(c: Command): boolean {
+  #beforeSend(c: Command, detail?: string): boolean {
     if (this.#ctx.clock.now() >= c.expiresAt) {
       this.#expire(c.id);
       return false;
     }
-    const sent = this.#move(c.id, 'sent', SYSTEM);
+    const sent = this.#move(c.id, 'sent', SYSTEM, { detail });
     if (!sent) return false;
     this.#setTimer(c.id, c.timeoutMs, () =>
       this.#move(c.id, 'timed_out', SYSTEM, { detail: `no reply within ${c.timeoutMs / 1000} s` }),
@@ -264,23 +261,10 @@ export class CommandService {
 
   // ---- what devices say
 
+  /** The device's live connection can hear its commands now, or no longer (DeviceLink). */
   commandChannelReady(deviceId: string, ready: boolean): void {
-    if (ready) {
-      this.#ready.add(deviceId);
-      this.dispatch(deviceId);
-    } else {
-      this.#ready.delete(deviceId);
-      this.#reconciled.delete(deviceId);
-      this.#inflight.delete(deviceId);
-    }
-  }
-
-  /** The device's PUBACK of the command message. */
-  delivered(deviceId: string): void {
-    const commandId = this.#inflight.get(deviceId)?.shift();
-    if (!commandId) return;
-    const c = this.#store.get(commandId);
-    if (c?.deviceId === deviceId && c.status === 'sent') this.#move(commandId, 'delivered', deviceId);
+    if (ready) this.dispatch(deviceId);
+    else this.#reconciled.delete(deviceId);
   }
 
   /**

@@ -1,4 +1,3 @@
-import type { Client } from 'aedes';
 import { CommandStore } from '../../device-registry/commands.ts';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayModule } from '../gateway.ts';
@@ -16,8 +15,6 @@ export function commandsModule(opts: Partial<CommandOptions> = {}): CommandsModu
   let service: CommandService;
   let bulk: BulkRollouts;
   let ctx: GatewayContext;
-  const isOwnCommandFilter = (client: Client, topic: string) =>
-    topic.startsWith(`devices/${client.id}/commands/`);
   return {
     name: 'commands',
     get service() {
@@ -36,11 +33,7 @@ export function commandsModule(opts: Partial<CommandOptions> = {}): CommandsModu
       bulk = new BulkRollouts(ctx, service);
       ctx.deviceExtras.push((d) => ({ desiredState: service.desiredView(d.id) }));
       // A device can hear commands once it has subscribed to its command topic, not at CONNACK.
-      ctx.broker.on('subscribe', (subs, client) => {
-        if (client && subs.some((s) => isOwnCommandFilter(client, s.topic)))
-          service.commandChannelReady(client.id, true);
-      });
-      ctx.broker.on('clientDisconnect', (client) => service.commandChannelReady(client.id, false));
+      ctx.link.onCommandChannel((deviceId, open) => service.commandChannelReady(deviceId, open));
       ctx.devices.onChange((d, change) => change === 'enabled' && service.dispatch(d.id));
     },
     get routes() {
@@ -53,9 +46,6 @@ export function commandsModule(opts: Partial<CommandOptions> = {}): CommandsModu
     stop() {
       bulk.stop();
       service.stop();
-    },
-    onDeviceAck(device) {
-      service.delivered(device.id);
     },
     onReply(route) {
       const { device, topic, packet, done } = route;
