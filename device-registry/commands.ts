@@ -126,6 +126,9 @@ const fromRow = (r: Row): Command => ({
   error: r.error,
 });
 
+/** History entries kept per command: its lifecycle (at most 5) and a few late replies. */
+export const MAX_HISTORY = 20;
+
 export const newCommandId = () => `cmd_${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
 
 /** Commands, their history, desired state and bulk roll-outs, persisted in the registry. */
@@ -214,16 +217,44 @@ export class CommandStore {
     };
   }
 
-  /** Notes something in a command's history that does not change its status (a late reply). */
+  /**
+   * Notes something in a command's history that does not change its status (a late reply). A
+   * device repeating itself adds nothing past MAX_HISTORY entries: the history stays bounded.
+   */
   note(id: string, at: number, actor: string, detail: string): void {
     const c = this.get(id);
-    if (c) this.#stmts.history.run(id, at, c.status, actor, detail);
+    if (!c) return;
+    const { n } = this.#stmt('SELECT count(*) AS n FROM command_history WHERE command_id = ?').get(id) as {
+      n: number;
+    };
+    if (n < MAX_HISTORY) this.#stmts.history.run(id, at, c.status, actor, detail);
   }
 
   history(id: string): HistoryEntry[] {
     return this.#stmt(
-      'SELECT at, status, actor, detail FROM command_history WHERE command_id = ? ORDER BY id',
-    ).all(id) as HistoryEntry[];
+      'SELECT at, status, actor, detail FROM command_history WHERE command_id = ? ORDER BY id LIMIT ?',
+    ).all(id, MAX_HISTORY) as HistoryEntry[];
+  }
+
+  /** One page of a device's commands, newest first; `before` is the last command id of the previous page. */
+  page(
+    deviceId: string,
+    opts: { status?: CommandStatus; limit: number; before?: string },
+  ): { commands: Command[]; next: string | null } {
+    const rows = this.#stmt(
+      `SELECT * FROM commands WHERE device_id = @deviceId
+         AND (@status IS NULL OR status = @status)
+         AND (@before IS NULL OR seq < coalesce((SELECT seq FROM commands WHERE id = @before AND device_id = @deviceId), 0))
+         ORDER BY seq DESC LIMIT @limit`,
+    ).all({
+      deviceId,
+      status: opts.status ?? null,
+      before: opts.before ?? null,
+      limit: opts.limit + 1,
+    }) as Row[];
+    const more = rows.length > opts.limit;
+    const commands = rows.slice(0, opts.limit).map(fromRow);
+    return { commands, next: more ? commands[commands.length - 1].id : null };
   }
 
   forDevice(deviceId: string, opts: { status?: CommandStatus[]; limit?: number } = {}): Command[] {

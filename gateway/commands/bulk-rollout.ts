@@ -174,8 +174,9 @@ export class BulkRollouts {
       submitted: commands.length,
       counts,
       done: toSubmit === 0 && final === commands.length,
+      // A loop, not Math.max(...): 100,000 arguments overflow the stack.
       lastUpdateAt: commands.length
-        ? new Date(Math.max(...commands.map((c) => c.updatedAt))).toISOString()
+        ? new Date(commands.reduce((t, c) => Math.max(t, c.updatedAt), 0)).toISOString()
         : null,
       skipped: [...record.skipped, ...refused],
       devices: commands.map((c) => ({
