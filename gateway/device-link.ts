@@ -88,6 +88,16 @@ export function createDeviceLink(opts: {
       }
     }
   };
+  /** Broker event handlers run inside Aedes: an error is logged here, never thrown into it. */
+  const guarded =
+    <A extends unknown[]>(what: string, fn: (...args: A) => void) =>
+    (...args: A) => {
+      try {
+        fn(...args);
+      } catch (err) {
+        log.error({ err }, `${what} failed`);
+      }
+    };
   const current = (client: Client | null | undefined): Connection | undefined => {
     const conn = client ? live.get(client.id) : undefined;
     return conn && conn.client === client ? conn : undefined;
@@ -116,60 +126,69 @@ export function createDeviceLink(opts: {
     return qos;
   };
 
-  broker.on('clientReady', (c) => {
-    const client = c as AedesClient;
-    const device = devices.get(client.id);
-    if (!device) return;
-    let awaited: Map<number, () => void>;
-    if (client.clean) {
-      sessions.delete(client.id);
-      awaited = new Map();
-    } else {
-      awaited = sessions.get(client.id) ?? new Map();
-      sessions.set(client.id, awaited);
-    }
-    const conn: Connection = { client, awaited };
-    live.set(client.id, conn);
-    // The PUBACK itself, as parsed from this connection: the packet id names the message.
-    client._parser.on('packet', (packet) => {
-      if (packet.cmd !== 'puback' || packet.messageId === undefined || live.get(client.id) !== conn) return;
-      const onAck = conn.awaited.get(packet.messageId);
-      if (!onAck) return;
-      conn.awaited.delete(packet.messageId);
-      try {
-        onAck();
-      } catch (err) {
-        log.error({ err, deviceId: client.id }, 'PUBACK handler failed');
+  broker.on(
+    'clientReady',
+    guarded('connection start', (c: Client) => {
+      const client = c as AedesClient;
+      const device = devices.get(client.id);
+      if (!device) return;
+      let awaited: Map<number, () => void>;
+      if (client.clean) {
+        sessions.delete(client.id);
+        awaited = new Map();
+      } else {
+        awaited = sessions.get(client.id) ?? new Map();
+        sessions.set(client.id, awaited);
       }
-    });
-    metrics.connected.set(live.size);
-    publishStatus(device.id, true);
-    opts.onPresence(device, true);
-    // A resumed session has its subscriptions back without a SUBSCRIBE [MQTT-3.2.2-2].
-    if (commandQos(conn) !== null) channel(device.id, true);
-  });
+      const conn: Connection = { client, awaited };
+      live.set(client.id, conn);
+      // The PUBACK itself, as parsed from this connection: the packet id names the message.
+      client._parser.on('packet', (packet) => {
+        if (packet.cmd !== 'puback' || packet.messageId === undefined || live.get(client.id) !== conn) return;
+        const onAck = conn.awaited.get(packet.messageId);
+        if (!onAck) return;
+        conn.awaited.delete(packet.messageId);
+        try {
+          onAck();
+        } catch (err) {
+          log.error({ err, deviceId: client.id }, 'PUBACK handler failed');
+        }
+      });
+      metrics.connected.set(live.size);
+      publishStatus(device.id, true);
+      opts.onPresence(device, true);
+      // A resumed session has its subscriptions back without a SUBSCRIBE [MQTT-3.2.2-2].
+      if (commandQos(conn) !== null) channel(device.id, true);
+    }),
+  );
 
-  broker.on('subscribe', (subs, client) => {
-    const conn = current(client);
-    const own = conn && `devices/${conn.client.id}/commands/`;
-    if (
-      conn &&
-      subs.some((s) => (s.qos as number) !== 128 && COMMAND_WILDCARDS.some((w) => s.topic === own + w))
-    )
-      channel(conn.client.id, true);
-  });
+  broker.on(
+    'subscribe',
+    guarded('subscription', (subs: Subscription[], client: Client) => {
+      const conn = current(client);
+      const own = conn && `devices/${conn.client.id}/commands/`;
+      if (
+        conn &&
+        subs.some((s) => (s.qos as number) !== 128 && COMMAND_WILDCARDS.some((w) => s.topic === own + w))
+      )
+        channel(conn.client.id, true);
+    }),
+  );
 
-  broker.on('clientDisconnect', (client) => {
-    // A late event of a connection already replaced by a new one of the same device [MQTT-3.1.4-2].
-    if (!current(client)) return;
-    live.delete(client.id);
-    metrics.connected.set(live.size);
-    channel(client.id, false);
-    const device = devices.get(client.id);
-    if (!device) return;
-    publishStatus(device.id, false);
-    opts.onPresence(device, false);
-  });
+  broker.on(
+    'clientDisconnect',
+    guarded('connection end', (client: Client) => {
+      // A late event of a connection already replaced by a new one of the same device [MQTT-3.1.4-2].
+      if (!current(client)) return;
+      live.delete(client.id);
+      metrics.connected.set(live.size);
+      channel(client.id, false);
+      const device = devices.get(client.id);
+      if (!device) return;
+      publishStatus(device.id, false);
+      opts.onPresence(device, false);
+    }),
+  );
 
   /** The next packet id of this client not awaiting a PUBACK, taken as QoSPacket would take it. */
   const reserveId = (conn: Connection): number | null => {

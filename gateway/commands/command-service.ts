@@ -246,7 +246,11 @@ export class CommandService {
       id,
       this.#ctx.clock.setTimeout(() => {
         this.#timers.delete(id);
-        fn();
+        try {
+          fn();
+        } catch (err) {
+          this.#ctx.log.error({ err, commandId: id }, 'command timer failed');
+        }
       }, ms),
     );
   }
