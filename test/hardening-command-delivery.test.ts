@@ -218,6 +218,32 @@ describe('command delivery matched by packet id', () => {
     await commandPublish(b, c3);
   });
 
+  it("a replaced connection's late disconnect leaves the live connection's commands alone", async () => {
+    const dev = await meter('em-late-disconnect');
+    const broker = gw.gateway.ctx.broker;
+    const ready: unknown[] = [];
+    const onReady = (client: { id: string }) => client.id === dev.id && ready.push(client);
+    broker.on('clientReady', onReady);
+    try {
+      const a = await raw(dev.id, dev.secret);
+      const b = await raw(dev.id, dev.secret);
+      await vi.waitFor(() => expect(a.closed).toBe(true));
+      await b.subscribe([{ topic: `devices/${dev.id}/commands/+`, qos: 1 }]);
+      const c1 = await submit(dev.id);
+      const p1 = await commandPublish(b, c1);
+      // What Aedes does when A's close was under way as B registered: A's clientDisconnect
+      // comes after B is live (aedes.js unregisterClient, reached from Client.close's finish).
+      broker.emit('clientDisconnect', ready[0] as never);
+      b.send({ cmd: 'puback', messageId: p1.messageId });
+      await vi.waitFor(async () => expect(await status(c1)).toBe('delivered'));
+      const c2 = await submit(dev.id);
+      await commandPublish(b, c2);
+      expect((await gw.api('GET', `/api/devices/${dev.id}`)).body.status).toBe('online');
+    } finally {
+      broker.off('clientReady', onReady);
+    }
+  });
+
   it('a persistent session resumed without SUBSCRIBE still gets its queued commands', async () => {
     const dev = await meter('em-resume');
     const first = await gw.connect(dev.id, dev.secret, { clean: false });
