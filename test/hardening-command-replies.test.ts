@@ -92,6 +92,8 @@ describe('hostile command replies', () => {
     expect(res.status).toBe(200);
     expect(res.body.error).toMatch(/^malformed reply: result: must be a JSON object/);
     expect((await gw.api('GET', `/api/devices/${dev.id}/commands`)).status).toBe(200);
+    const metrics = await (await fetch(`${gw.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/citygate_command_replies_total\{outcome="malformed"\} [1-9]/);
   });
 
   it('row 11: a bad result stored by an older version is still readable over HTTP', async () => {

@@ -277,10 +277,12 @@ export class CommandService {
    * Called from the group committer's callback: it must not throw.
    */
   reply(deviceId: string, commandId: string, payload: Buffer): void {
+    const counted = this.#ctx.metrics.commandReplies;
     try {
       const c = this.#store.get(commandId);
       if (!c || c.deviceId !== deviceId) {
-        this.#ctx.log.warn({ deviceId, commandId: commandId.slice(0, 64) }, 'reply to an unknown command');
+        counted.inc({ outcome: 'unknown' });
+        this.#ctx.log.warn({ deviceId, commandId: clip(commandId) }, 'reply to an unknown command');
         return;
       }
       const r = parseReply(payload, this.#opts.replyMaxBytes ?? DEFAULT_REPLY_MAX_BYTES);
@@ -293,6 +295,7 @@ export class CommandService {
                 error: `malformed reply: ${r.reason}`,
                 detail: `malformed reply (${r.reason}): ${r.raw}`,
               });
+      counted.inc({ outcome: moved ? r.kind : 'late' });
       if (!moved) {
         const raw = payload.toString('utf8', 0, Math.min(payload.length, RAW_REPLY_KEPT_CHARS * 4));
         this.#store.note(
@@ -303,7 +306,7 @@ export class CommandService {
         );
       }
     } catch (err) {
-      this.#ctx.log.error({ err, deviceId, commandId: commandId.slice(0, 64) }, 'command reply not recorded');
+      this.#ctx.log.error({ err, deviceId, commandId: clip(commandId) }, 'command reply not recorded');
     }
   }
 
