@@ -6,19 +6,11 @@ import {
   newCommandId,
 } from '../../device-registry/commands.ts';
 import type { Device } from '../../device-registry/devices.ts';
-import { findCommand, type ModelSpec } from '../../firmware-specs/define-device.ts';
 import type { GatewayContext } from '../context.ts';
 import { topics } from '../ingest/topics.ts';
+import { checkGuards, clip, resolveCommand } from './command-guards.ts';
 import { parseReply, RAW_REPLY_KEPT_CHARS } from './command-reply.ts';
-import {
-  CommandNotFoundError,
-  CommandParamsError,
-  CommandRateLimitedError,
-  ConfirmRequiredError,
-  ModelNotLoadedError,
-  NotCancellableError,
-  UnknownCommandError,
-} from './errors.ts';
+import { CommandNotFoundError, NotCancellableError } from './errors.ts';
 
 export interface SubmitRequest {
   deviceId: string;
@@ -45,8 +37,6 @@ export const DEFAULT_REPLY_MAX_BYTES = 16 * 1024;
 const SYSTEM = 'gateway';
 /** MQTT-3.8.4-6: a QoS 0 subscriber gets QoS 0, so no PUBACK; the reply or the timeout ends it. */
 const QOS0_DETAIL = 'sent at QoS 0 (the device subscribed at QoS 0): no PUBACK, so never `delivered`';
-/** A name a client chose, cut short before it goes into a message. */
-const clip = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s);
 
 /**
  * The command lifecycle (docs/design.md, "Commands"): queued → sent → delivered →
@@ -87,35 +77,18 @@ export class CommandService {
   submit(req: SubmitRequest): { command: Command; created: boolean } {
     const ctx = this.#ctx;
     const device = ctx.devices.require(req.deviceId);
-    // undefined once the device's model file is gone (issue 8, row 17): refused, not a TypeError.
-    const spec: ModelSpec | undefined = ctx.devices.spec(device);
-    if (!spec) throw new ModelNotLoadedError(device.id, device.model);
-    const cmdSpec = findCommand(spec, req.name);
-    if (!cmdSpec)
-      throw new UnknownCommandError(spec.id, clip(req.name), Object.keys(spec.commands).join(', '));
-    const parsed = cmdSpec.params.safeParse(req.params ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new CommandParamsError(
-        `params${issue.path.map((p) => `.${String(p)}`).join('')}: ${issue.message}`,
-      );
-    }
-    const params = parsed.data as Record<string, unknown>;
+    const { cmdSpec, params } = resolveCommand(ctx.devices, device, req.name, req.params);
     if (req.idempotencyKey) {
       const existing = this.#store.byIdempotencyKey(device.id, req.idempotencyKey);
       if (existing) return { command: existing, created: false };
     }
     const now = ctx.clock.now();
-    const guards = cmdSpec.guards;
-    if (guards?.confirmWhen?.(params) && req.confirm !== true) {
-      throw new ConfirmRequiredError(req.name, cmdSpec.description ?? 'a guarded action');
-    }
-    if (guards?.minIntervalSeconds) {
-      const last = this.#store.lastRequestedAt(device.id, req.name);
-      const waitMs = last === null ? 0 : last + guards.minIntervalSeconds * 1000 - now;
-      if (waitMs > 0)
-        throw new CommandRateLimitedError(req.name, guards.minIntervalSeconds, Math.ceil(waitMs / 1000));
-    }
+    checkGuards(
+      cmdSpec,
+      { name: req.name, params, confirm: req.confirm },
+      () => this.#store.lastRequestedAt(device.id, req.name),
+      now,
+    );
     if (cmdSpec.mode === 'state') {
       // A newer state command replaces a queued older one: only the latest desired value matters.
       for (const old of this.#store.forDevice(device.id, { status: ['queued'] })) {
@@ -314,6 +287,14 @@ export class CommandService {
   reportedState(device: Device, state: Record<string, unknown>): void {
     if (this.#reconciled.has(device.id)) return;
     this.#reconciled.add(device.id);
+    try {
+      this.#reconcile(device, state);
+    } catch (err) {
+      this.#ctx.log.error({ err, deviceId: device.id }, 'reconciliation failed');
+    }
+  }
+
+  #reconcile(device: Device, state: Record<string, unknown>): void {
     const open = new Set(
       this.#store.forDevice(device.id, { status: ['queued', 'sent', 'delivered'] }).map((c) => c.name),
     );
