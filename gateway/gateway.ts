@@ -18,6 +18,7 @@ import { type CommandsModule, commandsModule } from './commands/commands-module.
 import { type Config, loadConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { prepareDataDir, privateDbFile, privateFile } from './data-dir.ts';
+import { createDeviceLink } from './device-link.ts';
 import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
 import { DiskFullError, PortInUseError } from './errors.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
@@ -42,7 +43,6 @@ export interface GatewayModule {
   onReply?(route: PublishRoute): void;
   onState?(device: Device, state: Record<string, unknown>): void;
   onPresence?(device: Device, online: boolean): void;
-  onDeviceAck?: BrokerHooks['onDeviceAck'];
 }
 
 export interface GatewayOptions {
@@ -130,7 +130,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   const config = loadConfig(opts.config as NodeJS.ProcessEnv);
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
-  const commands = commandsModule(opts.commands);
+  const commands = commandsModule({ replyMaxBytes: config.COMMAND_REPLY_MAX_BYTES, ...opts.commands });
   const modules: GatewayModule[] = [commands, ...(opts.modules ?? [])];
   let ctx: GatewayContext;
   let api: FastifyInstance;
@@ -254,10 +254,6 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
             }
           }
         },
-        onPresence: presence,
-        onDeviceAck: (device, packet) => {
-          for (const m of modules) m.onDeviceAck?.(device, packet);
-        },
       };
       const broker: Aedes = await createBroker({
         devices,
@@ -265,6 +261,14 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         metrics,
         log: log.child({ module: 'mqtt' }),
         clock,
+      });
+      const link = createDeviceLink({
+        broker,
+        devices,
+        metrics,
+        log: log.child({ module: 'mqtt' }),
+        clock,
+        onPresence: presence,
       });
       ctx = {
         clock,
@@ -279,6 +283,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         ingest,
         pump,
         broker,
+        link,
         requireRole: authenticator(tokens),
         sinkName: sink.name,
         deviceExtras: [],

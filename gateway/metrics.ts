@@ -37,6 +37,11 @@ export function createMetrics() {
     connectionsRefused: counter('connections_refused_total', 'MQTT connections refused', ['reason']),
     aclDenied: counter('acl_denied_total', 'Publishes and subscriptions refused by the ACL', ['action']),
     sinkFailures: counter('sink_failures_total', 'Failed sink writes (retried)'),
+    commandReplies: counter(
+      'command_replies_total',
+      'Command replies from devices by outcome: succeeded, failed, malformed, late (after a final state), unknown (no such command)',
+      ['outcome'],
+    ),
     buffered: gauge('outbox_readings', 'Readings waiting in the outbox'),
     bufferedBytes: gauge('outbox_bytes', 'Bytes of line protocol waiting in the outbox'),
     connected: gauge('mqtt_connected_devices', 'Devices connected over MQTT'),
