@@ -18,6 +18,7 @@ import { type CommandsModule, commandsModule } from './commands/commands-module.
 import { type Config, loadConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { PortInUseError } from './errors.ts';
+import { containPublish } from './ingest/contain-publish.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { Normalizer } from './ingest/normalizer.ts';
@@ -150,10 +151,21 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       registryDb = openRegistryDb(join(config.CITYGATE_DATA_DIR, 'registry.db'));
       const devices = new DeviceStore(registryDb, specs, { secretCost: opts.secretCost });
       devices.resetPresence();
+      // A model file removed or renamed since its devices registered: their readings are quarantined.
+      for (const [model, count] of devices.missingModels())
+        log.warn({ model, devices: count }, 'registered devices use a model that is not loaded');
       const tokens = new TokenStore(registryDb);
       adminToken = resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
-      const outbox = new Outbox(join(config.CITYGATE_DATA_DIR, 'outbox.db'));
       const metrics = createMetrics();
+      const outbox = new Outbox(join(config.CITYGATE_DATA_DIR, 'outbox.db'), {
+        quarantine: {
+          maxRawBytes: config.QUARANTINE_MAX_RAW_BYTES,
+          maxPerDevice: config.QUARANTINE_MAX_PER_DEVICE,
+          // Within the disk bound, or a full quarantine would hold back every QoS 1 reading.
+          maxBytes: Math.min(config.QUARANTINE_MAX_BYTES, Math.floor(config.OUTBOX_MAX_BYTES / 4)),
+        },
+        onEvict: (n, store) => metrics.quarantineEvicted.inc({ store }, n),
+      });
       const sink: Sink =
         opts.sink ??
         (config.INFLUX_URL
@@ -178,6 +190,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         clock,
         maxBytes: config.OUTBOX_MAX_BYTES,
         windowMs: config.GROUP_COMMIT_MS,
+        log: log.child({ module: 'ingest' }),
         onCommit: ({ committed, dropped }) => {
           if (dropped) metrics.dropped.inc(dropped);
           if (committed) pump.poke();
@@ -185,10 +198,15 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       });
       const ingest = new Ingest({
         devices,
-        normalizer: new Normalizer({ maxAgeMs: config.MAX_READING_AGE_HOURS * 3600_000 }),
+        normalizer: new Normalizer({
+          maxAgeMs: config.MAX_READING_AGE_HOURS * 3600_000,
+          maxDepth: config.PAYLOAD_MAX_DEPTH,
+          maxReadings: config.MAX_READINGS_PER_PAYLOAD,
+        }),
         committer,
         metrics,
         clock,
+        maxRawBytes: config.QUARANTINE_MAX_RAW_BYTES,
       });
       // One presence path for every protocol: the registry, then every module.
       const presence = (device: Device, online: boolean) => {
@@ -223,6 +241,11 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           for (const m of modules) m.onDeviceAck?.(device, packet);
         },
       };
+      hooks.onDevicePublish = containPublish(hooks.onDevicePublish, {
+        ingest,
+        log: log.child({ module: 'ingest' }),
+        metrics,
+      });
       const broker: Aedes = await createBroker({
         devices,
         hooks,

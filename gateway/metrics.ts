@@ -37,6 +37,15 @@ export function createMetrics() {
     connectionsRefused: counter('connections_refused_total', 'MQTT connections refused', ['reason']),
     aclDenied: counter('acl_denied_total', 'Publishes and subscriptions refused by the ACL', ['action']),
     sinkFailures: counter('sink_failures_total', 'Failed sink writes (retried)'),
+    quarantineEvicted: counter(
+      'quarantine_evicted_total',
+      'Quarantine entries and dead letters removed to keep their bounds (oldest first)',
+      ['store'],
+    ),
+    ingestErrors: counter(
+      'ingest_errors_total',
+      'Device messages on which a handler threw (quarantined as internal errors, acknowledged)',
+    ),
     buffered: gauge('outbox_readings', 'Readings waiting in the outbox'),
     bufferedBytes: gauge('outbox_bytes', 'Bytes of line protocol waiting in the outbox'),
     connected: gauge('mqtt_connected_devices', 'Devices connected over MQTT'),

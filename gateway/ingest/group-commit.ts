@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import { BackpressureError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 import type { Outbox, QuarantineEntry } from '../outbox.ts';
 
 export interface CommitWork {
@@ -28,6 +29,7 @@ export class GroupCommitter {
   readonly #maxBytes: number;
   readonly #parkTimeoutMs: number;
   readonly #onCommit: (stats: GroupCommitStats) => void;
+  readonly #log: Logger | undefined;
   #pending: CommitWork[] = [];
   #parked: CommitWork[] = [];
   #scheduled = false;
@@ -45,6 +47,8 @@ export class GroupCommitter {
       /** How long the first reading of a commit waits for company; 0: the next event-loop turn. */
       windowMs?: number;
       onCommit?: (s: GroupCommitStats) => void;
+      /** Where a callback's error goes: it is logged, never thrown out of a timer. */
+      log?: Logger;
     },
   ) {
     this.#outbox = outbox;
@@ -53,10 +57,23 @@ export class GroupCommitter {
     this.#parkTimeoutMs = opts.parkTimeoutMs ?? 30_000;
     this.#onCommit = opts.onCommit ?? (() => {});
     this.#windowMs = opts.windowMs ?? 0;
+    this.#log = opts.log;
   }
 
   get full(): boolean {
-    return this.#outbox.bytes >= this.#maxBytes;
+    return this.#outbox.diskBytes >= this.#maxBytes;
+  }
+
+  /**
+   * Every callback runs on its own: one that throws is logged and the others still run. These
+   * run from timers and setImmediate, where a throw would end the process.
+   */
+  #release(work: CommitWork, err?: Error): void {
+    try {
+      work.done(err);
+    } catch (thrown) {
+      this.#log?.error({ err: thrown }, 'a commit callback threw');
+    }
   }
 
   submit(work: CommitWork): void {
@@ -84,9 +101,10 @@ export class GroupCommitter {
     if (batch.length === 0) return;
     const commit: CommitWork[] = [];
     let dropped = 0;
-    let projected = this.#outbox.bytes;
+    let projected = this.#outbox.diskBytes;
     for (const work of batch) {
-      const bytes = work.lines.reduce((n, l) => n + l.length, 0);
+      const bytes =
+        work.lines.reduce((n, l) => n + l.length, 0) + work.quarantined.reduce((n, q) => n + q.bytes, 0);
       // Once one acknowledged item waits, every later one waits behind it: PUBACKs keep their order.
       if (
         work.acknowledged &&
@@ -99,6 +117,7 @@ export class GroupCommitter {
         // QoS 0 is at most once by contract: with no room, the reading is counted and let go.
         dropped += work.lines.length;
         work.lines = [];
+        work.quarantined = [];
       } else {
         projected += bytes;
       }
@@ -116,8 +135,12 @@ export class GroupCommitter {
     } catch (err) {
       error = err as Error;
     }
-    this.#onCommit({ committed: error ? 0 : lines.length, dropped });
-    for (const w of commit) w.done(error);
+    try {
+      this.#onCommit({ committed: error ? 0 : lines.length, dropped });
+    } catch (thrown) {
+      this.#log?.error({ err: thrown }, 'the commit hook threw');
+    }
+    for (const w of commit) this.#release(w, error);
   }
 
   #park(work: CommitWork): void {
@@ -132,7 +155,7 @@ export class GroupCommitter {
     const keep: CommitWork[] = [];
     for (const work of this.#parked) {
       if (now - this.#since.get(work)! >= this.#parkTimeoutMs)
-        work.done(new BackpressureError(this.#maxBytes));
+        this.#release(work, new BackpressureError(this.#maxBytes));
       else keep.push(work);
     }
     this.#parked = keep;
@@ -142,7 +165,7 @@ export class GroupCommitter {
   /** On stop: commit what is pending; refuse what is parked (not acknowledged, so not lost). */
   close(): void {
     this.flush();
-    for (const work of this.#parked) work.done(new BackpressureError(this.#maxBytes));
+    for (const work of this.#parked) this.#release(work, new BackpressureError(this.#maxBytes));
     this.#parked = [];
     if (this.#parkTimer !== null) this.#clock.clearTimeout(this.#parkTimer);
   }
