@@ -22,7 +22,8 @@ export class DeadLetterStore {
   readonly #db: Database.Database;
   readonly #maxBytes: number;
   readonly #insert;
-  readonly #evictOldest;
+  readonly #oldest;
+  readonly #evictUpTo;
   #bytes: number;
 
   constructor(db: Database.Database, opts: { maxBytes: number }) {
@@ -31,8 +32,9 @@ export class DeadLetterStore {
     db.exec(`CREATE TABLE IF NOT EXISTS dead_letters (
       id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, line TEXT NOT NULL, reason TEXT NOT NULL)`);
     this.#insert = db.prepare('INSERT INTO dead_letters (at, line, reason) VALUES (?, ?, ?)');
-    this.#evictOldest = db.prepare(
-      `DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters ORDER BY id LIMIT ?) RETURNING ${ROW_BYTES_SQL} AS bytes`,
+    this.#oldest = db.prepare(`SELECT id, ${ROW_BYTES_SQL} AS bytes FROM dead_letters ORDER BY id`);
+    this.#evictUpTo = db.prepare(
+      `DELETE FROM dead_letters WHERE id <= ? RETURNING ${ROW_BYTES_SQL} AS bytes`,
     );
     this.#bytes = (
       db.prepare(`SELECT coalesce(sum(${ROW_BYTES_SQL}), 0) AS b FROM dead_letters`).get() as { b: number }
@@ -49,14 +51,19 @@ export class DeadLetterStore {
       this.#insert.run(at, r.line, r.reason);
       this.#bytes += rowBytes(r.line, r.reason);
     }
-    let evicted = 0;
-    while (this.#bytes > this.#maxBytes) {
-      const gone = this.#evictOldest.all(64) as Array<{ bytes: number }>;
-      if (gone.length === 0) break;
-      for (const g of gone) this.#bytes -= g.bytes;
-      evicted += gone.length;
+    const excess = this.#bytes - this.#maxBytes;
+    if (excess <= 0) return 0;
+    // The oldest, just enough of them to be within the cap again.
+    let freed = 0;
+    let upTo = 0;
+    for (const r of this.#oldest.iterate() as IterableIterator<{ id: number; bytes: number }>) {
+      freed += r.bytes;
+      upTo = r.id;
+      if (freed >= excess) break;
     }
-    return evicted;
+    const gone = this.#evictUpTo.all(upTo) as Array<{ bytes: number }>;
+    for (const g of gone) this.#bytes -= g.bytes;
+    return gone.length;
   }
 
   /** Newest first; `beforeId` is the cursor of the next page. */

@@ -79,7 +79,8 @@ export class QuarantineStore {
   readonly #limits: QuarantineLimits;
   readonly #insert;
   readonly #evictDevice;
-  readonly #evictOldest;
+  readonly #oldest;
+  readonly #evictUpTo;
   /** Entries per device, so the quota costs no query on the insert path. */
   readonly #perDevice = new Map<string, number>();
   #bytes = 0;
@@ -112,9 +113,8 @@ export class QuarantineStore {
     this.#evictDevice = db.prepare(
       'DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE device_id = ? ORDER BY id LIMIT ?) RETURNING bytes',
     );
-    this.#evictOldest = db.prepare(
-      'DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine ORDER BY id LIMIT ?) RETURNING device_id, bytes',
-    );
+    this.#oldest = db.prepare('SELECT id, bytes FROM quarantine ORDER BY id');
+    this.#evictUpTo = db.prepare('DELETE FROM quarantine WHERE id <= ? RETURNING device_id, bytes');
     for (const r of db
       .prepare('SELECT device_id, count(*) AS n FROM quarantine GROUP BY device_id')
       .all() as Array<{
@@ -161,21 +161,25 @@ export class QuarantineStore {
     return evicted + this.evictPastBound();
   }
 
-  /** Oldest first, in small steps, until the quarantine is within its bound. */
+  /** The oldest entries, just enough of them to bring the quarantine within its bound. */
   evictPastBound(): number {
-    let evicted = 0;
-    while (this.#bytes > this.#limits.maxBytes) {
-      const gone = this.#evictOldest.all(64) as Array<{ device_id: string; bytes: number }>;
-      if (gone.length === 0) break;
-      for (const g of gone) {
-        this.#bytes -= g.bytes;
-        const left = (this.#perDevice.get(g.device_id) ?? 1) - 1;
-        if (left > 0) this.#perDevice.set(g.device_id, left);
-        else this.#perDevice.delete(g.device_id);
-      }
-      evicted += gone.length;
+    const excess = this.#bytes - this.#limits.maxBytes;
+    if (excess <= 0) return 0;
+    let freed = 0;
+    let upTo = 0;
+    for (const r of this.#oldest.iterate() as IterableIterator<{ id: number; bytes: number }>) {
+      freed += r.bytes;
+      upTo = r.id;
+      if (freed >= excess) break;
     }
-    return evicted;
+    const gone = this.#evictUpTo.all(upTo) as Array<{ device_id: string; bytes: number }>;
+    for (const g of gone) {
+      this.#bytes -= g.bytes;
+      const left = (this.#perDevice.get(g.device_id) ?? 1) - 1;
+      if (left > 0) this.#perDevice.set(g.device_id, left);
+      else this.#perDevice.delete(g.device_id);
+    }
+    return gone.length;
   }
 
   /** Newest first; `beforeId` is the cursor of the next page. Reads at most maxRawBytes per row. */
