@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Outbox } from '../gateway/outbox.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 
 const bad = (n: number, size = 0) => `bad-${n}:`.padEnd(size, 'x');
@@ -134,5 +139,70 @@ describe('API lists are paginated and capped', () => {
     expect(new Set(items.map((d) => d.id)).size).toBe(5);
     const dead = await gw.api('GET', '/api/sink/dead-letters');
     expect(dead.body).toMatchObject({ total: 0, entries: [], next: null });
+  });
+});
+
+describe('dead letters', () => {
+  it('are kept under the quarantine’s byte cap, oldest first, and counted in the disk bound', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'citygate-dead-'));
+    const evicted: string[] = [];
+    const outbox = new Outbox(join(dir, 'outbox.db'), {
+      quarantine: { maxRawBytes: 4096, maxPerDevice: 1000, maxBytes: 10_000 },
+      onEvict: (n, store) => evicted.push(`${store} ${n}`),
+    });
+    try {
+      for (let n = 1; n <= 5; n++) {
+        outbox.commit([bad(n, 3000)], []);
+        const batch = outbox.peek(10)!;
+        outbox.deadLetter(batch, [{ line: batch.text, reason: 'HTTP 400' }], n);
+      }
+      expect(outbox.deadLetters().map((d) => d.line.split(':')[0])).toEqual(['bad-5', 'bad-4', 'bad-3']);
+      expect(evicted).toEqual(['dead_letters 1', 'dead_letters 1']);
+      expect(outbox.diskBytes).toBeGreaterThan(9000);
+      expect(outbox.diskBytes).toBeLessThanOrEqual(10_000);
+    } finally {
+      outbox.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an outbox kept before the quarantine had bounds', () => {
+  it('is measured and trimmed at start, and its big rows are read only in part', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'citygate-legacy-'));
+    try {
+      const file = join(dir, 'outbox.db');
+      // The schema of e0c8454, with payloads kept whole.
+      const old = new Database(file);
+      old.exec(`CREATE TABLE quarantine (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, received_at INTEGER NOT NULL, device_id TEXT NOT NULL,
+        topic TEXT NOT NULL, payload BLOB NOT NULL, reasons TEXT NOT NULL)`);
+      for (let n = 1; n <= 3; n++)
+        old
+          .prepare(
+            'INSERT INTO quarantine (received_at, device_id, topic, payload, reasons) VALUES (?, ?, ?, ?, ?)',
+          )
+          .run(n, 'd', 't', Buffer.from(bad(n, 1024 ** 2)), '[{"path":"$","message":"not JSON"}]');
+      old.close();
+
+      const evicted: number[] = [];
+      const outbox = new Outbox(file, {
+        quarantine: { maxRawBytes: 4096, maxPerDevice: 1000, maxBytes: 2.5 * 1024 ** 2 },
+        onEvict: (n) => evicted.push(n),
+      });
+      try {
+        expect(evicted).toEqual([1]);
+        expect(outbox.diskBytes).toBeGreaterThan(2 * 1024 ** 2);
+        expect(outbox.diskBytes).toBeLessThan(2.5 * 1024 ** 2);
+        const rows = outbox.quarantine();
+        expect(rows.map((r) => r.payload.split(':')[0])).toEqual(['bad-3', 'bad-2']);
+        expect(rows[0]).toMatchObject({ size: 1024 ** 2, truncated: true, sha256: null });
+        expect(rows[0].payload).toHaveLength(4096);
+      } finally {
+        outbox.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
