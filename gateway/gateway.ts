@@ -18,7 +18,7 @@ import { type CommandsModule, commandsModule } from './commands/commands-module.
 import { type Config, loadConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { PortInUseError } from './errors.ts';
-import { containPublish } from './ingest/contain-publish.ts';
+import { containHook, containPublish } from './ingest/contain-publish.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { Normalizer } from './ingest/normalizer.ts';
@@ -241,11 +241,10 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           for (const m of modules) m.onDeviceAck?.(device, packet);
         },
       };
-      hooks.onDevicePublish = containPublish(hooks.onDevicePublish, {
-        ingest,
-        log: log.child({ module: 'ingest' }),
-        metrics,
-      });
+      const hookLog = log.child({ module: 'ingest' });
+      hooks.onDevicePublish = containPublish(hooks.onDevicePublish, { ingest, log: hookLog, metrics });
+      hooks.onPresence = containHook('presence', presence, { log: hookLog, metrics });
+      hooks.onDeviceAck = containHook('deviceAck', hooks.onDeviceAck!, { log: hookLog, metrics });
       const broker: Aedes = await createBroker({
         devices,
         hooks,

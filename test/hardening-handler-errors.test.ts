@@ -71,6 +71,41 @@ describe('a handler that throws on a device message', () => {
   });
 });
 
+describe('a presence hook that throws', () => {
+  it('is logged and the connection goes on', async () => {
+    const { log, lines } = capturingLogger();
+    const gw = await startTestGateway({
+      log,
+      modules: [
+        {
+          name: 'poisoned',
+          onPresence(device, online) {
+            if (online) throw new TypeError(`presence bug for ${device.id}`);
+          },
+        },
+      ],
+    });
+    try {
+      const dev = await gw.register({ model: 'lumina-slc300', firmware: '1.0.0' });
+      const client = await gw.connect(dev.id, dev.secret);
+      await client.publishAsync(
+        `devices/${dev.id}/telemetry`,
+        JSON.stringify({ on: true, dim: 9, p: 1, lux: 1, hrs: 1 }),
+        {
+          qos: 1,
+        },
+      );
+      await client.endAsync();
+      expect((await gw.api('GET', `/api/devices/${dev.id}`)).body.lastReading).toMatchObject({
+        dim_percent: 9,
+      });
+      expect(lines).toContainEqual(expect.objectContaining({ hook: 'presence', msg: 'a broker hook threw' }));
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe('a group commit callback that throws', () => {
   it('does not stop the callbacks after it nor escape the timer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'citygate-committer-'));

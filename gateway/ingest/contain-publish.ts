@@ -48,3 +48,22 @@ export function containPublish(
     }
   };
 }
+
+/**
+ * Wraps a broker event hook (presence, a device's PUBACK): Aedes calls it from an event
+ * listener, where a throw would end the process. The error is logged and counted, not thrown.
+ */
+export function containHook<A extends unknown[]>(
+  what: string,
+  hook: (...args: A) => void,
+  deps: { log: Logger; metrics: Metrics },
+): (...args: A) => void {
+  return (...args) => {
+    try {
+      hook(...args);
+    } catch (err) {
+      deps.metrics.ingestErrors.inc();
+      deps.log.error({ err, hook: what }, 'a broker hook threw');
+    }
+  };
+}
