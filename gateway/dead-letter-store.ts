@@ -25,6 +25,7 @@ export class DeadLetterStore {
   readonly #oldest;
   readonly #evictUpTo;
   #bytes: number;
+  #count: number;
 
   constructor(db: Database.Database, opts: { maxBytes: number }) {
     this.#db = db;
@@ -36,9 +37,11 @@ export class DeadLetterStore {
     this.#evictUpTo = db.prepare(
       `DELETE FROM dead_letters WHERE id <= ? RETURNING ${ROW_BYTES_SQL} AS bytes`,
     );
-    this.#bytes = (
-      db.prepare(`SELECT coalesce(sum(${ROW_BYTES_SQL}), 0) AS b FROM dead_letters`).get() as { b: number }
-    ).b;
+    const stats = db
+      .prepare(`SELECT count(*) AS n, coalesce(sum(${ROW_BYTES_SQL}), 0) AS b FROM dead_letters`)
+      .get() as { n: number; b: number };
+    this.#bytes = stats.b;
+    this.#count = stats.n;
   }
 
   get bytes(): number {
@@ -51,6 +54,7 @@ export class DeadLetterStore {
       this.#insert.run(at, r.line, r.reason);
       this.#bytes += rowBytes(r.line, r.reason);
     }
+    this.#count += rejected.length;
     const excess = this.#bytes - this.#maxBytes;
     if (excess <= 0) return 0;
     // The oldest, just enough of them to be within the cap again.
@@ -63,6 +67,7 @@ export class DeadLetterStore {
     }
     const gone = this.#evictUpTo.all(upTo) as Array<{ bytes: number }>;
     for (const g of gone) this.#bytes -= g.bytes;
+    this.#count -= gone.length;
     return gone.length;
   }
 
@@ -76,6 +81,6 @@ export class DeadLetterStore {
   }
 
   count(): number {
-    return (this.#db.prepare('SELECT count(*) AS n FROM dead_letters').get() as { n: number }).n;
+    return this.#count;
   }
 }

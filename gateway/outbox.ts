@@ -159,8 +159,9 @@ export class Outbox {
     return this.#quarantine.list({ ...opts, limit: opts.limit ?? 100 });
   }
 
-  quarantineCount(): number {
-    return this.#quarantine.count();
+  /** Entries kept, of one device or of all. */
+  quarantineCount(deviceId?: string): number {
+    return this.#quarantine.count(deviceId);
   }
 
   close(): void {

@@ -225,7 +225,11 @@ export class QuarantineStore {
     });
   }
 
-  count(): number {
-    return (this.#db.prepare('SELECT count(*) AS n FROM quarantine').get() as { n: number }).n;
+  /** Entries kept, of one device or of all; from memory, so a big quarantine costs no scan. */
+  count(deviceId?: string): number {
+    if (deviceId !== undefined) return this.#perDevice.get(deviceId) ?? 0;
+    let n = 0;
+    for (const c of this.#perDevice.values()) n += c;
+    return n;
   }
 }

@@ -28,7 +28,7 @@ export function operationRoutes(app: FastifyInstance, ctx: GatewayContext): void
       const entries = ctx.outbox.quarantine(req.query);
       const last = entries.length === req.query.limit ? entries.at(-1) : undefined;
       return {
-        total: ctx.outbox.quarantineCount(),
+        total: ctx.outbox.quarantineCount(req.query.deviceId),
         entries: entries.map((q) => ({ ...q, receivedAt: new Date(q.receivedAt).toISOString() })),
         next: nextPage('/api/quarantine', req.query, last ? { beforeId: last.id } : null),
       };
