@@ -39,6 +39,20 @@ export const configSchema = z.object({
     .min(256)
     .max(1024 ** 2)
     .default(16 * 1024),
+  /** JSON nesting a payload may have; deeper ones are quarantined unparsed. */
+  PAYLOAD_MAX_DEPTH: z.coerce.number().int().min(2).max(1000).default(32),
+  /** Readings one payload may carry; past it the payload is quarantined whole, unparsed. */
+  MAX_READINGS_PER_PAYLOAD: z.coerce.number().int().min(1).max(100_000).default(2000),
+  /** Bytes of a refused payload kept in the quarantine (plus its size and sha256). */
+  QUARANTINE_MAX_RAW_BYTES: z.coerce.number().int().min(64).default(4096),
+  /** Quarantine entries per device; past it the device's oldest go. */
+  QUARANTINE_MAX_PER_DEVICE: z.coerce.number().int().min(1).default(1000),
+  /** Bytes of the whole quarantine (and, apart, of the dead letters); past it the oldest go. */
+  QUARANTINE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024 ** 2),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -21,6 +21,7 @@ import { prepareDataDir, privateDbFile, privateFile } from './data-dir.ts';
 import { createDeviceLink } from './device-link.ts';
 import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
 import { DiskFullError, PortInUseError } from './errors.ts';
+import { containHook, containPublish } from './ingest/contain-publish.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { Normalizer } from './ingest/normalizer.ts';
@@ -168,6 +169,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       registryDb = openRegistryDb(privateDbFile(join(config.CITYGATE_DATA_DIR, 'registry.db'), log));
       const devices = new DeviceStore(registryDb, specs, { secretCost: opts.secretCost });
       devices.resetPresence();
+      // A model file removed or renamed since its devices registered: their readings are quarantined.
+      for (const [model, count] of devices.missingModels())
+        log.warn({ model, devices: count }, 'registered devices use a model that is not loaded');
       const tokens = new TokenStore(registryDb);
       try {
         adminToken = resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
@@ -175,8 +179,16 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         registryDb.close();
         throw err;
       }
-      const outbox = new Outbox(privateDbFile(join(config.CITYGATE_DATA_DIR, 'outbox.db'), log));
       const metrics = createMetrics();
+      const outbox = new Outbox(privateDbFile(join(config.CITYGATE_DATA_DIR, 'outbox.db'), log), {
+        quarantine: {
+          maxRawBytes: config.QUARANTINE_MAX_RAW_BYTES,
+          maxPerDevice: config.QUARANTINE_MAX_PER_DEVICE,
+          // Within the disk bound, or a full quarantine would hold back every QoS 1 reading.
+          maxBytes: Math.min(config.QUARANTINE_MAX_BYTES, Math.floor(config.OUTBOX_MAX_BYTES / 4)),
+        },
+        onEvict: (n, store) => metrics.quarantineEvicted.inc({ store }, n),
+      });
       disk = new DiskGuard({ clock, log: log.child({ module: 'disk' }), counter: metrics.diskFull });
       const sink: Sink =
         opts.sink ??
@@ -206,6 +218,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         clock,
         maxBytes: config.OUTBOX_MAX_BYTES,
         windowMs: config.GROUP_COMMIT_MS,
+        log: log.child({ module: 'ingest' }),
         onCommit: ({ committed, dropped }) => {
           if (dropped) metrics.dropped.inc(dropped);
           if (committed) pump.poke();
@@ -221,10 +234,15 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       disk.onRetry('archive', () => pump.poke());
       const ingest = new Ingest({
         devices,
-        normalizer: new Normalizer({ maxAgeMs: config.MAX_READING_AGE_HOURS * 3600_000 }),
+        normalizer: new Normalizer({
+          maxAgeMs: config.MAX_READING_AGE_HOURS * 3600_000,
+          maxDepth: config.PAYLOAD_MAX_DEPTH,
+          maxReadings: config.MAX_READINGS_PER_PAYLOAD,
+        }),
         committer,
         metrics,
         clock,
+        maxRawBytes: config.QUARANTINE_MAX_RAW_BYTES,
       });
       // One presence path for every protocol: the registry, then every module.
       const presence = (device: Device, online: boolean) => {
@@ -255,6 +273,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           }
         },
       };
+      const hookLog = log.child({ module: 'ingest' });
+      hooks.onDevicePublish = containPublish(hooks.onDevicePublish, { ingest, log: hookLog, metrics });
       const broker: Aedes = await createBroker({
         devices,
         hooks,
@@ -268,7 +288,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         metrics,
         log: log.child({ module: 'mqtt' }),
         clock,
-        onPresence: presence,
+        onPresence: containHook('presence', presence, { log: hookLog, metrics }),
       });
       ctx = {
         clock,

@@ -42,6 +42,15 @@ export function createMetrics() {
       'Command replies from devices by outcome: succeeded, failed, malformed, late (after a final state), unknown (no such command)',
       ['outcome'],
     ),
+    quarantineEvicted: counter(
+      'quarantine_evicted_total',
+      'Quarantine entries and dead letters removed to keep their bounds (oldest first)',
+      ['store'],
+    ),
+    ingestErrors: counter(
+      'ingest_errors_total',
+      'Device messages on which a handler threw (quarantined as internal errors, acknowledged)',
+    ),
     buffered: gauge('outbox_readings', 'Readings waiting in the outbox'),
     bufferedBytes: gauge('outbox_bytes', 'Bytes of line protocol waiting in the outbox'),
     connected: gauge('mqtt_connected_devices', 'Devices connected over MQTT'),
