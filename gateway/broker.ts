@@ -83,12 +83,15 @@ export async function createBroker(opts: {
   metrics: Metrics;
   log: Logger;
   clock: Clock;
+  /** A connection whose CONNECT has not fully arrived by then is closed. */
+  connectTimeoutMs: number;
 }): Promise<Aedes> {
   const { devices, hooks, metrics, log, clock } = opts;
   const refuse = (reason: string) => metrics.connectionsRefused.inc({ reason });
 
   const broker = new GatewayBroker({
     maxClientsIdLength: 128,
+    connectTimeout: opts.connectTimeoutMs,
     heartbeatInterval: 60_000,
     drainTimeout: 30_000,
     concurrency: 1000,

@@ -23,6 +23,7 @@ import { Ingest } from './ingest/ingest.ts';
 import { Normalizer } from './ingest/normalizer.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { guardMqttConnections } from './mqtt-packet-guard.ts';
 import { Outbox } from './outbox.ts';
 import { SinkPump } from './sink-pump.ts';
 import { ArchiveSink } from './sinks/archive-sink.ts';
@@ -229,6 +230,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         metrics,
         log: log.child({ module: 'mqtt' }),
         clock,
+        connectTimeoutMs: config.MQTT_CONNECT_TIMEOUT_MS,
       });
       ctx = {
         clock,
@@ -254,7 +256,16 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         ctx,
         modules.flatMap((m) => (m.routes ? [m.routes] : [])),
       );
-      mqttServer = createServer(broker.handle);
+      const handleMqtt = guardMqttConnections(broker, {
+        limits: {
+          maxConnectBytes: config.MQTT_MAX_CONNECT_BYTES,
+          maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,
+        },
+        metrics,
+        log: log.child({ module: 'mqtt' }),
+        clock,
+      });
+      mqttServer = createServer(handleMqtt);
       try {
         mqttPort = await listen(mqttServer, config.MQTT_PORT, config.MQTT_HOST, 'MQTT');
         await api.ready();
