@@ -5,6 +5,7 @@ import type { Clock } from './clock.ts';
 import { type ParsedTopic, parseDeviceTopic, topics } from './ingest/topics.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import { SubscriptionLimits, type TopicLimits } from './mqtt-subscription-limits.ts';
 
 /** MQTT 3.1.1 CONNACK return codes [MQTT-3.2.2.3]. */
 export const CONNACK = { badUsernameOrPassword: 4, notAuthorized: 5 } as const;
@@ -85,8 +86,10 @@ export async function createBroker(opts: {
   clock: Clock;
   /** A connection whose CONNECT has not fully arrived by then is closed. */
   connectTimeoutMs: number;
+  limits: TopicLimits;
 }): Promise<Aedes> {
   const { devices, hooks, metrics, log, clock } = opts;
+  const limits = new SubscriptionLimits(opts.limits, metrics);
   const refuse = (reason: string) => metrics.connectionsRefused.inc({ reason });
 
   const broker = new GatewayBroker({
@@ -120,6 +123,7 @@ export async function createBroker(opts: {
       );
     },
     authorizePublish(client: Client | null, packet: PublishPacket, done) {
+      if (limits.topicTooLong(packet.topic)) return done(new AclError('topic too long'));
       // client is null for a stale Last Will of a broker that is gone: not a device speaking.
       const device = client ? devices.get(client.id) : undefined;
       const topic = parseDeviceTopic(packet.topic);
@@ -138,6 +142,7 @@ export async function createBroker(opts: {
       hooks.onDevicePublish({ device, topic, packet, done });
     },
     authorizeSubscribe(client, sub, done) {
+      if (limits.topicTooLong(sub.topic)) return done(null, null); // SUBACK 0x80 [MQTT-3.9.3-2]
       const own = `devices/${client.id}/commands/`;
       const ok =
         sub.topic.startsWith(own) &&
@@ -148,10 +153,12 @@ export async function createBroker(opts: {
         log.warn({ deviceId: client.id, topic: sub.topic }, 'subscription refused by ACL');
         return done(null, null); // SUBACK 0x80 [MQTT-3.9.3-2]
       }
+      if (!limits.grant(client, sub)) return done(null, null);
       done(null, sub);
     },
   });
   await broker.listen();
+  limits.attach(broker);
 
   const publishStatus = (id: string, online: boolean) =>
     broker.publish(

@@ -231,6 +231,10 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         log: log.child({ module: 'mqtt' }),
         clock,
         connectTimeoutMs: config.MQTT_CONNECT_TIMEOUT_MS,
+        limits: {
+          maxSubscriptions: config.MQTT_MAX_SUBSCRIPTIONS,
+          maxTopicLength: config.MQTT_MAX_TOPIC_LENGTH,
+        },
       });
       ctx = {
         clock,

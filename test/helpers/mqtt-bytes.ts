@@ -25,8 +25,16 @@ const str = (s: string | Buffer) => {
 const packet = (typeAndFlags: number, body: Buffer) =>
   Buffer.concat([Buffer.from([typeAndFlags]), varint(body.length), body]);
 
-export function connectPacket(opts: { clientId: string; username?: string; password?: string }): Buffer {
-  const flags = 0x02 | (opts.username !== undefined ? 0x80 : 0) | (opts.password !== undefined ? 0x40 : 0);
+export function connectPacket(opts: {
+  clientId: string;
+  username?: string;
+  password?: string;
+  clean?: boolean;
+}): Buffer {
+  const flags =
+    (opts.clean === false ? 0 : 0x02) |
+    (opts.username !== undefined ? 0x80 : 0) |
+    (opts.password !== undefined ? 0x40 : 0);
   const header = Buffer.concat([str('MQTT'), Buffer.from([4, flags, 0, 60])]);
   const fields = [header, str(opts.clientId)];
   if (opts.username !== undefined) fields.push(str(opts.username));
@@ -55,6 +63,28 @@ export function subscribePacket(messageId: number, filters: string[]): Buffer {
   const body = [Buffer.from([messageId >> 8, messageId & 0xff])];
   for (const f of filters) body.push(str(f), Buffer.from([1]));
   return packet(0x82, Buffer.concat(body));
+}
+
+/** Splits a received byte stream into packets: type (high nibble of the first byte) and body. */
+export function readPackets(bytes: Buffer): { type: number; body: Buffer }[] {
+  const out: { type: number; body: Buffer }[] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    const type = bytes[i] >> 4;
+    let length = 0;
+    let multiplier = 1;
+    let j = i + 1;
+    for (; j < bytes.length; j++) {
+      length += (bytes[j] & 0x7f) * multiplier;
+      multiplier *= 128;
+      if (!(bytes[j] & 0x80)) break;
+    }
+    const start = j + 1;
+    if (start + length > bytes.length) break;
+    out.push({ type, body: bytes.subarray(start, start + length) });
+    i = start + length;
+  }
+  return out;
 }
 
 /** A raw TCP connection that remembers every byte it received and whether it was closed. */
