@@ -6,6 +6,7 @@ import { type ParsedTopic, parseDeviceTopic, topics } from './ingest/topics.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { SubscriptionLimits, type TopicLimits } from './mqtt-subscription-limits.ts';
+import { certificateLogin } from './tls.ts';
 
 /** MQTT 3.1.1 CONNACK return codes [MQTT-3.2.2.3]. */
 export const CONNACK = { badUsernameOrPassword: 4, notAuthorized: 5 } as const;
@@ -100,6 +101,13 @@ export async function createBroker(opts: {
     concurrency: 1000,
     authenticate(client, username, password, done) {
       const id = client.id;
+      const byCertificate = certificateLogin(client.conn, id, username, devices);
+      if (byCertificate === 'ok') return done(null, true);
+      if (byCertificate) {
+        refuse(byCertificate);
+        const code = byCertificate === 'disabled' ? CONNACK.notAuthorized : CONNACK.badUsernameOrPassword;
+        return done(connackError(`connection refused: ${byCertificate}`, code), false);
+      }
       if (!username || username !== id || !password) {
         refuse('bad_credentials');
         return done(
