@@ -4,7 +4,7 @@ import { GatewayConfigError } from './errors.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
-const optionalPath = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 const bytes = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** The environment contract of docs/design.md, "Configuration and ports". */
@@ -45,12 +45,12 @@ export const configSchema = z.object({
   MQTT_MAX_TOPIC_LENGTH: bytes(32, 65_535).default(256),
   MQTTS_PORT: port.default(8883),
   /** Defaults to MQTT_HOST. */
-  MQTTS_HOST: z.string().optional(),
+  MQTTS_HOST: optionalString,
   /** PEM files; with both set, MQTT over TLS listens on MQTTS_PORT and the API speaks HTTPS. */
-  TLS_CERT_FILE: optionalPath,
-  TLS_KEY_FILE: optionalPath,
+  TLS_CERT_FILE: optionalString,
+  TLS_KEY_FILE: optionalString,
   /** PEM CA bundle; when set, devices may present a client certificate whose CN is their id. */
-  TLS_CA_FILE: optionalPath,
+  TLS_CA_FILE: optionalString,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -29,7 +29,7 @@ import { SinkPump } from './sink-pump.ts';
 import { ArchiveSink } from './sinks/archive-sink.ts';
 import { InfluxSink } from './sinks/influx-sink.ts';
 import type { Sink } from './sinks/sink.ts';
-import { createMqttsServer, loadTlsMaterial } from './tls.ts';
+import { createMqttsServer, HTTPS_HANDSHAKE_TIMEOUT_MS, loadTlsMaterial } from './tls.ts';
 
 /** A part that plugs into the gateway: commands, protocol adapters. */
 export interface GatewayModule {
@@ -268,7 +268,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       api = await buildApi(
         ctx,
         modules.flatMap((m) => (m.routes ? [m.routes] : [])),
-        tls && { cert: tls.cert, key: tls.key },
+        tls && { cert: tls.cert, key: tls.key, handshakeTimeout: HTTPS_HANDSHAKE_TIMEOUT_MS },
       );
       const handleMqtt = guardMqttConnections(broker, {
         limits: {

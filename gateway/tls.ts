@@ -14,6 +14,9 @@ export interface TlsMaterial {
   ca?: Buffer;
 }
 
+/** Node's default is 120 s: two minutes of an unauthenticated socket per connection attempt. */
+export const HTTPS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 type TlsVariable = 'TLS_CERT_FILE' | 'TLS_KEY_FILE' | 'TLS_CA_FILE';
 
 function readPem(variable: TlsVariable, path: string, check: (pem: Buffer) => unknown): Buffer {
@@ -58,7 +61,7 @@ export function createMqttsServer(
   handshakeTimeoutMs: number,
   handle: (conn: Socket) => void,
 ): Server {
-  return createServer(
+  const server = createServer(
     {
       cert: tls.cert,
       key: tls.key,
@@ -69,6 +72,10 @@ export function createMqttsServer(
     },
     handle,
   );
+  // With no listener a socket whose handshake timed out or failed is left open: a client that
+  // connects and says nothing would hold its socket (and stop() would wait for it) forever.
+  server.on('tlsClientError', (_err, socket) => socket.destroy());
+  return server;
 }
 
 /** The subject CN of a client certificate that verified against TLS_CA_FILE, if there is one. */

@@ -88,6 +88,8 @@ describe('MQTT packet size limits on the byte stream', () => {
       timeout: 3000,
     });
     expect(performance.now() - t0).toBeLessThan(3000);
+    const metrics = await gw.gateway.ctx.metrics.registry.metrics();
+    expect(metrics).toMatch(/citygate_mqtt_packets_refused_total\{reason="connect_timeout"\} 2/);
   });
 
   it('closes a connection that pipelines more than MQTT_MAX_CONNECT_BYTES before its CONNACK', async () => {

@@ -8,7 +8,7 @@ import mqtt, { type IClientOptions } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildGateway } from '../gateway/gateway.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
-import { publishOfSize } from './helpers/mqtt-bytes.ts';
+import { publishOfSize, rawConnection } from './helpers/mqtt-bytes.ts';
 
 const run = promisify(execFile);
 const hasMosquitto = existsSync('/usr/bin/mosquitto_pub');
@@ -110,6 +110,7 @@ describe('MQTT over TLS, HTTPS and device client certificates', () => {
     gw = await startTestGateway({
       config: {
         MQTTS_PORT: 0,
+        MQTT_CONNECT_TIMEOUT_MS: 1000,
         TLS_CERT_FILE: pki.file('server.crt'),
         TLS_KEY_FILE: pki.file('server.key'),
         TLS_CA_FILE: pki.file('ca.crt'),
@@ -183,6 +184,11 @@ describe('MQTT over TLS, HTTPS and device client certificates', () => {
     client.stream.write(publishOfSize(`devices/${lamp}/telemetry`, 256 * 1024 + 1, 9));
     await vi.waitFor(() => expect(closed).toBe(true));
     client.end(true);
+  });
+
+  it('closes a connection that never completes its TLS handshake after the connect timeout', async () => {
+    const conn = await rawConnection(gw.gateway.mqttsPort);
+    await vi.waitFor(() => expect(conn.closed()).toBe(true), { timeout: 3000 });
   });
 
   it('keeps plain MQTT over TCP for the demo', async () => {

@@ -22,7 +22,7 @@ export type RouteModule = (app: FastifyInstance, ctx: GatewayContext) => void;
 export async function buildApi(
   ctx: GatewayContext,
   extraRoutes: RouteModule[] = [],
-  https?: { cert: Buffer; key: Buffer },
+  https?: { cert: Buffer; key: Buffer; handshakeTimeout?: number },
 ): Promise<FastifyInstance> {
   const app = Fastify({
     ...(https ? { https } : {}),
