@@ -157,6 +157,10 @@ describe('MQTT over TLS, HTTPS and device client certificates', () => {
     expect(await refusal(lamp, { cert: pki.pem('rogue-lamp.crt'), key: pki.pem('rogue-lamp.key') })).toMatch(
       /bad user ?name or password/i,
     );
+    // The certificate stands for the id only: a different username gets no free pass.
+    expect(
+      await refusal(lamp, { username: other, cert: pki.pem('lamp.crt'), key: pki.pem('lamp.key') }),
+    ).toMatch(/bad user ?name or password/i);
     expect(
       await refusal('aq-tls-disabled', {
         cert: pki.pem('disabled-lamp.crt'),
