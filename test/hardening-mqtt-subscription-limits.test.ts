@@ -5,6 +5,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { connectPacket, rawConnection, readPackets, subscribePacket } from './helpers/mqtt-bytes.ts';
 
+/** Long enough for a loaded CI machine; a wait that ends early costs nothing. */
+const SETTLE = { timeout: 10_000, interval: 50 };
+
 const MiB = 1024 ** 2;
 
 // What the process keeps after a full collection: the 120 MB of filters are garbage unless stored.
@@ -31,7 +34,7 @@ describe('MQTT subscription and topic length limits', () => {
     // A persistent session, so nothing is let go when the connection closes.
     const conn = await rawConnection(gw.gateway.mqttPort);
     conn.socket.write(connectPacket({ clientId: id, username: id, password: secret, clean: false }));
-    await vi.waitFor(() => expect(conn.received().subarray(0, 2)).toEqual(Buffer.from([0x20, 0x02])));
+    await vi.waitFor(() => expect(conn.received().subarray(0, 2)).toEqual(Buffer.from([0x20, 0x02])), SETTLE);
     const own = `devices/${id}/commands/`;
     // Each SUBSCRIBE holds the real filter and three 60 KB ones: 667 packets, 2,001 junk filters.
     const packets = 667;
@@ -69,7 +72,7 @@ describe('MQTT subscription and topic length limits', () => {
       expect(publishes.map((q) => q.body.toString('latin1'))).toContainEqual(
         expect.stringContaining(`${own}${command.id}`),
       );
-    });
+    }, SETTLE);
     expect(conn.closed()).toBe(false);
     conn.socket.destroy();
   }, 60_000);
@@ -108,7 +111,7 @@ describe('MQTT subscription and topic length limits', () => {
       closed = true;
     });
     client.publish(`devices/${id}/commands/${'c'.repeat(300)}/reply`, '{"ok":true}', { qos: 1 });
-    await vi.waitFor(() => expect(closed).toBe(true));
+    await vi.waitFor(() => expect(closed).toBe(true), SETTLE);
     const metrics = await gw.gateway.ctx.metrics.registry.metrics();
     expect(metrics).toMatch(/citygate_mqtt_packets_refused_total\{reason="topic_too_long"\} 1/);
     client.end(true);

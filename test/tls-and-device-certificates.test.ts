@@ -10,6 +10,9 @@ import { buildGateway } from '../gateway/gateway.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { publishOfSize, rawConnection } from './helpers/mqtt-bytes.ts';
 
+/** Long enough for a loaded CI machine; a wait that ends early costs nothing. */
+const SETTLE = { timeout: 10_000, interval: 50 };
+
 const run = promisify(execFile);
 const hasMosquitto = existsSync('/usr/bin/mosquitto_pub');
 
@@ -136,7 +139,7 @@ describe('MQTT over TLS, HTTPS and device client certificates', () => {
     const client = await connectTls(lamp, { cert: pki.pem('lamp.crt'), key: pki.pem('lamp.key') });
     const example = gw.gateway.ctx.specs.get('senvn-aqm900')!.firmware['1.x'].example;
     await client.publishAsync(`devices/${lamp}/telemetry`, JSON.stringify(example), { qos: 1 });
-    await vi.waitFor(async () => expect(await lastReading(lamp)).toHaveProperty('pm25_ugm3'));
+    await vi.waitFor(async () => expect(await lastReading(lamp)).toHaveProperty('pm25_ugm3'), SETTLE);
     await client.endAsync();
   });
 
@@ -147,7 +150,7 @@ describe('MQTT over TLS, HTTPS and device client certificates', () => {
       ...['--cafile', pki.file('ca.crt'), '--cert', pki.file('other.crt'), '--key', pki.file('other.key')],
       ...['-t', `devices/${other}/telemetry`, '-m', JSON.stringify(example)],
     ]);
-    await vi.waitFor(async () => expect(await lastReading(other)).toHaveProperty('pm25_ugm3'));
+    await vi.waitFor(async () => expect(await lastReading(other)).toHaveProperty('pm25_ugm3'), SETTLE);
   });
 
   it("refuses a certificate whose CN is another device's id, one from another CA, and a disabled device's", async () => {
@@ -186,13 +189,13 @@ describe('MQTT over TLS, HTTPS and device client certificates', () => {
     });
     // Straight onto the TLS stream, past mqtt.js: one byte over 256 KiB.
     client.stream.write(publishOfSize(`devices/${lamp}/telemetry`, 256 * 1024 + 1, 9));
-    await vi.waitFor(() => expect(closed).toBe(true));
+    await vi.waitFor(() => expect(closed).toBe(true), SETTLE);
     client.end(true);
   });
 
   it('closes a connection that never completes its TLS handshake after the connect timeout', async () => {
     const conn = await rawConnection(gw.gateway.mqttsPort);
-    await vi.waitFor(() => expect(conn.closed()).toBe(true), { timeout: 3000 });
+    await vi.waitFor(() => expect(conn.closed()).toBe(true), SETTLE);
   });
 
   it('keeps plain MQTT over TCP for the demo', async () => {
