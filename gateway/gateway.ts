@@ -27,11 +27,13 @@ import { Ingest } from './ingest/ingest.ts';
 import { Normalizer } from './ingest/normalizer.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { guardMqttConnections } from './mqtt-packet-guard.ts';
 import { Outbox } from './outbox.ts';
 import { SinkPump } from './sink-pump.ts';
 import { ArchiveSink } from './sinks/archive-sink.ts';
 import { InfluxSink } from './sinks/influx-sink.ts';
 import type { Sink } from './sinks/sink.ts';
+import { createMqttsServer, HTTPS_HANDSHAKE_TIMEOUT_MS, loadTlsMaterial } from './tls.ts';
 
 /** A part that plugs into the gateway: commands, protocol adapters. */
 export interface GatewayModule {
@@ -69,6 +71,8 @@ export interface Gateway {
   readonly ctx: GatewayContext;
   readonly api: FastifyInstance;
   readonly mqttPort: number;
+  /** The MQTT over TLS port; 0 when TLS is not configured. */
+  readonly mqttsPort: number;
   readonly httpPort: number;
   readonly adminToken: string;
   readonly commands: CommandsModule;
@@ -136,7 +140,10 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   let ctx: GatewayContext;
   let api: FastifyInstance;
   let mqttServer: Server;
+  let mqttsServer: Server | undefined;
   let mqttPort = 0;
+  let mqttsPort = 0;
+  const tls = loadTlsMaterial(config);
   let httpPort = 0;
   let adminToken = '';
   let committer: GroupCommitter;
@@ -154,6 +161,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     },
     get mqttPort() {
       return mqttPort;
+    },
+    get mqttsPort() {
+      return mqttsPort;
     },
     get httpPort() {
       return httpPort;
@@ -281,6 +291,11 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         metrics,
         log: log.child({ module: 'mqtt' }),
         clock,
+        connectTimeoutMs: config.MQTT_CONNECT_TIMEOUT_MS,
+        limits: {
+          maxSubscriptions: config.MQTT_MAX_SUBSCRIPTIONS,
+          maxTopicLength: config.MQTT_MAX_TOPIC_LENGTH,
+        },
       });
       const link = createDeviceLink({
         broker,
@@ -315,10 +330,25 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       api = await buildApi(
         ctx,
         modules.flatMap((m) => (m.routes ? [m.routes] : [])),
+        tls && { cert: tls.cert, key: tls.key, handshakeTimeout: HTTPS_HANDSHAKE_TIMEOUT_MS },
       );
-      mqttServer = createServer(broker.handle);
+      const handleMqtt = guardMqttConnections(broker, {
+        limits: {
+          maxConnectBytes: config.MQTT_MAX_CONNECT_BYTES,
+          maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,
+        },
+        metrics,
+        log: log.child({ module: 'mqtt' }),
+        clock,
+      });
+      mqttServer = createServer(handleMqtt);
       try {
         mqttPort = await listen(mqttServer, config.MQTT_PORT, config.MQTT_HOST, 'MQTT');
+        if (tls) {
+          mqttsServer = createMqttsServer(tls, config.MQTT_CONNECT_TIMEOUT_MS, handleMqtt);
+          const host = config.MQTTS_HOST ?? config.MQTT_HOST;
+          mqttsPort = await listen(mqttsServer, config.MQTTS_PORT, host, 'MQTTS');
+        }
         await api.ready();
         await api
           .listen({ port: config.HTTP_PORT, host: config.HTTP_HOST })
@@ -328,6 +358,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           });
         httpPort = (api.server.address() as { port: number }).port;
       } catch (err) {
+        mqttServer.close();
+        mqttsServer?.close();
         await new Promise<void>((resolve) => broker.close(() => resolve()));
         outbox.close();
         registryDb.close();
@@ -345,7 +377,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       flushTimer.unref();
       for (const m of modules) await m.start?.();
       log.info(
-        { mqttPort, httpPort, sink: sink.name, specs: specs.size, devices: devices.count() },
+        { mqttPort, mqttsPort, httpPort, sink: sink.name, specs: specs.size, devices: devices.count() },
         'citygate started',
       );
     },
@@ -355,7 +387,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       clearInterval(flushTimer);
       for (const m of [...modules].reverse()) await m.stop?.();
       // Stop accepting, then close the clients: server.close() waits for open connections.
-      const serverClosed = new Promise<void>((resolve) => mqttServer.close(() => resolve()));
+      const serverClosed = Promise.all(
+        [mqttServer, mqttsServer].map((s) => s && new Promise<void>((resolve) => s.close(() => resolve()))),
+      );
       await new Promise<void>((resolve) => ctx.broker.close(() => resolve()));
       await serverClosed;
       committer.close();

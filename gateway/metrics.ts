@@ -35,6 +35,11 @@ export function createMetrics() {
     written: counter('readings_written_total', 'Readings the sink acknowledged'),
     dropped: counter('readings_dropped_total', 'QoS 0 readings let go while the outbox was past its bound'),
     connectionsRefused: counter('connections_refused_total', 'MQTT connections refused', ['reason']),
+    mqttRefused: counter(
+      'mqtt_packets_refused_total',
+      'MQTT packets or subscriptions refused by a transport limit (size, order, topic length, subscriptions)',
+      ['reason'],
+    ),
     aclDenied: counter('acl_denied_total', 'Publishes and subscriptions refused by the ACL', ['action']),
     sinkFailures: counter('sink_failures_total', 'Failed sink writes (retried)'),
     commandReplies: counter(
