@@ -10,3 +10,8 @@ export const FirmwareUnsupportedError = createError(
 );
 export const ModbusConfigError = createError('REG_ERR_MODBUS_CONFIG', '%s', 400);
 export const MigrationError = createError('REG_ERR_MIGRATION', 'migration %d failed: %s', 500);
+export const ScryptQueueFullError = createError(
+  'REG_ERR_AUTH_BUSY',
+  'credential checks queue is full (%d waiting); try again later',
+  503,
+);

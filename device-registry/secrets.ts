@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { ScryptQueueFullError } from './errors.ts';
 
 /**
  * Device secrets: 256-bit random tokens, stored only as scrypt hashes
@@ -54,5 +55,52 @@ export class VerifiedSecrets {
 
   forget(deviceId: string): void {
     this.#verified.delete(deviceId);
+  }
+}
+
+/**
+ * A stored hash no secret matches, at the given cost: unknown ids and ids without a secret are
+ * checked against it, so a refusal takes as long whether or not the id exists (no enumeration).
+ */
+export function unmatchableHash(cost = DEFAULT_SCRYPT_COST): string {
+  return `scrypt$${cost}$8$1$${randomBytes(16).toString('base64url')}$${randomBytes(32).toString('base64url')}`;
+}
+
+/**
+ * scrypt verifications, at most `concurrency` at once (libuv's thread pool has 4 threads; more
+ * would only queue there, out of sight) and at most `limit` waiting. Past that a check is refused
+ * at once instead of making every CONNACK wait behind a flood.
+ */
+export class ScryptQueue {
+  readonly #concurrency: number;
+  readonly #limit: number;
+  readonly #waiting: Array<() => void> = [];
+  #active = 0;
+
+  constructor(opts: { concurrency?: number; limit?: number } = {}) {
+    this.#concurrency = opts.concurrency ?? 4;
+    this.#limit = opts.limit ?? 64;
+  }
+
+  /** Checks waiting or running. */
+  get size(): number {
+    return this.#active + this.#waiting.length;
+  }
+
+  /** Runs `fn` in turn; throws ScryptQueueFullError when the queue is full. */
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#active >= this.#concurrency) {
+      if (this.#waiting.length >= this.#limit) throw new ScryptQueueFullError(this.#limit);
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    } else {
+      this.#active++;
+    }
+    try {
+      return await fn();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#active--;
+    }
   }
 }

@@ -32,6 +32,20 @@ export const configSchema = z.object({
   /** Group commit window: readings arriving within it share one transaction and one disk sync. */
   GROUP_COMMIT_MS: z.coerce.number().min(0).max(100).default(2),
   SINK_BATCH_LINES: z.coerce.number().int().min(1).max(50_000).default(5000),
+  /** Failed CONNECTs of one source address (or one device id) are counted over this window. */
+  AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().positive().default(60),
+  /** Past this many failures in the window an address backs off: refused without scrypt. */
+  AUTH_FAILURES_BEFORE_BACKOFF: z.coerce.number().int().min(1).default(10),
+  /** Past this many failures (refusals in back-off included) the address is banned. */
+  AUTH_FAILURES_BEFORE_BAN: z.coerce.number().int().min(1).default(30),
+  AUTH_BAN_SECONDS: z.coerce.number().positive().default(300),
+  /** Credential checks of one address waiting or running at once; more get CONNACK 3. */
+  AUTH_PENDING_PER_ADDRESS: z.coerce.number().int().min(1).default(8),
+  /** scrypt checks waiting for the 4 running ones; past it CONNACK 3 "server unavailable". */
+  AUTH_SCRYPT_QUEUE: z.coerce.number().int().min(0).default(64),
+  /** Per-device publish token bucket: sustained rate (0: unlimited) and burst. */
+  DEVICE_RATE_PER_SEC: z.coerce.number().min(0).default(50),
+  DEVICE_RATE_BURST: z.coerce.number().int().min(1).default(200),
 });
 
 export type Config = z.infer<typeof configSchema>;

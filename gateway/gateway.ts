@@ -9,6 +9,7 @@ import { type Device, DeviceStore } from '../device-registry/devices.ts';
 import { TokenStore } from '../device-registry/tokens.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import { loadSpecs } from '../firmware-specs/index.ts';
+import { createAbuseGuards } from './abuse-guards.ts';
 import { buildApi, type RouteModule } from './api/app.ts';
 import { authenticator } from './api/auth.ts';
 import { type BrokerHooks, createBroker, type PublishRoute } from './broker.ts';
@@ -148,7 +149,10 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       mkdirSync(config.CITYGATE_DATA_DIR, { recursive: true });
       const specs = opts.specs ?? (await loadSpecs());
       registryDb = openRegistryDb(join(config.CITYGATE_DATA_DIR, 'registry.db'));
-      const devices = new DeviceStore(registryDb, specs, { secretCost: opts.secretCost });
+      const devices = new DeviceStore(registryDb, specs, {
+        secretCost: opts.secretCost,
+        scryptQueue: config.AUTH_SCRYPT_QUEUE,
+      });
       devices.resetPresence();
       const tokens = new TokenStore(registryDb);
       adminToken = resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
@@ -223,12 +227,14 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           for (const m of modules) m.onDeviceAck?.(device, packet);
         },
       };
+      const mqttLog = log.child({ module: 'mqtt' });
       const broker: Aedes = await createBroker({
         devices,
         hooks,
         metrics,
-        log: log.child({ module: 'mqtt' }),
+        log: mqttLog,
         clock,
+        guards: createAbuseGuards({ config, devices, clock, log: mqttLog, metrics }),
       });
       ctx = {
         clock,

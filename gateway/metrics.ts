@@ -36,6 +36,15 @@ export function createMetrics() {
     dropped: counter('readings_dropped_total', 'QoS 0 readings let go while the outbox was past its bound'),
     connectionsRefused: counter('connections_refused_total', 'MQTT connections refused', ['reason']),
     aclDenied: counter('acl_denied_total', 'Publishes and subscriptions refused by the ACL', ['action']),
+    authThrottled: counter(
+      'auth_throttled_total',
+      'CONNECTs refused without a credential check: banned, backoff, address_busy, id_busy, queue_full',
+      ['reason'],
+    ),
+    deviceRateLimited: counter(
+      'device_rate_limited_total',
+      'Device publishes held back by the per-device rate limit until a token was free',
+    ),
     sinkFailures: counter('sink_failures_total', 'Failed sink writes (retried)'),
     buffered: gauge('outbox_readings', 'Readings waiting in the outbox'),
     bufferedBytes: gauge('outbox_bytes', 'Bytes of line protocol waiting in the outbox'),

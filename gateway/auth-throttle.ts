@@ -1,0 +1,134 @@
+import type { CredentialResult, DeviceStore } from '../device-registry/devices.ts';
+import type { Clock } from './clock.ts';
+
+/**
+ * Why a CONNECT was refused before its secret was checked:
+ * - banned: the address failed too often and is banned for a while;
+ * - backoff: the address failed past the back-off threshold and must wait before the next try;
+ * - addressBusy: the address already has its share of credential checks waiting or running;
+ * - idBusy: the device id is under attack and already has its one check running.
+ */
+export const THROTTLE_REASONS = {
+  banned: 'banned',
+  backoff: 'backoff',
+  addressBusy: 'address_busy',
+  idBusy: 'id_busy',
+} as const;
+export type ThrottleReason = (typeof THROTTLE_REASONS)[keyof typeof THROTTLE_REASONS];
+
+export type AuthOutcome = { result: CredentialResult } | { throttled: ThrottleReason };
+
+export interface AuthThrottleOptions {
+  devices: DeviceStore;
+  clock: Clock;
+  windowMs: number;
+  failuresBeforeBackoff: number;
+  failuresBeforeBan: number;
+  banMs: number;
+  pendingPerAddress: number;
+  /** Entries kept per table (addresses, ids); the oldest go first past it. */
+  maxEntries?: number;
+}
+
+interface Tally {
+  windowStart: number;
+  failures: number;
+  lastFailureAt: number;
+  bannedUntil: number;
+  pending: number;
+}
+
+/**
+ * Failed CONNECTs throttled per source address and per device id, as EMQX's flapping detection
+ * does: failures are counted in a window; past a threshold the address backs off (refused at
+ * once, no scrypt, the wait doubling with each further failure), past a second one it is banned.
+ *
+ * A device id is never banned: that would let anyone lock a real device out by flooding its id.
+ * A secret this process has verified before is checked by its HMAC (VerifiedSecrets), cheaply and
+ * before any of this, so a real device reconnects whatever floods its id or shares its address.
+ * A device id under attack (past the back-off threshold) gets one scrypt check at a time; the
+ * flooding addresses are backed off or banned before they reach it, so the slot stays free for
+ * a device whose secret is not yet remembered (first connection after a restart).
+ */
+export class AuthThrottle {
+  readonly #o: Required<AuthThrottleOptions>;
+  readonly #addresses = new Map<string, Tally>();
+  readonly #ids = new Map<string, Tally>();
+
+  constructor(opts: AuthThrottleOptions) {
+    this.#o = { maxEntries: 100_000, ...opts };
+  }
+
+  async verify(address: string, id: string, secret: string): Promise<AuthOutcome> {
+    const { devices } = this.#o;
+    if (devices.hasVerified(id, secret)) return { result: await devices.verifyCredentials(id, secret) };
+    const now = this.#o.clock.now();
+    const addr = this.#record(this.#addresses, address, now);
+    if (addr.bannedUntil > now) return { throttled: THROTTLE_REASONS.banned };
+    if (addr.failures >= this.#o.failuresBeforeBackoff) {
+      const waitMs = Math.min(1000 * 2 ** (addr.failures - this.#o.failuresBeforeBackoff), this.#o.windowMs);
+      if (now < addr.lastFailureAt + waitMs) {
+        this.#fail(addr, now, true);
+        return { throttled: addr.bannedUntil > now ? THROTTLE_REASONS.banned : THROTTLE_REASONS.backoff };
+      }
+    }
+    if (addr.pending >= this.#o.pendingPerAddress) return { throttled: THROTTLE_REASONS.addressBusy };
+    const dev = this.#record(this.#ids, id, now);
+    if (dev.failures >= this.#o.failuresBeforeBackoff && dev.pending > 0)
+      return { throttled: THROTTLE_REASONS.idBusy };
+
+    addr.pending++;
+    dev.pending++;
+    try {
+      const result = await devices.verifyCredentials(id, secret);
+      const at = this.#o.clock.now();
+      if (result === 'unknown' || result === 'bad' || result === 'noSecret') {
+        this.#fail(addr, at, true);
+        this.#fail(dev, at, false);
+      }
+      return { result };
+    } finally {
+      addr.pending--;
+      dev.pending--;
+    }
+  }
+
+  #fail(r: Tally, now: number, canBan: boolean): void {
+    if (now - r.windowStart > this.#o.windowMs) {
+      r.windowStart = now;
+      r.failures = 0;
+    }
+    r.failures++;
+    r.lastFailureAt = now;
+    if (canBan && r.failures >= this.#o.failuresBeforeBan) r.bannedUntil = now + this.#o.banMs;
+  }
+
+  /** The key's record; a window that ended (and a ban that ran out) starts again from zero. */
+  #record(table: Map<string, Tally>, key: string, now: number): Tally {
+    let r = table.get(key);
+    if (r && r.pending === 0 && r.bannedUntil <= now && now - r.windowStart > this.#o.windowMs) {
+      table.delete(key);
+      r = undefined;
+    }
+    if (!r) {
+      if (table.size >= this.#o.maxEntries) this.#prune(table, now);
+      r = { windowStart: now, failures: 0, lastFailureAt: 0, bannedUntil: 0, pending: 0 };
+      table.set(key, r);
+    }
+    return r;
+  }
+
+  /**
+   * Drops ended records; if too few ended, the oldest (insertion order) go, down to 90 % so that
+   * a distributed flood does not pay a full scan per CONNECT.
+   */
+  #prune(table: Map<string, Tally>, now: number): void {
+    for (const [key, r] of table)
+      if (r.pending === 0 && r.bannedUntil <= now && now - r.windowStart > this.#o.windowMs)
+        table.delete(key);
+    for (const key of table.keys()) {
+      if (table.size < this.#o.maxEntries * 0.9) break;
+      table.delete(key);
+    }
+  }
+}
