@@ -277,13 +277,17 @@ export class DeviceStore {
    * Unknown ids and ids without a secret run the same scrypt, through the same queue, as a known
    * id with a wrong secret: the refusal takes as long either way, so ids cannot be enumerated.
    */
-  async verifyCredentials(id: string, secret: string): Promise<CredentialResult> {
+  async verifyCredentials(
+    id: string,
+    secret: string,
+    opts: { suspect?: boolean; cancelled?: () => boolean } = {},
+  ): Promise<CredentialResult> {
     const d = this.#cache.get(id);
     const hash = d ? this.#secretHashes.get(id) : undefined;
     if (!d || !hash || !this.#verified.has(id, secret)) {
       let match: boolean;
       try {
-        match = await this.#scrypt.run(() => verifySecret(secret, hash ?? this.#unmatchable));
+        match = await this.#scrypt.run(() => verifySecret(secret, hash ?? this.#unmatchable), opts);
       } catch (err) {
         if (err instanceof ScryptQueueFullError) return 'busy';
         throw err;

@@ -6,7 +6,8 @@ import type { Clock } from './clock.ts';
  * - banned: the address failed too often and is banned for a while;
  * - backoff: the address failed past the back-off threshold and must wait before the next try;
  * - addressBusy: the address already has its share of credential checks waiting or running;
- * - idBusy: the device id is under attack and already has its one check running.
+ * - idBusy: the device id is under attack and already runs its one check for an address that
+ *   has failed before.
  */
 export const THROTTLE_REASONS = {
   banned: 'banned',
@@ -46,9 +47,10 @@ interface Tally {
  * A device id is never banned: that would let anyone lock a real device out by flooding its id.
  * A secret this process has verified before is checked by its HMAC (VerifiedSecrets), cheaply and
  * before any of this, so a real device reconnects whatever floods its id or shares its address.
- * A device id under attack (past the back-off threshold) gets one scrypt check at a time; the
- * flooding addresses are backed off or banned before they reach it, so the slot stays free for
- * a device whose secret is not yet remembered (first connection after a restart).
+ * A device id under attack (past the back-off threshold) gets one scrypt check at a time for
+ * addresses that have failed before; an address with a clean record is still checked at once,
+ * so a device whose secret is not yet remembered (first connection after a restart) gets in
+ * from its own address while others flood its id.
  */
 export class AuthThrottle {
   readonly #o: Required<AuthThrottleOptions>;
@@ -72,15 +74,26 @@ export class AuthThrottle {
         return { throttled: addr.bannedUntil > now ? THROTTLE_REASONS.banned : THROTTLE_REASONS.backoff };
       }
     }
-    if (addr.pending >= this.#o.pendingPerAddress) return { throttled: THROTTLE_REASONS.addressBusy };
+    if (addr.pending >= this.#o.pendingPerAddress) {
+      // Many checks at once are a reconnect storm (behind NAT, after a restart) until the address
+      // has failed; after that they are a flood, and count.
+      if (addr.failures > 0) this.#fail(addr, now, true);
+      return { throttled: addr.bannedUntil > now ? THROTTLE_REASONS.banned : THROTTLE_REASONS.addressBusy };
+    }
     const dev = this.#record(this.#ids, id, now);
-    if (dev.failures >= this.#o.failuresBeforeBackoff && dev.pending > 0)
+    const failedBefore = addr.failures > 0;
+    if (failedBefore && dev.failures >= this.#o.failuresBeforeBackoff && dev.pending > 0)
       return { throttled: THROTTLE_REASONS.idBusy };
+    // An address's first check waits only behind other addresses' first checks: a burst or a
+    // failing address queues behind everyone else.
+    const suspect = failedBefore || addr.pending > 0;
 
     addr.pending++;
-    dev.pending++;
+    if (failedBefore) dev.pending++;
     try {
-      const result = await devices.verifyCredentials(id, secret);
+      const banned = () => addr.bannedUntil > this.#o.clock.now();
+      const result = await devices.verifyCredentials(id, secret, { suspect, cancelled: banned });
+      if (result === 'busy' && banned()) return { throttled: THROTTLE_REASONS.banned };
       const at = this.#o.clock.now();
       if (result === 'unknown' || result === 'bad' || result === 'noSecret') {
         this.#fail(addr, at, true);
@@ -89,7 +102,7 @@ export class AuthThrottle {
       return { result };
     } finally {
       addr.pending--;
-      dev.pending--;
+      if (failedBefore) dev.pending--;
     }
   }
 
