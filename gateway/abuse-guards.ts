@@ -14,6 +14,10 @@ export interface AbuseGuards {
   auth: AuthThrottle;
   publishes: PublishRateLimiter;
   logs: LogGuard;
+  /** Wraps the MQTT listener's connection handler: banned attackers are dropped on accept. */
+  gate<S extends { remoteAddress?: string; destroy(): void }>(
+    handle: (socket: S) => unknown,
+  ): (socket: S) => void;
   /** The source address of a client, for the per-address throttle. */
   addressOf(client: Client): string;
   /** A refused CONNECT: the reason counted and logged, and its CONNACK return code [MQTT-3.2.2.3]. */
@@ -50,6 +54,15 @@ export function createAbuseGuards(opts: {
     auth,
     publishes,
     logs,
+    gate: (handle) => (socket) => {
+      if (auth.dropOnAccept(socket.remoteAddress ?? '')) {
+        metrics.connectionsRefused.inc({ reason: 'banned' });
+        metrics.authThrottled.inc({ reason: 'banned' });
+        socket.destroy();
+        return;
+      }
+      handle(socket);
+    },
     addressOf: (client) => (client.conn as { remoteAddress?: string }).remoteAddress ?? 'unknown',
     refusal(outcome) {
       if ('result' in outcome) {

@@ -37,6 +37,8 @@ interface Tally {
   lastFailureAt: number;
   bannedUntil: number;
   pending: number;
+  /** A device logged in from here (the address is shared, e.g. NAT). */
+  succeeded: boolean;
 }
 
 /**
@@ -61,11 +63,24 @@ export class AuthThrottle {
     this.#o = { maxEntries: 100_000, ...opts };
   }
 
+  /**
+   * A banned address from which no device has logged in: its connections can be dropped on
+   * accept, before any MQTT work. An address that a real device also uses (NAT) is refused at
+   * CONNECT instead, where a remembered secret still gets in.
+   */
+  dropOnAccept(address: string): boolean {
+    const r = this.#addresses.get(address);
+    return r !== undefined && r.bannedUntil > this.#o.clock.now() && !r.succeeded;
+  }
+
   async verify(address: string, id: string, secret: string): Promise<AuthOutcome> {
     const { devices } = this.#o;
-    if (devices.hasVerified(id, secret)) return { result: await devices.verifyCredentials(id, secret) };
     const now = this.#o.clock.now();
     const addr = this.#record(this.#addresses, address, now);
+    if (devices.hasVerified(id, secret)) {
+      addr.succeeded = true;
+      return { result: await devices.verifyCredentials(id, secret) };
+    }
     if (addr.bannedUntil > now) return { throttled: THROTTLE_REASONS.banned };
     if (addr.failures >= this.#o.failuresBeforeBackoff) {
       const waitMs = Math.min(1000 * 2 ** (addr.failures - this.#o.failuresBeforeBackoff), this.#o.windowMs);
@@ -94,6 +109,7 @@ export class AuthThrottle {
       const banned = () => addr.bannedUntil > this.#o.clock.now();
       const result = await devices.verifyCredentials(id, secret, { suspect, cancelled: banned });
       if (result === 'busy' && banned()) return { throttled: THROTTLE_REASONS.banned };
+      if (result === 'ok' || result === 'disabled') addr.succeeded = true;
       const at = this.#o.clock.now();
       if (result === 'unknown' || result === 'bad' || result === 'noSecret') {
         this.#fail(addr, at, true);
@@ -125,7 +141,7 @@ export class AuthThrottle {
     }
     if (!r) {
       if (table.size >= this.#o.maxEntries) this.#prune(table, now);
-      r = { windowStart: now, failures: 0, lastFailureAt: 0, bannedUntil: 0, pending: 0 };
+      r = { windowStart: now, failures: 0, lastFailureAt: 0, bannedUntil: 0, pending: 0, succeeded: false };
       table.set(key, r);
     }
     return r;

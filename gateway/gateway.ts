@@ -228,13 +228,14 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         },
       };
       const mqttLog = log.child({ module: 'mqtt' });
+      const guards = createAbuseGuards({ config, devices, clock, log: mqttLog, metrics });
       const broker: Aedes = await createBroker({
         devices,
         hooks,
         metrics,
         log: mqttLog,
         clock,
-        guards: createAbuseGuards({ config, devices, clock, log: mqttLog, metrics }),
+        guards,
       });
       ctx = {
         clock,
@@ -260,7 +261,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         ctx,
         modules.flatMap((m) => (m.routes ? [m.routes] : [])),
       );
-      mqttServer = createServer(broker.handle);
+      mqttServer = createServer(guards.gate(broker.handle));
       try {
         mqttPort = await listen(mqttServer, config.MQTT_PORT, config.MQTT_HOST, 'MQTT');
         await api.ready();

@@ -47,7 +47,7 @@ describe('a flood of wrong-secret CONNECTs (issue 8, row 8)', () => {
     const port = g.gateway.mqttPort;
     const wrong = connectPacket({ clientId: target.id, username: target.id, password: 'guess' });
 
-    // 100 concurrent attackers on 127.0.0.1 for the target's id, each trying again 200 ms after
+    // 100 concurrent attackers on 127.0.0.1 for the target's id, each trying again 100 ms after
     // each refusal, from a worker thread (their socket work is not the gateway's event loop's).
     const flood = startConnectFlood({
       port,
@@ -55,11 +55,12 @@ describe('a flood of wrong-secret CONNECTs (issue 8, row 8)', () => {
       localAddress: '127.0.0.1',
       concurrency: 100,
       rounds: 30,
-      pauseMs: 200,
+      pauseMs: 100,
     });
     const times: Record<string, number> = {};
     try {
-      await expect.poll(() => flood.total, { timeout: 10_000, interval: 5 }).toBeGreaterThan(0);
+      // Every attacker has had its first answer; they go on for the whole measurement.
+      await expect.poll(() => flood.total, { timeout: 10_000, interval: 5 }).toBeGreaterThanOrEqual(100);
       // Neither device has connected since the start: their secrets cost a scrypt each.
       for (const [name, dev] of [
         ['target', target],
@@ -82,8 +83,9 @@ describe('a flood of wrong-secret CONNECTs (issue 8, row 8)', () => {
     expect(times.target).toBeLessThan(1000);
     expect(times.other).toBeLessThan(1000);
 
+    // Banned, and no device ever logged in from there: dropped on accept, before any MQTT work.
     const banned = await rawConnect(port, wrong, { localAddress: '127.0.0.1' });
-    expect(banned.returnCode).toBe(5);
+    expect(banned.returnCode).toBeNull();
     expect(banned.ms).toBeLessThan(100);
     expect(await metric(g, 'citygate_auth_throttled_total', 'banned')).toBeGreaterThan(0);
     // The ban is the address's, not the device's: the real device still connects from elsewhere.
