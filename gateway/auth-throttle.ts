@@ -20,7 +20,7 @@ export type ThrottleReason = (typeof THROTTLE_REASONS)[keyof typeof THROTTLE_REA
 export type AuthOutcome = { result: CredentialResult } | { throttled: ThrottleReason };
 
 export interface AuthThrottleOptions {
-  devices: DeviceStore;
+  devices: Pick<DeviceStore, 'hasVerified' | 'verifyCredentials'>;
   clock: Clock;
   windowMs: number;
   failuresBeforeBackoff: number;
