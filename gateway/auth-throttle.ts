@@ -95,7 +95,9 @@ export class AuthThrottle {
       if (addr.failures > 0) this.#fail(addr, now, true);
       return { throttled: addr.bannedUntil > now ? THROTTLE_REASONS.banned : THROTTLE_REASONS.addressBusy };
     }
-    const dev = this.#record(this.#ids, id, now);
+    // Device ids are at most 128 characters: a longer one (up to 64 KB on the wire) is no device's,
+    // and is kept by its first 129 only, so the table's memory stays bounded.
+    const dev = this.#record(this.#ids, id.length > 128 ? id.slice(0, 129) : id, now);
     const failedBefore = addr.failures > 0;
     if (failedBefore && dev.failures >= this.#o.failuresBeforeBackoff && dev.pending > 0)
       return { throttled: THROTTLE_REASONS.idBusy };
