@@ -71,7 +71,7 @@ export function unmatchableHash(cost = DEFAULT_SCRYPT_COST): string {
  * would only queue there, out of sight) and at most `limit` waiting. Past that a check is refused
  * at once instead of making every CONNACK wait behind a flood.
  *
- * Suspect checks (from an address that failed recently, or a second check at once from one
+ * Suspect checks (from an address that failed recently, or a third check at once from one
  * address) wait behind the others and run one at a time: a flood then costs one thread, and
  * neither delays a well-behaved device's scrypt nor starves the event loop of CPU.
  */

@@ -101,9 +101,9 @@ export class AuthThrottle {
     const failedBefore = addr.failures > 0;
     if (failedBefore && dev.failures >= this.#o.failuresBeforeBackoff && dev.pending > 0)
       return { throttled: THROTTLE_REASONS.idBusy };
-    // An address's first check waits only behind other addresses' first checks: a burst or a
-    // failing address queues behind everyone else.
-    const suspect = failedBefore || addr.pending > 0;
+    // An address's first two checks at once wait only behind other addresses' first ones: a
+    // burst (beyond a reconnecting device or two) or a failing address queues behind everyone.
+    const suspect = failedBefore || addr.pending >= 2;
 
     addr.pending++;
     if (failedBefore) dev.pending++;
