@@ -58,6 +58,12 @@ export function createAbuseGuards(opts: {
       if (auth.dropOnAccept(socket.remoteAddress ?? '')) {
         metrics.connectionsRefused.inc({ reason: 'banned' });
         metrics.authThrottled.inc({ reason: 'banned' });
+        logs.write(
+          'info',
+          'dropped_banned',
+          { address: socket.remoteAddress },
+          'banned address: connection dropped',
+        );
         socket.destroy();
         return;
       }

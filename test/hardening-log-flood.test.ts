@@ -41,9 +41,11 @@ describe('refused clients cannot flood the log (issue 8, row 12)', () => {
     expect(flood.answers['0']).toBeUndefined();
     expect(flood.answers.timeout).toBeUndefined();
 
-    // MQTT 3.1 with the same id: Aedes refuses it itself (maxClientsIdLength, CONNACK 2).
+    // MQTT 3.1 with the same id: Aedes refuses it itself (maxClientsIdLength, CONNACK 2). From
+    // another address: the flood above got 127.0.0.1 banned.
     const v3 = startConnectFlood({
       port: g.gateway.mqttPort,
+      localAddress: '127.0.0.3',
       packet: connectPacket({ clientId: id, username: id, password: 'guess', v3: true }),
       concurrency: 10,
       rounds: 1,
