@@ -173,6 +173,14 @@ export class SimulatedDevice extends EventEmitter {
           reject(err);
         }
       });
+      // The broker may close a connection before its CONNACK without an error (its connect
+      // timeout, a transport limit): without reconnects that is the end of this start.
+      client.on('close', () => {
+        if (!settled && this.opts.reconnectPeriod === 0) {
+          settled = true;
+          reject(new Error(`${this.id}: connection closed while connecting`));
+        }
+      });
       client.on('connect', (connack) => {
         this.counters.connects++;
         this.online = true;
