@@ -9,6 +9,7 @@ import { type Device, DeviceStore } from '../device-registry/devices.ts';
 import { TokenStore } from '../device-registry/tokens.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import { loadSpecs } from '../firmware-specs/index.ts';
+import { CounterSanity } from './alarms/counter-sanity.ts';
 import { buildApi, type RouteModule } from './api/app.ts';
 import { authenticator } from './api/auth.ts';
 import { type BrokerHooks, createBroker, type PublishRoute } from './broker.ts';
@@ -185,7 +186,10 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       });
       const ingest = new Ingest({
         devices,
-        normalizer: new Normalizer({ maxAgeMs: config.MAX_READING_AGE_HOURS * 3600_000 }),
+        normalizer: new Normalizer({
+          maxAgeMs: config.MAX_READING_AGE_HOURS * 3600_000,
+          counters: new CounterSanity(),
+        }),
         committer,
         metrics,
         clock,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Device } from '../../device-registry/devices.ts';
 import { type FirmwareSpec, findFirmware, type ModelSpec } from '../../firmware-specs/define-device.ts';
 import { canonicalChecks, type Family, familySchemas } from '../../firmware-specs/families.ts';
+import type { CounterSanity } from '../alarms/counter-sanity.ts';
 import { tagSet, toLine } from './line-protocol.ts';
 import { resolveTs } from './timestamp.ts';
 
@@ -66,9 +67,11 @@ export class Normalizer {
   readonly #maxAgeMs: number;
   readonly #tags = new WeakMap<Device, string>();
   readonly #firmware = new WeakMap<Device, FirmwareSpec | null>();
+  readonly #counters: CounterSanity | undefined;
 
-  constructor(opts: { maxAgeMs: number }) {
+  constructor(opts: { maxAgeMs: number; counters?: CounterSanity }) {
     this.#maxAgeMs = opts.maxAgeMs;
+    this.#counters = opts.counters;
   }
 
   #firmwareOf(device: Device, spec: ModelSpec): FirmwareSpec | undefined {
@@ -160,6 +163,9 @@ export class Normalizer {
         fields = fam.data;
       }
       const { ts } = resolveTs(item.ts, receivedAt, this.#maxAgeMs);
+      // Counter sanity (issue 9): a suspicious counter step is tagged, never dropped.
+      const counterCheck = this.#counters?.check(device, spec, fields, ts);
+      if (counterCheck) fields = { ...fields, counter_check: counterCheck };
       const line = toLine(device.family, tags, fields, ts);
       if (!line) {
         reject(index, item, (prefix) => [{ path: prefix || '$', message: 'no known field in the reading' }]);
