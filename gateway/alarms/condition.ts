@@ -29,41 +29,46 @@ export interface CompiledRule {
   valueField: string | null;
 }
 
-function compare(v: unknown, op: Comparison['op'], t: unknown): boolean {
+type Test = (v: unknown) => boolean;
+
+/** A comparison against a fixed threshold, specialised once so the hot path does no dispatch. */
+function tester(op: Comparison['op'], t: unknown): Test {
   switch (op) {
     case '==':
-      return v === t;
+      return (v) => v === t;
     case '!=':
-      return v !== t;
+      return (v) => v !== t;
     case '<':
-      return (v as number) < (t as number);
+      return (v) => (v as number) < (t as number);
     case '<=':
-      return (v as number) <= (t as number);
+      return (v) => (v as number) <= (t as number);
     case '>':
-      return (v as number) > (t as number);
+      return (v) => (v as number) > (t as number);
     case '>=':
-      return (v as number) >= (t as number);
+      return (v) => (v as number) >= (t as number);
   }
 }
 
 function compileLeaf(c: Comparison, rule: AlarmRule, means: CompiledRule['means']): Evaluator {
   const t = c.param !== undefined ? rule.params[c.param] : c.value;
   if (t === undefined) throw new Error(`rule ${rule.id}: ${c.field} compares with nothing`);
-  const shift = typeof t !== 'number' || rule.deadband === 0 ? 0 : rule.deadband;
-  const relaxedT = c.op === '<' || c.op === '<=' ? (t as number) + shift : (t as number) - shift;
-  const tRelaxed = typeof t === 'number' && (c.op[0] === '<' || c.op[0] === '>') ? relaxedT : t;
-  const { field, op, absentIs } = c;
+  // The deadband moves an ordering threshold toward normal: `< 1` clears above 1 + deadband.
+  const ordering = typeof t === 'number' && c.op !== '==' && c.op !== '!=';
+  const shift = ordering ? (c.op[0] === '<' ? rule.deadband : -rule.deadband) : 0;
+  const strict = tester(c.op, t);
+  const relaxedTest = shift === 0 ? strict : tester(c.op, (t as number) + shift);
+  const { field, absentIs } = c;
   if (c.meanMinutes) {
     const idx = means.push({ field, windowMs: c.meanMinutes * 60_000 }) - 1;
     return (env, relaxed) => {
       const m = env.means[idx].mean();
       if (m === undefined) return UNKNOWN;
-      return compare(m, op, relaxed ? tRelaxed : t) ? TRUE : FALSE;
+      return (relaxed ? relaxedTest : strict)(m) ? TRUE : FALSE;
     };
   }
   if (c.source === 'desired') {
     // A state nobody asked for compares as undefined: `!= false` holds, `== true` does not.
-    return (env, relaxed) => (compare(env.desired()?.[field], op, relaxed ? tRelaxed : t) ? TRUE : FALSE);
+    return (env, relaxed) => ((relaxed ? relaxedTest : strict)(env.desired()?.[field]) ? TRUE : FALSE);
   }
   return (env, relaxed) => {
     let v = env.fields[field];
@@ -71,7 +76,7 @@ function compileLeaf(c: Comparison, rule: AlarmRule, means: CompiledRule['means'
       if (absentIs === undefined) return UNKNOWN;
       v = absentIs;
     }
-    return compare(v, op, relaxed ? tRelaxed : t) ? TRUE : FALSE;
+    return (relaxed ? relaxedTest : strict)(v) ? TRUE : FALSE;
   };
 }
 
@@ -110,7 +115,19 @@ function firstField(c: Condition): string | null {
   return c.source === 'desired' ? null : c.field;
 }
 
+// Devices without overrides share their family's rule objects, and so their compiled closures.
+const compiled = new WeakMap<AlarmRule, CompiledRule>();
+
 export function compileRule(rule: AlarmRule): CompiledRule {
+  let c = compiled.get(rule);
+  if (!c) {
+    c = compileRuleNow(rule);
+    compiled.set(rule, c);
+  }
+  return c;
+}
+
+function compileRuleNow(rule: AlarmRule): CompiledRule {
   const means: CompiledRule['means'] = [];
   const holds: Evaluator = rule.condition ? compileCondition(rule.condition, rule, means) : () => UNKNOWN;
   const valueField = rule.valueField ?? (rule.condition ? firstField(rule.condition) : null);
