@@ -174,7 +174,7 @@ describe('every default rule', () => {
       const [raise] = mine();
       expect(raise, 'raised').toMatchObject({ kind: 'raise', deviceId: device.id, severity: rule.severity });
       expect(raise.at - badFrom).toBeGreaterThanOrEqual(rule.onDelaySeconds * 1000);
-      if (!JSON.stringify(rule.condition).includes('meanMinutes'))
+      if (!JSON.stringify(rule.condition).includes('meanOver'))
         expect(raise.at - badFrom).toBeLessThanOrEqual(rule.onDelaySeconds * 1000 + STEP_MS);
       expect(raise.message).not.toMatch(/\{\w+\}/);
 

@@ -185,6 +185,35 @@ describe('restore and invalidate', () => {
   });
 });
 
+describe('moving means', () => {
+  it('a PM2.5 band alarm follows the mean over its window, which an override can shorten', () => {
+    const { clock, signals, engine } = engineHarness({
+      overrides: [
+        {
+          scope: 'model',
+          key: 'airviet-aq5',
+          ruleId: 'aqi_bad',
+          params: { windowMinutes: 10 },
+          onDelaySeconds: 0,
+        },
+      ],
+    });
+    const device = deviceOf('airviet-aq5');
+    const feed = (pm: number, minutes: number) => {
+      for (let i = 0; i < minutes; i++) {
+        engine.reading(device, { pm25_ugm3: pm }, clock.now());
+        clock.advance(MIN);
+      }
+    };
+    feed(40, 10);
+    feed(200, 3); // the 10-minute mean passes 80 on the third minute
+    expect(signals.map((s) => `${s.kind} ${s.ruleId}`)).toEqual(['raise aqi_bad']);
+    expect(signals[0].message).toMatch(/^PM2\.5 10-minute mean 8\d(\.\d+)? µg\/m³ above 80 µg\/m³/);
+    feed(40, 25);
+    expect(signals.map((s) => `${s.kind} ${s.ruleId}`)).toEqual(['raise aqi_bad', 'clear aqi_bad']);
+  });
+});
+
 describe('alarm management measures', () => {
   it('counts a chattering episode: 3 raises of one alarm within 60 s (ISA-18.2)', () => {
     const { clock, signals, engine } = engineHarness({

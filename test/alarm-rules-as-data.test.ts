@@ -31,6 +31,7 @@ describe('the default rule sets', () => {
         for (const leaf of rule.condition ? leaves(rule.condition) : []) {
           expect(fields.has(leaf.field), `${rule.id}: ${leaf.field}`).toBe(true);
           if (leaf.param) expect(rule.params, `${rule.id}: ${leaf.param}`).toHaveProperty(leaf.param);
+          if (leaf.meanOver) expect(rule.params[leaf.meanOver], `${rule.id}: window`).toBeGreaterThan(0);
         }
         for (const [, name] of rule.message.matchAll(/\{(\w+)\}/g))
           expect(['value', 'unit', ...Object.keys(rule.params)], `${rule.id}: {${name}}`).toContain(name);

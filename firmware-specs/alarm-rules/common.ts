@@ -25,7 +25,7 @@ export const offline = (severity: AlarmRule['severity'] = 'major'): Rule => ({
 /**
  * Cumulative counters (families.ts cumulativeFields) checked by counter sanity: a counter that
  * runs backwards (a swapped or reset meter, a tampered register) is a major alarm; the tagged
- * reading is still stored. It clears after an hour of sane readings, so the operator sees it.
+ * reading is still stored. It clears after 15 minutes of sane readings, so the operator sees it.
  */
 export const counterBackwards = (what: string): Rule => ({
   id: 'counter_backwards',
@@ -35,7 +35,7 @@ export const counterBackwards = (what: string): Rule => ({
   params: {},
   deadband: 0,
   onDelaySeconds: 0,
-  offDelaySeconds: 3600,
+  offDelaySeconds: 900,
   message: `${what} counter went backwards`,
   source: 'counter sanity (gateway/alarms/counter-sanity.ts): a cumulative register never decreases',
 });
@@ -49,7 +49,7 @@ export const counterJump = (what: string): Rule => ({
   params: {},
   deadband: 0,
   onDelaySeconds: 0,
-  offDelaySeconds: 3600,
+  offDelaySeconds: 900,
   message: `${what} counter jumped more than the rating allows over the elapsed time`,
   source: 'counter sanity: increase <= rated rate x elapsed time',
 });

@@ -22,8 +22,11 @@ export interface Comparison {
   param?: string;
   /** Default `reading`. */
   source?: Source;
-  /** Compare the moving mean over this many minutes instead of the last value (numbers only). */
-  meanMinutes?: number;
+  /**
+   * Compare the moving mean instead of the last value (numbers only), over the number of minutes
+   * held in this param of the rule (a param, so an override can change the window).
+   */
+  meanOver?: string;
   /**
    * What a reading without the field counts as. Unset: unknown, and the rule's state does not
    * move (a firmware that leaves out its quality block neither raises nor clears).

@@ -58,8 +58,10 @@ function compileLeaf(c: Comparison, rule: AlarmRule, means: CompiledRule['means'
   const strict = tester(c.op, t);
   const relaxedTest = shift === 0 ? strict : tester(c.op, (t as number) + shift);
   const { field, absentIs } = c;
-  if (c.meanMinutes) {
-    const idx = means.push({ field, windowMs: c.meanMinutes * 60_000 }) - 1;
+  if (c.meanOver !== undefined) {
+    const minutes = rule.params[c.meanOver];
+    if (!(minutes > 0)) throw new Error(`rule ${rule.id}: no window ${c.meanOver}`);
+    const idx = means.push({ field, windowMs: minutes * 60_000 }) - 1;
     return (env, relaxed) => {
       const m = env.means[idx].mean();
       if (m === undefined) return UNKNOWN;
