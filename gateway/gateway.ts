@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { Aedes } from 'aedes';
@@ -18,17 +18,23 @@ import type { CommandOptions } from './commands/command-service.ts';
 import { type CommandsModule, commandsModule } from './commands/commands-module.ts';
 import { type Config, loadConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
-import { PortInUseError } from './errors.ts';
+import { prepareDataDir, privateDbFile, privateFile } from './data-dir.ts';
+import { createDeviceLink } from './device-link.ts';
+import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
+import { DiskFullError, PortInUseError } from './errors.ts';
+import { containHook, containPublish } from './ingest/contain-publish.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { Normalizer } from './ingest/normalizer.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { guardMqttConnections } from './mqtt-packet-guard.ts';
 import { Outbox } from './outbox.ts';
 import { SinkPump } from './sink-pump.ts';
 import { ArchiveSink } from './sinks/archive-sink.ts';
 import { InfluxSink } from './sinks/influx-sink.ts';
 import type { Sink } from './sinks/sink.ts';
+import { createMqttsServer, HTTPS_HANDSHAKE_TIMEOUT_MS, loadTlsMaterial } from './tls.ts';
 
 /** A part that plugs into the gateway: commands, protocol adapters. */
 export interface GatewayModule {
@@ -41,7 +47,6 @@ export interface GatewayModule {
   onReply?(route: PublishRoute): void;
   onState?(device: Device, state: Record<string, unknown>): void;
   onPresence?(device: Device, online: boolean): void;
-  onDeviceAck?: BrokerHooks['onDeviceAck'];
 }
 
 export interface GatewayOptions {
@@ -67,6 +72,8 @@ export interface Gateway {
   readonly ctx: GatewayContext;
   readonly api: FastifyInstance;
   readonly mqttPort: number;
+  /** The MQTT over TLS port; 0 when TLS is not configured. */
+  readonly mqttsPort: number;
   readonly httpPort: number;
   readonly adminToken: string;
   readonly commands: CommandsModule;
@@ -91,18 +98,33 @@ function resolveAdminToken(
   print: boolean,
 ): string {
   const file = join(config.CITYGATE_DATA_DIR, 'admin-token');
-  if (config.CITYGATE_ADMIN_TOKEN) {
-    tokens.ensureAdmin(config.CITYGATE_ADMIN_TOKEN, clock.now());
-    return config.CITYGATE_ADMIN_TOKEN;
-  }
-  if (existsSync(file)) {
-    const token = readFileSync(file, 'utf8').trim();
-    tokens.ensureAdmin(token, clock.now());
+  const bootstrap = (token: string, from: string, remedy: string) => {
+    const retired = tokens.ensureBootstrap(token, clock.now(), from, remedy);
+    if (retired.length) log.warn({ retired }, 'the admin token changed; the previous one is retired');
     return token;
+  };
+  if (config.CITYGATE_ADMIN_TOKEN)
+    return bootstrap(
+      config.CITYGATE_ADMIN_TOKEN,
+      'CITYGATE_ADMIN_TOKEN',
+      'set CITYGATE_ADMIN_TOKEN to a new random value (openssl rand -base64 32) and start again',
+    );
+  if (existsSync(file))
+    return bootstrap(
+      readFileSync(privateFile(file, log), 'utf8').trim(),
+      file,
+      `delete ${file} to have a new one generated, or set CITYGATE_ADMIN_TOKEN, and start again`,
+    );
+  const token = TokenStore.generate();
+  // The file first, through a rename: a full disk leaves neither half a file nor a token nobody has.
+  try {
+    writeFileSync(`${file}.tmp`, `${token}\n`, { mode: 0o600, flush: true });
+    renameSync(`${file}.tmp`, file);
+  } catch (err) {
+    rmSync(`${file}.tmp`, { force: true });
+    throw isDiskFull(err) ? new DiskFullError(`writing ${file}`) : err;
   }
-  const { token } = tokens.create('admin', 'admin', 'system', clock.now());
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  bootstrap(token, file, `delete ${file} and start again`);
   if (print)
     process.stdout.write(`\nFirst start: admin token (shown once, also saved in ${file}):\n  ${token}\n\n`);
   log.info({ file }, 'generated the first admin token');
@@ -114,17 +136,21 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   const config = loadConfig(opts.config as NodeJS.ProcessEnv);
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
-  const commands = commandsModule(opts.commands);
+  const commands = commandsModule({ replyMaxBytes: config.COMMAND_REPLY_MAX_BYTES, ...opts.commands });
   const modules: GatewayModule[] = [commands, ...(opts.modules ?? [])];
   let ctx: GatewayContext;
   let api: FastifyInstance;
   let mqttServer: Server;
+  let mqttsServer: Server | undefined;
   let mqttPort = 0;
+  let mqttsPort = 0;
+  const tls = loadTlsMaterial(config);
   let httpPort = 0;
   let adminToken = '';
   let committer: GroupCommitter;
   let flushTimer: NodeJS.Timeout;
   let registryDb: ReturnType<typeof openRegistryDb>;
+  let disk: DiskGuard;
 
   return {
     config,
@@ -137,6 +163,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     get mqttPort() {
       return mqttPort;
     },
+    get mqttsPort() {
+      return mqttsPort;
+    },
     get httpPort() {
       return httpPort;
     },
@@ -146,15 +175,32 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     commands,
 
     async start() {
-      mkdirSync(config.CITYGATE_DATA_DIR, { recursive: true });
+      prepareDataDir(config.CITYGATE_DATA_DIR, log);
       const specs = opts.specs ?? (await loadSpecs());
-      registryDb = openRegistryDb(join(config.CITYGATE_DATA_DIR, 'registry.db'));
+      registryDb = openRegistryDb(privateDbFile(join(config.CITYGATE_DATA_DIR, 'registry.db'), log));
       const devices = new DeviceStore(registryDb, specs, { secretCost: opts.secretCost });
       devices.resetPresence();
+      // A model file removed or renamed since its devices registered: their readings are quarantined.
+      for (const [model, count] of devices.missingModels())
+        log.warn({ model, devices: count }, 'registered devices use a model that is not loaded');
       const tokens = new TokenStore(registryDb);
-      adminToken = resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
-      const outbox = new Outbox(join(config.CITYGATE_DATA_DIR, 'outbox.db'));
+      try {
+        adminToken = resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
+      } catch (err) {
+        registryDb.close();
+        throw err;
+      }
       const metrics = createMetrics();
+      const outbox = new Outbox(privateDbFile(join(config.CITYGATE_DATA_DIR, 'outbox.db'), log), {
+        quarantine: {
+          maxRawBytes: config.QUARANTINE_MAX_RAW_BYTES,
+          maxPerDevice: config.QUARANTINE_MAX_PER_DEVICE,
+          // Within the disk bound, or a full quarantine would hold back every QoS 1 reading.
+          maxBytes: Math.min(config.QUARANTINE_MAX_BYTES, Math.floor(config.OUTBOX_MAX_BYTES / 4)),
+        },
+        onEvict: (n, store) => metrics.quarantineEvicted.inc({ store }, n),
+      });
+      disk = new DiskGuard({ clock, log: log.child({ module: 'disk' }), counter: metrics.diskFull });
       const sink: Sink =
         opts.sink ??
         (config.INFLUX_URL
@@ -171,28 +217,44 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         batchLines: config.SINK_BATCH_LINES,
         onWritten: (n) => {
           metrics.written.inc(n);
+          disk.ok('archive');
           committer.notifySpace();
         },
-        onFailed: () => metrics.sinkFailures.inc(),
+        onFailed: (err, where) => {
+          metrics.sinkFailures.inc();
+          disk.fail(where === 'sink' ? 'archive' : 'outbox', err);
+        },
       });
       committer = new GroupCommitter(outbox, {
         clock,
         maxBytes: config.OUTBOX_MAX_BYTES,
         windowMs: config.GROUP_COMMIT_MS,
+        log: log.child({ module: 'ingest' }),
         onCommit: ({ committed, dropped }) => {
           if (dropped) metrics.dropped.inc(dropped);
           if (committed) pump.poke();
         },
+        disk,
       });
+      const flushRegistry = () =>
+        disk.run('registry', () => {
+          if (devices.flush() === 0 && disk.faulted('registry')) probeWrite(registryDb);
+        });
+      disk.onRetry('registry', flushRegistry);
+      disk.onRetry('outbox', () => committer.retry());
+      disk.onRetry('archive', () => pump.poke());
       const ingest = new Ingest({
         devices,
         normalizer: new Normalizer({
           maxAgeMs: config.MAX_READING_AGE_HOURS * 3600_000,
+          maxDepth: config.PAYLOAD_MAX_DEPTH,
+          maxReadings: config.MAX_READINGS_PER_PAYLOAD,
           counters: new CounterSanity(),
         }),
         committer,
         metrics,
         clock,
+        maxRawBytes: config.QUARANTINE_MAX_RAW_BYTES,
       });
       // One presence path for every protocol: the registry, then every module.
       const presence = (device: Device, online: boolean) => {
@@ -222,17 +284,28 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
             }
           }
         },
-        onPresence: presence,
-        onDeviceAck: (device, packet) => {
-          for (const m of modules) m.onDeviceAck?.(device, packet);
-        },
       };
+      const hookLog = log.child({ module: 'ingest' });
+      hooks.onDevicePublish = containPublish(hooks.onDevicePublish, { ingest, log: hookLog, metrics });
       const broker: Aedes = await createBroker({
         devices,
         hooks,
         metrics,
         log: log.child({ module: 'mqtt' }),
         clock,
+        connectTimeoutMs: config.MQTT_CONNECT_TIMEOUT_MS,
+        limits: {
+          maxSubscriptions: config.MQTT_MAX_SUBSCRIPTIONS,
+          maxTopicLength: config.MQTT_MAX_TOPIC_LENGTH,
+        },
+      });
+      const link = createDeviceLink({
+        broker,
+        devices,
+        metrics,
+        log: log.child({ module: 'mqtt' }),
+        clock,
+        onPresence: containHook('presence', presence, { log: hookLog, metrics }),
       });
       ctx = {
         clock,
@@ -247,20 +320,37 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         ingest,
         pump,
         broker,
+        link,
         requireRole: authenticator(tokens),
         sinkName: sink.name,
         deviceExtras: [],
         adapters: [],
         presence,
+        disk,
       };
       for (const m of modules) await m.init?.(ctx);
       api = await buildApi(
         ctx,
         modules.flatMap((m) => (m.routes ? [m.routes] : [])),
+        tls && { cert: tls.cert, key: tls.key, handshakeTimeout: HTTPS_HANDSHAKE_TIMEOUT_MS },
       );
-      mqttServer = createServer(broker.handle);
+      const handleMqtt = guardMqttConnections(broker, {
+        limits: {
+          maxConnectBytes: config.MQTT_MAX_CONNECT_BYTES,
+          maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,
+        },
+        metrics,
+        log: log.child({ module: 'mqtt' }),
+        clock,
+      });
+      mqttServer = createServer(handleMqtt);
       try {
         mqttPort = await listen(mqttServer, config.MQTT_PORT, config.MQTT_HOST, 'MQTT');
+        if (tls) {
+          mqttsServer = createMqttsServer(tls, config.MQTT_CONNECT_TIMEOUT_MS, handleMqtt);
+          const host = config.MQTTS_HOST ?? config.MQTT_HOST;
+          mqttsPort = await listen(mqttsServer, config.MQTTS_PORT, host, 'MQTTS');
+        }
         await api.ready();
         await api
           .listen({ port: config.HTTP_PORT, host: config.HTTP_HOST })
@@ -270,17 +360,26 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           });
         httpPort = (api.server.address() as { port: number }).port;
       } catch (err) {
+        mqttServer.close();
+        mqttsServer?.close();
         await new Promise<void>((resolve) => broker.close(() => resolve()));
         outbox.close();
         registryDb.close();
         throw err;
       }
       pump.start();
-      flushTimer = setInterval(() => devices.flush(), 1000);
+      // A timer's errors stay in it: a full disk is waited out (disk-guard.ts), anything else logged.
+      flushTimer = setInterval(() => {
+        try {
+          flushRegistry();
+        } catch (err) {
+          log.error({ err }, 'registry flush failed; retried in a second');
+        }
+      }, 1000);
       flushTimer.unref();
       for (const m of modules) await m.start?.();
       log.info(
-        { mqttPort, httpPort, sink: sink.name, specs: specs.size, devices: devices.count() },
+        { mqttPort, mqttsPort, httpPort, sink: sink.name, specs: specs.size, devices: devices.count() },
         'citygate started',
       );
     },
@@ -290,13 +389,16 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       clearInterval(flushTimer);
       for (const m of [...modules].reverse()) await m.stop?.();
       // Stop accepting, then close the clients: server.close() waits for open connections.
-      const serverClosed = new Promise<void>((resolve) => mqttServer.close(() => resolve()));
+      const serverClosed = Promise.all(
+        [mqttServer, mqttsServer].map((s) => s && new Promise<void>((resolve) => s.close(() => resolve()))),
+      );
       await new Promise<void>((resolve) => ctx.broker.close(() => resolve()));
       await serverClosed;
       committer.close();
       await ctx.pump.stop(5000);
       await api.close();
-      ctx.devices.flush();
+      disk.close();
+      disk.run('registry', () => ctx.devices.flush());
       ctx.outbox.close();
       registryDb.close();
       log.info('citygate stopped');

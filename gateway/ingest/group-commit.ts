@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.ts';
-import { BackpressureError } from '../errors.ts';
+import type { DiskGuard } from '../disk-guard.ts';
+import { BackpressureError, DiskFullError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 import type { Outbox, QuarantineEntry } from '../outbox.ts';
 
 export interface CommitWork {
@@ -28,6 +30,7 @@ export class GroupCommitter {
   readonly #maxBytes: number;
   readonly #parkTimeoutMs: number;
   readonly #onCommit: (stats: GroupCommitStats) => void;
+  readonly #log: Logger | undefined;
   #pending: CommitWork[] = [];
   #parked: CommitWork[] = [];
   #scheduled = false;
@@ -35,6 +38,7 @@ export class GroupCommitter {
   /** When each parked item first parked (it may park again after a notifySpace that was not enough). */
   readonly #since = new WeakMap<CommitWork, number>();
   #parkTimer: unknown = null;
+  readonly #disk: Pick<DiskGuard, 'fail' | 'ok'> | undefined;
 
   constructor(
     outbox: Outbox,
@@ -45,18 +49,36 @@ export class GroupCommitter {
       /** How long the first reading of a commit waits for company; 0: the next event-loop turn. */
       windowMs?: number;
       onCommit?: (s: GroupCommitStats) => void;
+      /** Told about every commit; a disk-full commit parks its QoS 1 work instead of failing it. */
+      disk?: Pick<DiskGuard, 'fail' | 'ok'>;
+      /** Where a callback's error goes: it is logged, never thrown out of a timer. */
+      log?: Logger;
     },
   ) {
+    this.#disk = opts.disk;
     this.#outbox = outbox;
     this.#clock = opts.clock;
     this.#maxBytes = opts.maxBytes;
     this.#parkTimeoutMs = opts.parkTimeoutMs ?? 30_000;
     this.#onCommit = opts.onCommit ?? (() => {});
     this.#windowMs = opts.windowMs ?? 0;
+    this.#log = opts.log;
   }
 
   get full(): boolean {
-    return this.#outbox.bytes >= this.#maxBytes;
+    return this.#outbox.diskBytes >= this.#maxBytes;
+  }
+
+  /**
+   * Every callback runs on its own: one that throws is logged and the others still run. These
+   * run from timers and setImmediate, where a throw would end the process.
+   */
+  #release(work: CommitWork, err?: Error): void {
+    try {
+      work.done(err);
+    } catch (thrown) {
+      this.#log?.error({ err: thrown }, 'a commit callback threw');
+    }
   }
 
   submit(work: CommitWork): void {
@@ -84,9 +106,10 @@ export class GroupCommitter {
     if (batch.length === 0) return;
     const commit: CommitWork[] = [];
     let dropped = 0;
-    let projected = this.#outbox.bytes;
+    let projected = this.#outbox.diskBytes;
     for (const work of batch) {
-      const bytes = work.lines.reduce((n, l) => n + l.length, 0);
+      const bytes =
+        work.lines.reduce((n, l) => n + l.length, 0) + work.quarantined.reduce((n, q) => n + q.bytes, 0);
       // Once one acknowledged item waits, every later one waits behind it: PUBACKs keep their order.
       if (
         work.acknowledged &&
@@ -99,6 +122,7 @@ export class GroupCommitter {
         // QoS 0 is at most once by contract: with no room, the reading is counted and let go.
         dropped += work.lines.length;
         work.lines = [];
+        work.quarantined = [];
       } else {
         projected += bytes;
       }
@@ -112,12 +136,57 @@ export class GroupCommitter {
     }
     let error: Error | undefined;
     try {
-      if (lines.length || quarantined.length) this.#outbox.commit(lines, quarantined);
+      if (lines.length || quarantined.length) {
+        this.#outbox.commit(lines, quarantined);
+        this.#disk?.ok('outbox');
+      }
     } catch (err) {
       error = err as Error;
+      if (this.#disk?.fail('outbox', err)) {
+        this.#diskFull(commit, dropped);
+        return;
+      }
     }
-    this.#onCommit({ committed: error ? 0 : lines.length, dropped });
-    for (const w of commit) w.done(error);
+    try {
+      this.#onCommit({ committed: error ? 0 : lines.length, dropped });
+    } catch (thrown) {
+      this.#log?.error({ err: thrown }, 'the commit hook threw');
+    }
+    for (const w of commit) this.#release(w, error);
+  }
+
+  /**
+   * The commit failed for lack of disk space. QoS 1 work goes back to the head of the parked
+   * queue, in its order, without a PUBACK: the retry (retry()) or the park timeout settles it.
+   * An error to Aedes would close the connection (MQTT 3.1.1 has no negative PUBACK), and the
+   * device would reconnect and resend into the same full disk. QoS 0 is let go and counted.
+   */
+  #diskFull(commit: CommitWork[], dropped: number): void {
+    const acked = commit.filter((w) => w.acknowledged);
+    for (const work of acked) if (!this.#since.has(work)) this.#since.set(work, this.#clock.now());
+    this.#parked = [...acked, ...this.#parked];
+    if (acked.length && this.#parkTimer === null)
+      this.#parkTimer = this.#clock.setTimeout(() => this.#expireParked(), 1000);
+    let lost = dropped;
+    for (const work of commit) if (!work.acknowledged) lost += work.lines.length;
+    this.#onCommit({ committed: 0, dropped: lost });
+    for (const work of commit) if (!work.acknowledged) work.done();
+  }
+
+  /** After a disk-full commit: try the parked work again (or a probe write when none waits). */
+  retry(): void {
+    if (this.#parked.length === 0) {
+      try {
+        this.#outbox.probe();
+        this.#disk?.ok('outbox');
+      } catch (err) {
+        if (!this.#disk?.fail('outbox', err)) throw err;
+      }
+      return;
+    }
+    this.#pending = [...this.#parked, ...this.#pending];
+    this.#parked = [];
+    this.flush();
   }
 
   #park(work: CommitWork): void {
@@ -132,7 +201,7 @@ export class GroupCommitter {
     const keep: CommitWork[] = [];
     for (const work of this.#parked) {
       if (now - this.#since.get(work)! >= this.#parkTimeoutMs)
-        work.done(new BackpressureError(this.#maxBytes));
+        this.#release(work, this.full ? new BackpressureError(this.#maxBytes) : new DiskFullError('outbox'));
       else keep.push(work);
     }
     this.#parked = keep;
@@ -142,7 +211,7 @@ export class GroupCommitter {
   /** On stop: commit what is pending; refuse what is parked (not acknowledged, so not lost). */
   close(): void {
     this.flush();
-    for (const work of this.#parked) work.done(new BackpressureError(this.#maxBytes));
+    for (const work of this.#parked) this.#release(work, new BackpressureError(this.#maxBytes));
     this.#parked = [];
     if (this.#parkTimer !== null) this.#clock.clearTimeout(this.#parkTimer);
   }
