@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { alarmDesiredState } from '../gateway/alarms/desired-state.ts';
 import { deviceOf, engineHarness } from './helpers/alarms.ts';
 
 const MIN = 60_000;
@@ -269,5 +270,33 @@ describe('alarm management measures', () => {
     expect(engine.stats()).toMatchObject({ raisedLast10Minutes: 11, flood: true, floods: 1 });
     clock.advance(11 * MIN);
     expect(engine.stats()).toMatchObject({ raisedLast10Minutes: 0, flood: false, floods: 1 });
+  });
+});
+
+describe('the relay desired state', () => {
+  it('an open relay is no alarm after a setRelay opened it, and is one again after a later close', () => {
+    const commands: Array<{
+      name: string;
+      status: string;
+      params: Record<string, unknown>;
+      createdAt: number;
+    }> = [];
+    const { clock, signals, engine } = engineHarness({
+      desired: alarmDesiredState({ desiredView: () => null, recentCommands: () => commands }),
+    });
+    const device = meter();
+    const open = (minutes: number) => {
+      for (let i = 0; i < minutes; i++) {
+        engine.reading(device, { ...normalMeter, relay_closed: false }, clock.now());
+        clock.advance(MIN);
+      }
+    };
+    commands.push({ name: 'setRelay', status: 'succeeded', params: { closed: false }, createdAt: 1 });
+    commands.push({ name: 'setRelay', status: 'failed', params: { closed: true }, createdAt: 2 });
+    open(5);
+    expect(signals).toEqual([]);
+    commands.push({ name: 'setRelay', status: 'succeeded', params: { closed: true }, createdAt: 3 });
+    open(3);
+    expect(signals.map((s) => `${s.kind} ${s.ruleId}`)).toEqual(['raise relay_open_uncommanded']);
   });
 });
