@@ -157,6 +157,18 @@ describe('restore and invalidate', () => {
     expect(signals.map((s) => `${s.kind} ${s.ruleId}`)).toEqual(['clear voltage_high']);
   });
 
+  it('an alarm restored open whose rule was disabled meanwhile is cleared', () => {
+    const device = meter();
+    const { clock, signals, engine } = engineHarness({
+      overrides: [{ scope: 'device', key: device.id, ruleId: 'voltage_high', enabled: false }],
+    });
+    engine.restore([{ deviceId: device.id, ruleId: 'voltage_high' }]);
+    engine.reading(device, normalMeter, clock.now());
+    expect(signals).toMatchObject([
+      { kind: 'clear', ruleId: 'voltage_high', message: 'rule disabled or removed' },
+    ]);
+  });
+
   it('an override that disables an active rule clears it; one that moves a threshold applies at once', () => {
     const { clock, signals, engine, overrides } = engineHarness();
     const device = meter();

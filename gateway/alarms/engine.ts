@@ -11,6 +11,7 @@ import {
   renderMessage,
   TRUE,
 } from './condition.ts';
+import { defaultRules } from './rules.ts';
 import type { AlarmSignal } from './types.ts';
 
 export interface AlarmEngineOptions {
@@ -201,6 +202,21 @@ export class AlarmEngine {
             chattering: false,
           };
       (rule.offline ? st.presence : st.readings).push(r);
+    }
+    // An alarm restored open whose rule no longer applies to the device (disabled meanwhile).
+    for (const ruleId of restored ?? []) {
+      if ([...st.readings, ...st.presence].some((r) => r.compiled.rule.id === ruleId)) continue;
+      const severity = defaultRules(device.family).find((r) => r.id === ruleId)?.severity ?? 'minor';
+      const message = 'rule disabled or removed';
+      this.#opts.onSignal({
+        kind: 'clear',
+        deviceId: device.id,
+        ruleId,
+        severity,
+        value: null,
+        message,
+        at: this.#opts.clock.now(),
+      });
     }
     for (const gone of old.values()) {
       if (gone.timer !== undefined) this.#opts.clock.clearTimeout(gone.timer);
