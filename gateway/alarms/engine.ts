@@ -40,7 +40,13 @@ interface RuleState extends RaiseHistory {
 
 interface DeviceState {
   device: Device;
-  readings: RuleState[];
+  /** The device's reading rules, compiled once and shared by devices with the same rules. */
+  rules: CompiledRule[];
+  /**
+   * The state of each reading rule, created the first time its condition holds (or for a moving
+   * mean): a device whose readings are normal touches nothing of its own but this array.
+   */
+  states: Array<RuleState | undefined>;
   presence: RuleState[];
   lastTs: number;
 }
@@ -86,21 +92,27 @@ export class AlarmEngine {
     env.fields = fields;
     env.deviceId = device.id;
     env.desiredCache = undefined;
-    for (const r of st.readings) {
-      for (let i = 0; i < r.means.length; i++) r.means[i].add(ts, fields[r.compiled.means[i].field]);
-      env.means = r.means;
-      const rule = r.compiled.rule;
-      if (!r.active) {
-        const h = r.compiled.holds(env, false);
+    const { rules, states } = st;
+    for (let i = 0; i < rules.length; i++) {
+      const c = rules[i];
+      let r = states[i];
+      if (c.means.length) {
+        r ??= states[i] = newState(c, false);
+        for (let m = 0; m < c.means.length; m++) r.means[m].add(ts, fields[c.means[m].field]);
+        env.means = r.means;
+      }
+      if (r === undefined || !r.active) {
+        const h = c.holds(env, false);
         if (h === TRUE) {
+          r ??= states[i] = newState(c, false);
           if (Number.isNaN(r.pendingSince)) r.pendingSince = ts;
-          if (ts - r.pendingSince >= rule.onDelaySeconds * 1000) this.#raise(device.id, r, ts);
-        } else if (h === FALSE) r.pendingSince = Number.NaN;
+          if (ts - r.pendingSince >= c.rule.onDelaySeconds * 1000) this.#raise(device.id, r, ts);
+        } else if (h === FALSE && r !== undefined) r.pendingSince = Number.NaN;
       } else {
-        const h = r.compiled.holds(env, true);
+        const h = c.holds(env, true);
         if (h === FALSE) {
           if (Number.isNaN(r.clearingSince)) r.clearingSince = ts;
-          if (ts - r.clearingSince >= rule.offDelaySeconds * 1000) this.#clear(device.id, r, ts);
+          if (ts - r.clearingSince >= c.rule.offDelaySeconds * 1000) this.#clear(device.id, r, ts);
         } else if (h === TRUE) r.clearingSince = Number.NaN;
       }
     }
@@ -130,8 +142,12 @@ export class AlarmEngine {
   restore(active: ReadonlyArray<{ deviceId: string; ruleId: string }>): void {
     for (const { deviceId, ruleId } of active) {
       const st = this.#devices.get(deviceId);
-      const r = st && [...st.readings, ...st.presence].find((x) => x.compiled.rule.id === ruleId);
-      if (r) r.active = true;
+      const i = st ? st.rules.findIndex((c) => c.rule.id === ruleId) : -1;
+      const presence = st?.presence.find((r) => r.compiled.rule.id === ruleId);
+      if (st && i >= 0) {
+        st.states[i] ??= newState(st.rules[i], true);
+        st.states[i].active = true;
+      } else if (presence) presence.active = true;
       else {
         const set = this.#restored.get(deviceId) ?? new Set<string>();
         set.add(ruleId);
@@ -173,13 +189,14 @@ export class AlarmEngine {
   /** Resolves the device's rules, keeping the state of rules that remain; a dropped active rule clears. */
   #load(device: Device, previous: DeviceState | undefined): DeviceState {
     const old = new Map<string, RuleState>();
-    for (const r of [...(previous?.readings ?? []), ...(previous?.presence ?? [])])
-      old.set(r.compiled.rule.id, r);
+    for (const r of previous?.states ?? []) if (r) old.set(r.compiled.rule.id, r);
+    for (const r of previous?.presence ?? []) old.set(r.compiled.rule.id, r);
     const restored = this.#restored.get(device.id);
     this.#restored.delete(device.id);
     const st: DeviceState = {
       device,
-      readings: [],
+      rules: [],
+      states: [],
       presence: [],
       lastTs: previous?.lastTs ?? Number.NEGATIVE_INFINITY,
     };
@@ -189,23 +206,16 @@ export class AlarmEngine {
       old.delete(rule.id);
       // Kept in place: a pending offline timer holds this very object.
       if (kept) kept.compiled = compiled;
-      const r: RuleState = kept
-        ? kept
-        : {
-            compiled,
-            active: restored?.has(rule.id) ?? false,
-            pendingSince: Number.NaN,
-            clearingSince: Number.NaN,
-            means: compiled.means.map((m) => new MovingMean(m.windowMs)),
-            timer: undefined,
-            raises: [],
-            chattering: false,
-          };
-      (rule.offline ? st.presence : st.readings).push(r);
+      const active = restored?.has(rule.id) ?? false;
+      if (rule.offline) st.presence.push(kept ?? newState(compiled, active));
+      else {
+        st.rules.push(compiled);
+        st.states.push(kept ?? (active || compiled.means.length ? newState(compiled, active) : undefined));
+      }
     }
     // An alarm restored open whose rule no longer applies to the device (disabled meanwhile).
     for (const ruleId of restored ?? []) {
-      if ([...st.readings, ...st.presence].some((r) => r.compiled.rule.id === ruleId)) continue;
+      if ([...st.rules, ...st.presence.map((r) => r.compiled)].some((c) => c.rule.id === ruleId)) continue;
       const severity = defaultRules(device.family).find((r) => r.id === ruleId)?.severity ?? 'minor';
       const message = 'rule disabled or removed';
       this.#opts.onSignal({
@@ -276,4 +286,17 @@ export class AlarmEngine {
       at,
     });
   }
+}
+
+function newState(compiled: CompiledRule, active: boolean): RuleState {
+  return {
+    compiled,
+    active,
+    pendingSince: Number.NaN,
+    clearingSince: Number.NaN,
+    means: compiled.means.map((m) => new MovingMean(m.windowMs)),
+    timer: undefined,
+    raises: [],
+    chattering: false,
+  };
 }
