@@ -13,7 +13,7 @@ import { cumulativeFields } from '../../firmware-specs/families.ts';
 export const COUNTER_CHECKS = { backwards: 'backwards', rollover: 'rollover', jump: 'jump' } as const;
 export type CounterCheck = keyof typeof COUNTER_CHECKS;
 
-interface Limit {
+export interface CounterLimit {
   field: string;
   /** Largest value before the register wraps to 0, canonical units; null: never wraps. */
   max: number | null;
@@ -59,7 +59,7 @@ function ratePerHour(spec: ModelSpec, field: string): number | null {
   return null;
 }
 
-export function counterLimits(spec: ModelSpec): Limit[] {
+export function counterLimits(spec: ModelSpec): CounterLimit[] {
   const minElapsedMs = (spec.reportIntervalSeconds ?? 60) * 1000;
   return cumulativeFields[spec.family].map((field) => ({
     field,
@@ -70,7 +70,7 @@ export function counterLimits(spec: ModelSpec): Limit[] {
 }
 
 /** The verdict on one counter step; null when the step is sane. */
-export function judgeStep(limit: Limit, last: Last, value: number, ts: number): CounterCheck | null {
+export function judgeStep(limit: CounterLimit, last: Last, value: number, ts: number): CounterCheck | null {
   const noise = RELATIVE_NOISE * Math.max(1, Math.abs(last.value));
   const elapsedMs = Math.max(ts - last.ts, limit.minElapsedMs);
   const allowed = limit.perHour === null ? null : (limit.perHour * RATE_HEADROOM * elapsedMs) / HOUR_MS;
@@ -87,7 +87,7 @@ export function judgeStep(limit: Limit, last: Last, value: number, ts: number): 
 }
 
 export class CounterSanity {
-  readonly #limits = new WeakMap<ModelSpec, Limit[]>();
+  readonly #limits = new WeakMap<ModelSpec, CounterLimit[]>();
   readonly #last = new Map<string, Array<Last | undefined>>();
 
   /**
