@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { ScryptQueueFullError } from './errors.ts';
 
 /**
  * Device secrets: 256-bit random tokens, stored only as scrypt hashes
@@ -54,5 +55,91 @@ export class VerifiedSecrets {
 
   forget(deviceId: string): void {
     this.#verified.delete(deviceId);
+  }
+}
+
+/**
+ * A stored hash no secret matches, at the given cost: unknown ids and ids without a secret are
+ * checked against it, so a refusal takes as long whether or not the id exists (no enumeration).
+ */
+export function unmatchableHash(cost = DEFAULT_SCRYPT_COST): string {
+  return `scrypt$${cost}$8$1$${randomBytes(16).toString('base64url')}$${randomBytes(32).toString('base64url')}`;
+}
+
+/**
+ * scrypt verifications, at most `concurrency` at once (libuv's thread pool has 4 threads; more
+ * would only queue there, out of sight) and at most `limit` waiting. Past that a check is refused
+ * at once instead of making every CONNACK wait behind a flood.
+ *
+ * Three lanes, served in order. Ordinary checks first. Then a burst from one address that has not
+ * failed (beyond its first two checks at once: a reconnect storm behind NAT, or a flood that has
+ * not failed yet): it may use every thread the ordinary lane leaves free, so a well-behaved device
+ * waits behind at most one scrypt of it. Last, suspect checks (from an address that failed
+ * recently): one at a time, so a flood costs one thread and never starves the event loop.
+ */
+const LANES = ['normal', 'burst', 'suspect'] as const;
+type Lane = (typeof LANES)[number];
+
+export class ScryptQueue {
+  readonly #concurrency: number;
+  readonly #limit: number;
+  readonly #waiting: Record<Lane, Array<() => void>> = { normal: [], burst: [], suspect: [] };
+  #active = 0;
+  #activeSuspect = 0;
+
+  constructor(opts: { concurrency?: number; limit?: number } = {}) {
+    this.#concurrency = opts.concurrency ?? 4;
+    this.#limit = opts.limit ?? 512;
+  }
+
+  /**
+   * Runs `fn` in turn; throws ScryptQueueFullError when the queue is full, or when `cancelled`
+   * says, once its turn has come, that the check is no longer wanted (its address got banned).
+   */
+  async run<T>(
+    fn: () => Promise<T>,
+    opts: { suspect?: boolean; burst?: boolean; cancelled?: () => boolean } = {},
+  ): Promise<T> {
+    const lane: Lane = opts.suspect ? 'suspect' : opts.burst ? 'burst' : 'normal';
+    if (this.#mayStart(lane)) {
+      this.#take(lane);
+    } else {
+      const w = this.#waiting;
+      if (w.normal.length + w.burst.length + w.suspect.length >= this.#limit)
+        throw new ScryptQueueFullError(this.#limit);
+      // #next() takes the slot for us before it wakes us.
+      await new Promise<void>((resolve) => this.#waiting[lane].push(resolve));
+    }
+    try {
+      if (opts.cancelled?.()) throw new ScryptQueueFullError(this.#limit);
+      return await fn();
+    } finally {
+      this.#active--;
+      if (lane === 'suspect') this.#activeSuspect--;
+      this.#next();
+    }
+  }
+
+  #mayStart(lane: Lane): boolean {
+    if (this.#active >= this.#concurrency) return false;
+    if (lane === 'normal') return true;
+    if (this.#waiting.normal.length > 0) return false;
+    if (lane === 'burst') return true;
+    return this.#waiting.burst.length === 0 && this.#activeSuspect === 0;
+  }
+
+  #take(lane: Lane): void {
+    this.#active++;
+    if (lane === 'suspect') this.#activeSuspect++;
+  }
+
+  #next(): void {
+    for (const lane of LANES) {
+      if (this.#waiting[lane].length > 0 && this.#mayStart(lane)) {
+        this.#take(lane);
+        this.#waiting[lane].shift()!();
+        return;
+      }
+    }
   }
 }
