@@ -89,6 +89,14 @@ export interface DeviceSpecInput<F extends Family = Family> {
   modbus?: ModbusMap;
   /** Telemetry period of the real device, for simulators and staleness. */
   reportIntervalSeconds?: number;
+  /** Meters: the most power the meter can measure (max current x nominal voltage x phases). */
+  ratedPowerW?: number;
+  /**
+   * Cumulative fields' register limits for counter sanity (gateway/alarms/counter-sanity.ts):
+   * `max` is the largest value the register holds (the next count wraps to 0), in canonical
+   * units. A Modbus map's integer registers yield it without this.
+   */
+  counters?: Record<string, { max?: number }>;
 }
 
 export interface DeviceSpec<F extends Family = Family> extends DeviceSpecInput<F> {

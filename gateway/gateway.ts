@@ -10,6 +10,7 @@ import { TokenStore } from '../device-registry/tokens.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import { loadSpecs } from '../firmware-specs/index.ts';
 import { createAbuseGuards } from './abuse-guards.ts';
+import { CounterSanity } from './alarms/counter-sanity.ts';
 import { buildApi, type RouteModule } from './api/app.ts';
 import { authenticator } from './api/auth.ts';
 import { type BrokerHooks, createBroker, type PublishRoute } from './broker.ts';
@@ -252,6 +253,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           maxAgeMs: config.MAX_READING_AGE_HOURS * 3600_000,
           maxDepth: config.PAYLOAD_MAX_DEPTH,
           maxReadings: config.MAX_READINGS_PER_PAYLOAD,
+          counters: new CounterSanity(),
         }),
         committer,
         metrics,

@@ -5,8 +5,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import mqtt from 'mqtt';
 import { modbusModule } from '../adapters/modbus/modbus-module.ts';
 import { loadSpecs } from '../firmware-specs/index.ts';
+import type { EventBus } from '../gateway/events/bus.ts';
 import { buildGateway, type GatewayModule } from '../gateway/gateway.ts';
 import { createLogger } from '../gateway/logger.ts';
+import { printAlarms, scaleAlarmRules } from './demo-alarms.ts';
 import { Fleet } from './fleet.ts';
 import { type DevicePlan, placeDevices } from './hanoi.ts';
 import { GatewayApi } from './load/gateway-api.ts';
@@ -185,8 +187,15 @@ const fleet = new Fleet({
   specs,
   secrets,
   connectsPerSecond: 50,
-  device: { qos: 1, intervalMs: o.interval * 1000, patternTime },
+  // Demo faults now and then, so alarms open and clear while it runs.
+  device: { qos: 1, intervalMs: o.interval * 1000, patternTime, faults: true },
 });
+
+// Alarms: rules scaled to the accelerated time, and every transition printed as it happens.
+const hanoiTime = () => new Date(patternTime(Date.now()) + HANOI_UTC_OFFSET_MS).toISOString().slice(11, 16);
+const scaled = await scaleAlarmRules(api, specs, o.accelerate);
+if (scaled.failed) say(`alarms: rule delays not scaled to ${o.accelerate}x time (${scaled.failed})`);
+const stopAlarmPrints = printAlarms((gateway.ctx as { events?: EventBus }).events, say, hanoiTime);
 const fleetStarted = fleet.start();
 
 say(`
@@ -307,6 +316,7 @@ async function stop(signal: string): Promise<void> {
   say(`\n${signal}: stopping the devices and the gateway`);
   clearInterval(status);
   clearInterval(commandTimer);
+  stopAlarmPrints();
   setTimeout(() => process.exit(1), 15_000).unref();
   await fleet.stop();
   await fleetStarted.catch(() => {});

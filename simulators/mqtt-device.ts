@@ -36,6 +36,8 @@ export interface SimulatedDeviceOptions {
   /** Wall time to pattern time, for accelerated days (see acceleratedTime); default identity. */
   patternTime?: (wallMs: number) => number;
   pattern?: DevicePattern;
+  /** Demo faults now and then (patterns.ts PatternOptions.faults). */
+  faults?: boolean;
   lat?: number;
   lon?: number;
   /** Publish a reading as soon as the device connects (default true). */
@@ -127,7 +129,8 @@ export class SimulatedDevice extends EventEmitter {
     this.topic = `devices/${opts.id}/`;
     this.intervalMs = opts.intervalMs ?? (opts.spec.reportIntervalSeconds ?? 60) * 1000;
     this.pattern =
-      opts.pattern ?? createPattern(opts.spec.family, { seed: opts.id, lat: opts.lat, lon: opts.lon });
+      opts.pattern ??
+      createPattern(opts.spec.family, { seed: opts.id, lat: opts.lat, lon: opts.lon, faults: opts.faults });
   }
 
   get connected(): boolean {

@@ -144,6 +144,31 @@ export interface PatternOptions {
   meterProfile?: MeterProfile;
   /** Streetlights: chance per reading of a transient fault code. */
   faultRate?: number;
+  /**
+   * Demo faults now and then (issue 9), so alarms open and clear: a lamp failure, a pump losing
+   * pressure, a rush-hour PM2.5 episode, a meter swapped and restarting from zero. Each device
+   * has its own schedule, from its seed, in pattern time.
+   */
+  faults?: boolean;
+}
+
+/**
+ * A recurring episode in pattern time: `durationH` hours every `periodH` hours from a phase,
+ * from a PRNG of its own so that enabling faults leaves the normal readings as they were.
+ */
+export function episodes(seed: string | number, periodH: [number, number], durationH: [number, number]) {
+  const rng = createRng(`${seed}:faults`);
+  const period = rng.range(...periodH) * HOUR;
+  const duration = rng.range(...durationH) * HOUR;
+  const phase = rng.range(0, period);
+  return {
+    /** The episode's number, counting from the epoch, and whether it is on at `at`. */
+    at(at: number): { n: number; on: boolean } {
+      const t = at - phase;
+      const n = Math.floor(t / period);
+      return { n, on: t - n * period < duration };
+    },
+  };
 }
 
 /** Integrates a rate (per hour) with the trapezoid rule between successive reads. */
@@ -166,6 +191,8 @@ function streetlight(rng: Rng, opts: PatternOptions): DevicePattern {
   const sky = slowWave(rng, [5, 11, 29]);
   const burn = new Integrator(round(rng.range(500, 20_000), 1));
   const faultRate = opts.faultRate ?? 0.001;
+  // A lamp (or its driver) fails for a few hours every day or two, until a crew replaces it.
+  const failure = opts.faults ? episodes(opts.seed, [24, 48], [1.5, 3]) : undefined;
   let manual: { lamp_on: boolean; dim_percent: number } | undefined;
   let current = { lamp_on: false, dim_percent: 100 };
   return {
@@ -175,7 +202,8 @@ function streetlight(rng: Rng, opts: PatternOptions): DevicePattern {
       // Dusk to dawn by photocell; half power after midnight (a common Hanoi energy-saving schedule).
       const scheduled = { lamp_on: elevation < switchBelowDeg, dim_percent: localHour(at) < 6 ? 50 : 100 };
       current = manual ?? scheduled;
-      const fault = rng.next() < faultRate ? rng.int(1, 4) : 0;
+      let fault = rng.next() < faultRate ? rng.int(1, 4) : 0;
+      if (failure?.at(at).on) fault = 2;
       const power =
         current.lamp_on && fault === 0 ? ratedW * (current.dim_percent / 100) * rng.range(0.97, 1.03) : 0;
       return {
@@ -209,6 +237,9 @@ function electricityMeter(rng: Rng, opts: PatternOptions): DevicePattern {
   const pfBase = rng.range(0.88, 0.97);
   const grid = slowWave(rng, [2, 7, 23]);
   const energy = new Integrator(round(rng.range(100, 40_000), 3));
+  // Every few days the meter is swapped for a new one whose register starts from zero.
+  const swaps = opts.faults ? episodes(opts.seed, [36, 72], [0, 0]) : undefined;
+  let swapped: number | undefined;
   let relayClosed = true;
   const loadKw = (at: number) => {
     const h = localHour(at);
@@ -228,6 +259,9 @@ function electricityMeter(rng: Rng, opts: PatternOptions): DevicePattern {
   return {
     family: 'electricity_meter',
     read(at) {
+      const swap = swaps?.at(at).n;
+      if (swap !== undefined && swapped !== undefined && swap > swapped) energy.total = 0;
+      swapped = swap;
       const kw = relayClosed ? Math.max(0, loadKw(at)) : 0;
       const loadFraction = Math.min(1, kw / (scaleKw * 3));
       // Grid voltage 230 V +-5 % (IEC 60038), sagging a little under load.
@@ -255,7 +289,7 @@ function electricityMeter(rng: Rng, opts: PatternOptions): DevicePattern {
   };
 }
 
-function waterStation(rng: Rng): DevicePattern {
+function waterStation(rng: Rng, opts: PatternOptions): DevicePattern {
   const nominal = rng.range(80, 600); // m3/h at the daily mean demand
   const p0 = rng.range(3.2, 4.2);
   const water = slowWave(rng, [6, 31]);
@@ -263,14 +297,22 @@ function waterStation(rng: Rng): DevicePattern {
   const chlorine = rng.range(0.4, 0.7);
   const ph = rng.range(6.9, 7.6);
   let valve = 100;
+  // Now and then a booster pump trips: pressure collapses for an hour or two until it restarts.
+  const pumpTrip = opts.faults ? episodes(opts.seed, [18, 36], [1, 2]) : undefined;
   return {
     family: 'water_station',
     read(at) {
       const h = localHour(at);
+      const tripped = pumpTrip?.at(at).on ?? false;
       const demand = 0.35 + 1.2 * bump(h, 6.8, 1.1) + 0.5 * plateau(h, 8.5, 17) + 0.9 * bump(h, 19, 1.4);
-      const flow = Math.max(0, nominal * demand * (valve / 100) * (1 + rng.normal(0, 0.03)));
+      const flow = Math.max(
+        0,
+        nominal * demand * (valve / 100) * (tripped ? 0.3 : 1) * (1 + rng.normal(0, 0.03)),
+      );
       // Head loss grows with the square of the flow, so pressure falls when demand peaks.
-      const pressure = clamp(p0 - 1.6 * (flow / (nominal * 1.6)) ** 2 + rng.normal(0, 0.03), 0.5, 10);
+      const pressure = tripped
+        ? clamp(0.6 + rng.normal(0, 0.05), 0.3, 0.9)
+        : clamp(p0 - 1.6 * (flow / (nominal * 1.6)) ** 2 + rng.normal(0, 0.03), 0.5, 10);
       return {
         flow_m3h: round(flow, 2),
         pressure_bar: round(pressure, 2),
@@ -294,6 +336,20 @@ function airQuality(rng: Rng, opts: PatternOptions): DevicePattern {
   const weather = slowWave(rng, [9, 37, 71]);
   const lat = opts.lat ?? HANOI_CENTRE.lat;
   const lon = opts.lon ?? HANOI_CENTRE.lon;
+  // Some mornings a still, inverted sky traps the rush hour's exhaust: PM2.5 climbs past
+  // 150 ug/m3 for an hour or two around 08:30 (one morning in two, per station).
+  const smoggyMornings = new Map<number, boolean>();
+  const smog = (at: number) => {
+    if (!opts.faults) return 0;
+    const day = Math.floor((at + HANOI_UTC_OFFSET_MS) / DAY);
+    let smoggy = smoggyMornings.get(day);
+    if (smoggy === undefined) {
+      smoggy = createRng(`${opts.seed}:smog:${day}`).next() < 0.5;
+      smoggyMornings.set(day, smoggy);
+      if (smoggyMornings.size > 7) smoggyMornings.delete(smoggyMornings.keys().next().value!);
+    }
+    return smoggy ? 140 * bump(localHour(at), 8.5, 0.8) : 0;
+  };
   return {
     family: 'air_quality',
     read(at) {
@@ -302,11 +358,9 @@ function airQuality(rng: Rng, opts: PatternOptions): DevicePattern {
       const rush = Math.max(bump(h, 8, 0.9), bump(h, 18, 0.9)); // 7-9 and 17-19
       // Hanoi PM2.5: ~35 ug/m3 in the wet summer, ~90 in winter inversions; night inversion adds.
       const daily = 1 + 0.4 * rush + 0.2 * bump(h, 23, 2.5) - 0.2 * bump(h, 14, 2.5);
-      const pm25 = clamp(
-        (35 + 55 * winter) * daily * site * (1 + 0.15 * weather(at)) + rng.normal(0, 2),
-        30,
-        150,
-      );
+      const pm25 =
+        clamp((35 + 55 * winter) * daily * site * (1 + 0.15 * weather(at)) + rng.normal(0, 2), 30, 150) +
+        smog(at);
       const sun = Math.max(0, Math.sin(sunElevationDeg(at, lat, lon) * rad));
       const meanTemp = 29.5 - 13 * winter;
       const temp = meanTemp + 3.8 * Math.cos((2 * Math.PI * (h - 14.5)) / 24) + 1.5 * weather(at + 5 * HOUR);
@@ -335,7 +389,7 @@ export function createPattern(family: Family, opts: PatternOptions): DevicePatte
     case 'electricity_meter':
       return electricityMeter(rng, opts);
     case 'water_station':
-      return waterStation(rng);
+      return waterStation(rng, opts);
     case 'air_quality':
       return airQuality(rng, opts);
   }

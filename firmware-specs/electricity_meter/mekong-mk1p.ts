@@ -11,6 +11,8 @@ export default defineDevice({
   model: 'MK-1P',
   description: 'Single-phase meter with latching relay, MQTT over 4G',
   reportIntervalSeconds: 300,
+  // Rated 10(80) A at 230 V. Its float kWh register loses resolution but does not wrap.
+  ratedPowerW: 80 * 230,
   firmware: {
     '3.x': {
       telemetry: layout({

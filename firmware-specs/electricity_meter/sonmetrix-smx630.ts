@@ -37,6 +37,8 @@ export default defineDevice({
   vendor: 'Sonmetrix',
   model: 'SMX-630MB',
   description: 'Three-phase 4-wire 100 A meter with relay, Modbus TCP',
+  // 3 x 100 A at 230 V line-to-neutral; the uint64 Wh counter's wrap comes from the map.
+  ratedPowerW: 3 * 100 * 230,
   // The register map is the same in every released firmware; the ranges let the registry
   // record which one a meter runs.
   firmware: {

@@ -12,6 +12,10 @@ export default defineDevice({
   model: 'EM-310',
   description: 'Single-phase 5(60) A meter with relay, MQTT over NB-IoT',
   reportIntervalSeconds: 900,
+  // 5(60) A (IEC 62052-11 marking: basic (maximum) current) at 230 V.
+  ratedPowerW: 60 * 230,
+  // The Wh register is a uint32: it wraps to 0 after 2^32 - 1 Wh.
+  counters: { energy_kwh: { max: (2 ** 32 - 1) / 1000 } },
   firmware: {
     '1.x': {
       telemetry: layout({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Device } from '../../device-registry/devices.ts';
 import { type FirmwareSpec, findFirmware, type ModelSpec } from '../../firmware-specs/define-device.ts';
 import { canonicalChecks, type Family, familySchemas } from '../../firmware-specs/families.ts';
+import type { CounterSanity } from '../alarms/counter-sanity.ts';
 import { tagSet, toLine } from './line-protocol.ts';
 import { scanPayload } from './payload-scan.ts';
 import { type Reason, Rejection } from './rejection.ts';
@@ -83,13 +84,15 @@ export class Normalizer {
   readonly #limits: { maxDepth: number; maxElements: number };
   readonly #tags = new WeakMap<Device, string>();
   readonly #firmware = new WeakMap<Device, FirmwareSpec | null>();
+  readonly #counters: CounterSanity | undefined;
 
-  constructor(opts: { maxAgeMs: number; maxDepth?: number; maxReadings?: number }) {
+  constructor(opts: { maxAgeMs: number; maxDepth?: number; maxReadings?: number; counters?: CounterSanity }) {
     this.#maxAgeMs = opts.maxAgeMs;
     this.#limits = {
       maxDepth: opts.maxDepth ?? DEFAULT_MAX_DEPTH,
       maxElements: opts.maxReadings ?? DEFAULT_MAX_READINGS,
     };
+    this.#counters = opts.counters;
   }
 
   #firmwareOf(device: Device, spec: ModelSpec): FirmwareSpec | undefined {
@@ -195,6 +198,9 @@ export class Normalizer {
         fields = fam.data;
       }
       const { ts } = resolveTs(item.ts, receivedAt, this.#maxAgeMs);
+      // Counter sanity (issue 9): a suspicious counter step is tagged, never dropped.
+      const counterCheck = this.#counters?.check(device, spec, fields, ts);
+      if (counterCheck) fields = { ...fields, counter_check: counterCheck };
       const line = toLine(device.family, tags, fields, ts);
       if (!line) {
         reject(index, (prefix) => [{ path: prefix || '$', message: 'no known field in the reading' }]);

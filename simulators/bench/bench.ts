@@ -11,7 +11,7 @@ import { renderChart } from './chart.ts';
 import { measureConnections } from './connections.ts';
 import { measureFanout } from './fanout.ts';
 import { hostileSummary, measureHostile } from './hostile.ts';
-import { measureIngestCost } from './ingest-cost.ts';
+import { measureAlarmCost, measureIngestCost } from './ingest-cost.ts';
 import { describeMachine } from './machine.ts';
 import { renderMarkdown } from './markdown.ts';
 import { type ServerProcess, spawnBareBroker, spawnGateway } from './processes.ts';
@@ -93,6 +93,8 @@ async function main(): Promise<BenchResults> {
   log('\n== ingest cost per reading (Normalizer.telemetry)');
   const ingestCost = measureIngestCost(specs);
   for (const c of ingestCost) log(`  ${c.model} ${c.firmware}: ${c.us.toFixed(1)} µs`);
+  log('alarm rules and counter sanity per reading (in memory, 1000 devices a family):');
+  for (const c of measureAlarmCost(specs)) log(`  ${c.family}: ${Math.round(c.ns)} ns`);
 
   log('\n== starting victoria-metrics and the gateway');
   const vm = await startVictoria();

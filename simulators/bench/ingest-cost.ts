@@ -1,5 +1,9 @@
 import type { Device } from '../../device-registry/devices.ts';
 import type { ModelSpec } from '../../firmware-specs/define-device.ts';
+import { cumulativeFields } from '../../firmware-specs/families.ts';
+import { CounterSanity } from '../../gateway/alarms/counter-sanity.ts';
+import { AlarmEngine } from '../../gateway/alarms/engine.ts';
+import { effectiveRules } from '../../gateway/alarms/rules.ts';
 import { Normalizer } from '../../gateway/ingest/normalizer.ts';
 import { concreteVersion } from '../hanoi.ts';
 import { createRng } from '../patterns.ts';
@@ -69,6 +73,77 @@ export function measureIngestCost(
         us: (used.user + used.system) / iterations,
       });
     }
+  }
+  return rows;
+}
+
+export interface AlarmCostRow {
+  family: string;
+  /** CPU nanoseconds per reading: counter sanity and the alarm engine with the default rules. */
+  ns: number;
+}
+
+/**
+ * CPU cost the alarms add per reading (issue 9: rules evaluate in memory at ingest): counter
+ * sanity and AlarmEngine.reading over `devices` devices per family with every default rule, on
+ * each family's example reading with its counter moving on. Nothing is raised: the readings are
+ * normal, as nearly all are.
+ */
+export function measureAlarmCost(
+  specs: ReadonlyMap<string, ModelSpec>,
+  iterations = 200_000,
+  devices = 1000,
+): AlarmCostRow[] {
+  const rows: AlarmCostRow[] = [];
+  const byFamily = new Map<string, ModelSpec>();
+  for (const spec of specs.values()) if (!byFamily.has(spec.family)) byFamily.set(spec.family, spec);
+  for (const [family, spec] of byFamily) {
+    const [pattern, fw] = Object.entries(spec.firmware)[0];
+    const fields = fw.telemetry.decode(fw.example) ?? fw.telemetry.schema.parse(fw.example);
+    const counters = new CounterSanity();
+    let signals = 0;
+    const engine = new AlarmEngine({
+      clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} },
+      rulesFor: (d) => effectiveRules(d, spec, []),
+      onSignal: () => signals++,
+      desiredState: () => null,
+    });
+    const fleet = Array.from({ length: devices }, (_, i) => ({
+      ...deviceOf(spec, concreteVersion(pattern, createRng(spec.id))),
+      id: `bench-${spec.id}-${i}`,
+    }));
+    const counterField = cumulativeFields[spec.family][0];
+    const kept: unknown[] = new Array(1024);
+    const run = (n: number, from: number, alarms: boolean) => {
+      for (let i = 0; i < n; i++) {
+        const device = fleet[i % devices];
+        const ts = from + i * 10;
+        const reading = { ...fields };
+        if (counterField) reading[counterField] = (fields[counterField] as number) + ts * 1e-9;
+        if (!alarms) {
+          // Kept, so that the baseline allocates the reading as the measured loop does.
+          kept[i & 1023] = reading;
+          continue;
+        }
+        const check = counters.check(device, spec, reading, ts);
+        if (check) reading.counter_check = check;
+        engine.reading(device, reading, ts);
+      }
+    };
+    const cpuNs = (alarms: boolean, from: number) => {
+      const start = process.cpuUsage();
+      run(iterations, from, alarms);
+      const used = process.cpuUsage(start);
+      return (used.user + used.system) * 1000;
+    };
+    run(WARMUP * 10, 0, true);
+    run(WARMUP * 10, 0, false);
+    // The loop's own work (a reading object per step) is measured alone and taken off.
+    const withAlarms = cpuNs(true, 1e9);
+    const loopOnly = cpuNs(false, 2e9);
+    engine.stop();
+    if (signals > 0) throw new Error(`alarm cost: the ${family} example raised ${signals} alarms`);
+    rows.push({ family, ns: Math.max(0, withAlarms - loopOnly) / iterations });
   }
   return rows;
 }
