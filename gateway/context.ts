@@ -7,6 +7,7 @@ import type { TokenStore } from '../device-registry/tokens.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import type { RequireRole } from './api/auth.ts';
 import type { Clock } from './clock.ts';
+import type { EventBus } from './events/bus.ts';
 import type { Ingest } from './ingest/ingest.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -18,6 +19,7 @@ export interface GatewayContext {
   clock: Clock;
   log: Logger;
   metrics: Metrics;
+  events: EventBus;
   specs: ReadonlyMap<string, ModelSpec>;
   /** The registry database (devices, tokens, commands, audit). */
   db: Db;

@@ -9,6 +9,8 @@ import { type Device, DeviceStore } from '../device-registry/devices.ts';
 import { TokenStore } from '../device-registry/tokens.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import { loadSpecs } from '../firmware-specs/index.ts';
+import { type AlarmsModule, alarmsModule } from './alarms/alarms-module.ts';
+import type { AlarmRules } from './alarms/engine-port.ts';
 import { buildApi, type RouteModule } from './api/app.ts';
 import { authenticator } from './api/auth.ts';
 import { type BrokerHooks, createBroker, type PublishRoute } from './broker.ts';
@@ -18,6 +20,7 @@ import { type CommandsModule, commandsModule } from './commands/commands-module.
 import { type Config, loadConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { PortInUseError } from './errors.ts';
+import { createEventBus } from './events/bus.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { Normalizer } from './ingest/normalizer.ts';
@@ -40,6 +43,8 @@ export interface GatewayModule {
   onReply?(route: PublishRoute): void;
   onState?(device: Device, state: Record<string, unknown>): void;
   onPresence?(device: Device, online: boolean): void;
+  /** Accepted readings, after their commit. */
+  onReadings?(device: Device, readings: ReadonlyArray<{ fields: Record<string, unknown>; ts: number }>): void;
   onDeviceAck?: BrokerHooks['onDeviceAck'];
 }
 
@@ -55,6 +60,8 @@ export interface GatewayOptions {
   /** Extra modules (protocol adapters); the command service is always there. */
   modules?: GatewayModule[];
   commands?: Partial<CommandOptions>;
+  /** The alarm rule engine and rule book (tests pass a fake; default: gateway/alarms/default-rules.ts). */
+  alarmRules?: AlarmRules<any>;
   specs?: ReadonlyMap<string, ModelSpec>;
   /** When false, the admin token generated on first start is not printed. */
   printAdminToken?: boolean;
@@ -69,6 +76,7 @@ export interface Gateway {
   readonly httpPort: number;
   readonly adminToken: string;
   readonly commands: CommandsModule;
+  readonly alarms: AlarmsModule;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -114,7 +122,11 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   const commands = commandsModule(opts.commands);
-  const modules: GatewayModule[] = [commands, ...(opts.modules ?? [])];
+  const alarms = alarmsModule({
+    rules: opts.alarmRules,
+    desiredState: (deviceId) => commands.service.desiredView(deviceId),
+  });
+  const modules: GatewayModule[] = [commands, alarms, ...(opts.modules ?? [])];
   let ctx: GatewayContext;
   let api: FastifyInstance;
   let mqttServer: Server;
@@ -143,6 +155,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       return adminToken;
     },
     commands,
+    alarms,
 
     async start() {
       mkdirSync(config.CITYGATE_DATA_DIR, { recursive: true });
@@ -189,6 +202,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         committer,
         metrics,
         clock,
+        onReadings: (device, readings) => {
+          for (const m of modules) m.onReadings?.(device, readings);
+        },
       });
       // One presence path for every protocol: the registry, then every module.
       const presence = (device: Device, online: boolean) => {
@@ -234,6 +250,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         clock,
         log,
         metrics,
+        events: createEventBus((err, event) =>
+          log.error({ err, event: event.type }, 'event listener failed'),
+        ),
         specs,
         db: registryDb,
         devices,

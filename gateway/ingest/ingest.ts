@@ -24,6 +24,7 @@ export class Ingest {
   readonly #committer: GroupCommitter;
   readonly #metrics: Metrics;
   readonly #clock: Clock;
+  readonly #onReadings;
   // Labelled children looked up once: prom-client hashes the labels on every inc() otherwise.
   readonly #received;
   readonly #accepted = new Map<string, ReturnType<Metrics['accepted']['labels']>>();
@@ -34,12 +35,18 @@ export class Ingest {
     committer: GroupCommitter;
     metrics: Metrics;
     clock: Clock;
+    /** After the commit, the accepted readings of one message (the alarm rules hear them). */
+    onReadings?(
+      device: Device,
+      readings: ReadonlyArray<{ fields: Record<string, unknown>; ts: number }>,
+    ): void;
   }) {
     this.#devices = deps.devices;
     this.#normalizer = deps.normalizer;
     this.#committer = deps.committer;
     this.#metrics = deps.metrics;
     this.#clock = deps.clock;
+    this.#onReadings = deps.onReadings;
     this.#received = {
       mqtt: deps.metrics.received.labels({ source: 'mqtt' }),
       modbus: deps.metrics.received.labels({ source: 'modbus' }),
@@ -79,6 +86,7 @@ export class Ingest {
         if (!err && result.accepted.length) {
           this.#acceptedOf(device.family).inc(result.accepted.length);
           for (const a of result.accepted) this.#devices.recordReading(device.id, a.fields, a.ts);
+          this.#onReadings?.(device, result.accepted);
         }
         done(err);
       },
