@@ -149,11 +149,8 @@ export class AlarmService {
       () => {
         this.#shelfTimers.delete(id);
         const a = this.#d.store.get(id);
-        if (a?.shelvedUntil === null || !a) return;
-        this.#apply(
-          lifecycle.unshelve(a, this.#d.clock.now(), 'shelving expired'),
-          SYSTEM_ACTOR,
-        );
+        if (!a || a.shelvedUntil === null) return;
+        this.#apply(lifecycle.unshelve(a, this.#d.clock.now(), 'shelving expired'), SYSTEM_ACTOR);
       },
       Math.max(0, until - this.#d.clock.now()),
     );
