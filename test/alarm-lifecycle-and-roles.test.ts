@@ -43,7 +43,7 @@ describe('alarm lifecycle and roles over HTTP', () => {
   });
   afterEach(async () => {
     await lamp?.endAsync();
-    await stopDrained(gw);
+    await stopDrained(gw, clock);
   });
 
   it('raises on a fault, an operator acknowledges, the clear closes it; every step has actor and time', async () => {
