@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { stopDrained } from './helpers/alarms.ts';
+import { stopDrained } from './helpers/stop-drained.ts';
 import { fakeAlarmRules } from './helpers/fake-alarm-engine.ts';
 import { FakeClock } from './helpers/fake-clock.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
