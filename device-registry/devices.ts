@@ -295,7 +295,6 @@ export class DeviceStore {
        WHERE id = ?`,
     );
     const ids = [...this.#dirty];
-    this.#dirty.clear();
     this.#db.transaction(() => {
       for (const id of ids) {
         const d = this.#cache.get(id);
@@ -311,6 +310,8 @@ export class DeviceStore {
         );
       }
     })();
+    // Cleared only once written: a failed flush (a full disk) keeps its set for the next one.
+    this.#dirty.clear();
     return ids.length;
   }
 

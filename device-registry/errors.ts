@@ -9,4 +9,9 @@ export const FirmwareUnsupportedError = createError(
   400,
 );
 export const ModbusConfigError = createError('REG_ERR_MODBUS_CONFIG', '%s', 400);
+export const AdminTokenRevokedError = createError(
+  'REG_ERR_ADMIN_TOKEN_REVOKED',
+  'the admin token from %s was revoked (%s); %s',
+  500,
+);
 export const MigrationError = createError('REG_ERR_MIGRATION', 'migration %d failed: %s', 500);

@@ -111,6 +111,16 @@ export const migrations: ReadonlyArray<readonly [number, string]> = [
     `,
   ],
   [
+    4,
+    `
+    -- The bootstrap admin token (CITYGATE_ADMIN_TOKEN or the generated one) apart from tokens made
+    -- through the API, so a changed CITYGATE_ADMIN_TOKEN retires the previous one. Until now only
+    -- the bootstrap path created tokens as 'system'.
+    ALTER TABLE tokens ADD COLUMN bootstrap INTEGER NOT NULL DEFAULT 0;
+    UPDATE tokens SET bootstrap = 1 WHERE created_by = 'system';
+    `,
+  ],
+  [
     5,
     `
     -- Alarms (issue 9): at most one open (not closed) alarm per device and rule.

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from './db.ts';
+import { AdminTokenRevokedError } from './errors.ts';
 
 export const ROLES = { viewer: 1, operator: 2, admin: 3 } as const;
 export type Role = keyof typeof ROLES;
@@ -27,19 +28,47 @@ export class TokenStore {
     createdBy: string,
     now: number,
     token = `cg_${randomBytes(32).toString('base64url')}`,
+    bootstrap = false,
   ) {
     const id = `tok_${randomBytes(6).toString('hex')}`;
     this.#db
-      .prepare('INSERT INTO tokens (id, name, role, hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(id, name, role, digest(token), now, createdBy);
+      .prepare(
+        'INSERT INTO tokens (id, name, role, hash, created_at, created_by, bootstrap) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(id, name, role, digest(token), now, createdBy, bootstrap ? 1 : 0);
     return { id, name, role, token };
   }
 
-  /** Makes sure the given admin token exists (CITYGATE_ADMIN_TOKEN or the generated one). */
-  ensureAdmin(token: string, now: number): void {
-    if (this.verify(token)) return;
-    this.#cache.delete(digest(token));
-    this.create('admin', 'admin', 'system', now, token);
+  /** A new random token, as create() makes them. */
+  static generate(): string {
+    return `cg_${randomBytes(32).toString('base64url')}`;
+  }
+
+  /**
+   * Makes `token` the bootstrap admin (CITYGATE_ADMIN_TOKEN or the generated one) and retires
+   * every other bootstrap token: changing the variable is how an operator rotates it. Tokens made
+   * through the API are not touched. A token revoked through the API stays revoked: the start
+   * fails with a coded error saying what to do (`from` names where the token came from). An
+   * API-made token put into CITYGATE_ADMIN_TOKEN becomes the bootstrap one. Returns the ids retired.
+   */
+  ensureBootstrap(token: string, now: number, from: string, remedy: string): string[] {
+    const hash = digest(token);
+    const retired = this.#db.transaction(() => {
+      const row = this.#db.prepare('SELECT id, revoked_at FROM tokens WHERE hash = ?').get(hash) as
+        | { id: string; revoked_at: number | null }
+        | undefined;
+      if (row?.revoked_at != null) throw new AdminTokenRevokedError(from, row.id, remedy);
+      if (row) this.#db.prepare('UPDATE tokens SET bootstrap = 1 WHERE id = ?').run(row.id);
+      else this.create('admin', 'admin', 'system', now, token, true);
+      const stale = this.#db
+        .prepare('SELECT id FROM tokens WHERE bootstrap = 1 AND revoked_at IS NULL AND hash != ?')
+        .all(hash) as Array<{ id: string }>;
+      for (const { id } of stale)
+        this.#db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ?').run(now, id);
+      return stale.map((s) => s.id);
+    })();
+    this.#cache.clear();
+    return retired;
   }
 
   verify(token: string): Principal | null {
@@ -54,12 +83,17 @@ export class TokenStore {
     return principal;
   }
 
-  list(): Array<Principal & { createdAt: number; createdBy: string; revokedAt: number | null }> {
-    return this.#db
+  list(): Array<
+    Principal & { createdAt: number; createdBy: string; revokedAt: number | null; bootstrap: boolean }
+  > {
+    const rows = this.#db
       .prepare(
-        'SELECT id, name, role, created_at AS createdAt, created_by AS createdBy, revoked_at AS revokedAt FROM tokens ORDER BY created_at',
+        'SELECT id, name, role, created_at AS createdAt, created_by AS createdBy, revoked_at AS revokedAt, bootstrap FROM tokens ORDER BY created_at',
       )
-      .all() as never;
+      .all() as Array<
+      Principal & { createdAt: number; createdBy: string; revokedAt: number | null; bootstrap: number }
+    >;
+    return rows.map((r) => ({ ...r, bootstrap: r.bootstrap === 1 }));
   }
 
   revoke(id: string, now: number): boolean {

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Device, DeviceStore } from '../device-registry/devices.ts';
 import type { Clock } from './clock.ts';
-import { type ParsedTopic, parseDeviceTopic, topics } from './ingest/topics.ts';
+import { type ParsedTopic, parseDeviceTopic } from './ingest/topics.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -19,10 +19,6 @@ export interface PublishRoute {
 export interface BrokerHooks {
   /** A device's own telemetry, state or command reply; `done` releases the PUBACK. */
   onDevicePublish(route: PublishRoute): void;
-  /** The device connected (CONNACK sent) or its last connection closed. */
-  onPresence?(device: Device, online: boolean): void;
-  /** A device acknowledged (PUBACK) a QoS 1 message the gateway sent it. */
-  onDeviceAck?(device: Device, messageId: number): void;
 }
 
 function connackError(message: string, returnCode: number): AuthenticateError {
@@ -30,7 +26,6 @@ function connackError(message: string, returnCode: number): AuthenticateError {
 }
 
 interface Persistence {
-  outgoingClearMessageId(client: Client, packet: { messageId?: number }): Promise<unknown>;
   createRetainedStreamCombi(patterns: string[]): NodeJS.ReadableStream;
 }
 
@@ -84,7 +79,7 @@ export async function createBroker(opts: {
   log: Logger;
   clock: Clock;
 }): Promise<Aedes> {
-  const { devices, hooks, metrics, log, clock } = opts;
+  const { devices, hooks, metrics, log } = opts;
   const refuse = (reason: string) => metrics.connectionsRefused.inc({ reason });
 
   const broker = new GatewayBroker({
@@ -150,47 +145,8 @@ export async function createBroker(opts: {
   });
   await broker.listen();
 
-  const publishStatus = (id: string, online: boolean) =>
-    broker.publish(
-      {
-        cmd: 'publish',
-        topic: topics.status(id),
-        payload: Buffer.from(JSON.stringify({ online, at: new Date(clock.now()).toISOString() })),
-        qos: 1,
-        retain: true,
-        dup: false,
-      },
-      (err?: Error) => err && log.error({ err, deviceId: id }, 'status publish failed'),
-    );
-
-  const live = new Map<string, Client>();
-  broker.on('clientReady', (client) => {
-    const device = devices.get(client.id);
-    if (!device) return;
-    live.set(client.id, client);
-    metrics.connected.set(live.size);
-    publishStatus(device.id, true);
-    hooks.onPresence?.(device, true);
-  });
-  broker.on('clientDisconnect', (client) => {
-    // A takeover by a new connection of the same device is not an outage [MQTT-3.1.4-2].
-    if (live.get(client.id) !== client) return;
-    live.delete(client.id);
-    metrics.connected.set(live.size);
-    const device = devices.get(client.id);
-    if (!device) return;
-    publishStatus(device.id, false);
-    hooks.onPresence?.(device, false);
-  });
-  // Aedes' 'ack' event carries the original packet only for persistent sessions; for clean ones
-  // it is undefined. The PUBACK's message id is seen by the persistence call below, on every path.
+  // Connections, presence, command delivery and PUBACKs: gateway/device-link.ts.
   const persistence = (broker as unknown as { persistence: Persistence }).persistence;
-  const clearMessageId = persistence.outgoingClearMessageId.bind(persistence);
-  persistence.outgoingClearMessageId = (client, packet) => {
-    const device = client && devices.get(client.id);
-    if (device && packet?.messageId) hooks.onDeviceAck?.(device, packet.messageId);
-    return clearMessageId(client, packet);
-  };
   // The in-memory store scans every retained message (one status per device) on each SUBSCRIBE;
   // a device's only subscription, its command topic, can hold none, so the scan is skipped.
   const retainedFor = persistence.createRetainedStreamCombi.bind(persistence);
@@ -201,14 +157,4 @@ export async function createBroker(opts: {
       log.debug({ deviceId: client?.id, err: err.message }, 'mqtt client error');
   });
   return broker;
-}
-
-type LiveClient = Client & { publish(packet: object, cb: (err?: Error) => void): void };
-
-/** A QoS 1 message from the gateway to one connected device; false when it is not connected. */
-export function sendToDevice(broker: Aedes, deviceId: string, topic: string, payload: Buffer): boolean {
-  const client = (broker as unknown as { clients: Record<string, LiveClient | undefined> }).clients[deviceId];
-  if (!client || client.closed) return false;
-  client.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, () => {});
-  return true;
 }

@@ -32,6 +32,13 @@ export const configSchema = z.object({
   /** Group commit window: readings arriving within it share one transaction and one disk sync. */
   GROUP_COMMIT_MS: z.coerce.number().min(0).max(100).default(2),
   SINK_BATCH_LINES: z.coerce.number().int().min(1).max(50_000).default(5000),
+  /** A command reply longer than this is kept as malformed (its first 500 characters), not parsed. */
+  COMMAND_REPLY_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(256)
+    .max(1024 ** 2)
+    .default(16 * 1024),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -7,6 +7,8 @@ import type { TokenStore } from '../device-registry/tokens.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import type { RequireRole } from './api/auth.ts';
 import type { Clock } from './clock.ts';
+import type { DeviceLink } from './device-link.ts';
+import type { DiskGuard } from './disk-guard.ts';
 import type { EventBus } from './events/bus.ts';
 import type { Ingest } from './ingest/ingest.ts';
 import type { Logger } from './logger.ts';
@@ -30,12 +32,16 @@ export interface GatewayContext {
   ingest: Ingest;
   pump: SinkPump;
   broker: Aedes;
+  /** Devices' MQTT connections: who is connected, sending to them, their PUBACKs. */
+  link: DeviceLink;
   requireRole: RequireRole;
   sinkName: string;
   /** Extra fields of a device's view contributed by other parts (desired state, adapters). */
   deviceExtras: Array<(device: Device) => Record<string, unknown>>;
   /** Protocol adapters (Modbus, …) registered by modules; commands to their devices go through them. */
   adapters: Adapter[];
+  /** Places that found the disk full; the gateway is not ready while any does. */
+  disk: DiskGuard;
   /** A device became reachable or not, by any protocol: the registry and every module hear it. */
   presence(device: Device, online: boolean): void;
 }

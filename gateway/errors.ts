@@ -16,3 +16,8 @@ export const BackpressureError = createError(
   'outbox is past its disk bound (%d bytes); reading not acknowledged',
   503,
 );
+export const DiskFullError = createError(
+  'GW_ERR_DISK_FULL',
+  'the data directory is full (%s); nothing was written, free disk space and retry',
+  507,
+);

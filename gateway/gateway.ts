@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { Aedes } from 'aedes';
@@ -19,7 +19,10 @@ import type { CommandOptions } from './commands/command-service.ts';
 import { type CommandsModule, commandsModule } from './commands/commands-module.ts';
 import { type Config, loadConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
-import { PortInUseError } from './errors.ts';
+import { prepareDataDir, privateDbFile, privateFile } from './data-dir.ts';
+import { createDeviceLink } from './device-link.ts';
+import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
+import { DiskFullError, PortInUseError } from './errors.ts';
 import { createEventBus } from './events/bus.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
@@ -45,7 +48,6 @@ export interface GatewayModule {
   onPresence?(device: Device, online: boolean): void;
   /** Accepted readings, after their commit. */
   onReadings?(device: Device, readings: ReadonlyArray<{ fields: Record<string, unknown>; ts: number }>): void;
-  onDeviceAck?: BrokerHooks['onDeviceAck'];
 }
 
 export interface GatewayOptions {
@@ -98,18 +100,33 @@ function resolveAdminToken(
   print: boolean,
 ): string {
   const file = join(config.CITYGATE_DATA_DIR, 'admin-token');
-  if (config.CITYGATE_ADMIN_TOKEN) {
-    tokens.ensureAdmin(config.CITYGATE_ADMIN_TOKEN, clock.now());
-    return config.CITYGATE_ADMIN_TOKEN;
-  }
-  if (existsSync(file)) {
-    const token = readFileSync(file, 'utf8').trim();
-    tokens.ensureAdmin(token, clock.now());
+  const bootstrap = (token: string, from: string, remedy: string) => {
+    const retired = tokens.ensureBootstrap(token, clock.now(), from, remedy);
+    if (retired.length) log.warn({ retired }, 'the admin token changed; the previous one is retired');
     return token;
+  };
+  if (config.CITYGATE_ADMIN_TOKEN)
+    return bootstrap(
+      config.CITYGATE_ADMIN_TOKEN,
+      'CITYGATE_ADMIN_TOKEN',
+      'set CITYGATE_ADMIN_TOKEN to a new random value (openssl rand -base64 32) and start again',
+    );
+  if (existsSync(file))
+    return bootstrap(
+      readFileSync(privateFile(file, log), 'utf8').trim(),
+      file,
+      `delete ${file} to have a new one generated, or set CITYGATE_ADMIN_TOKEN, and start again`,
+    );
+  const token = TokenStore.generate();
+  // The file first, through a rename: a full disk leaves neither half a file nor a token nobody has.
+  try {
+    writeFileSync(`${file}.tmp`, `${token}\n`, { mode: 0o600, flush: true });
+    renameSync(`${file}.tmp`, file);
+  } catch (err) {
+    rmSync(`${file}.tmp`, { force: true });
+    throw isDiskFull(err) ? new DiskFullError(`writing ${file}`) : err;
   }
-  const { token } = tokens.create('admin', 'admin', 'system', clock.now());
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  bootstrap(token, file, `delete ${file} and start again`);
   if (print)
     process.stdout.write(`\nFirst start: admin token (shown once, also saved in ${file}):\n  ${token}\n\n`);
   log.info({ file }, 'generated the first admin token');
@@ -121,7 +138,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   const config = loadConfig(opts.config as NodeJS.ProcessEnv);
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
-  const commands = commandsModule(opts.commands);
+  const commands = commandsModule({ replyMaxBytes: config.COMMAND_REPLY_MAX_BYTES, ...opts.commands });
   const alarms = alarmsModule({
     rules: opts.alarmRules,
     desiredState: (deviceId) => commands.service.desiredView(deviceId),
@@ -136,6 +153,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   let committer: GroupCommitter;
   let flushTimer: NodeJS.Timeout;
   let registryDb: ReturnType<typeof openRegistryDb>;
+  let disk: DiskGuard;
 
   return {
     config,
@@ -158,15 +176,21 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     alarms,
 
     async start() {
-      mkdirSync(config.CITYGATE_DATA_DIR, { recursive: true });
+      prepareDataDir(config.CITYGATE_DATA_DIR, log);
       const specs = opts.specs ?? (await loadSpecs());
-      registryDb = openRegistryDb(join(config.CITYGATE_DATA_DIR, 'registry.db'));
+      registryDb = openRegistryDb(privateDbFile(join(config.CITYGATE_DATA_DIR, 'registry.db'), log));
       const devices = new DeviceStore(registryDb, specs, { secretCost: opts.secretCost });
       devices.resetPresence();
       const tokens = new TokenStore(registryDb);
-      adminToken = resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
-      const outbox = new Outbox(join(config.CITYGATE_DATA_DIR, 'outbox.db'));
+      try {
+        adminToken = resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
+      } catch (err) {
+        registryDb.close();
+        throw err;
+      }
+      const outbox = new Outbox(privateDbFile(join(config.CITYGATE_DATA_DIR, 'outbox.db'), log));
       const metrics = createMetrics();
+      disk = new DiskGuard({ clock, log: log.child({ module: 'disk' }), counter: metrics.diskFull });
       const sink: Sink =
         opts.sink ??
         (config.INFLUX_URL
@@ -183,9 +207,13 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         batchLines: config.SINK_BATCH_LINES,
         onWritten: (n) => {
           metrics.written.inc(n);
+          disk.ok('archive');
           committer.notifySpace();
         },
-        onFailed: () => metrics.sinkFailures.inc(),
+        onFailed: (err, where) => {
+          metrics.sinkFailures.inc();
+          disk.fail(where === 'sink' ? 'archive' : 'outbox', err);
+        },
       });
       committer = new GroupCommitter(outbox, {
         clock,
@@ -195,7 +223,15 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           if (dropped) metrics.dropped.inc(dropped);
           if (committed) pump.poke();
         },
+        disk,
       });
+      const flushRegistry = () =>
+        disk.run('registry', () => {
+          if (devices.flush() === 0 && disk.faulted('registry')) probeWrite(registryDb);
+        });
+      disk.onRetry('registry', flushRegistry);
+      disk.onRetry('outbox', () => committer.retry());
+      disk.onRetry('archive', () => pump.poke());
       const ingest = new Ingest({
         devices,
         normalizer: new Normalizer({ maxAgeMs: config.MAX_READING_AGE_HOURS * 3600_000 }),
@@ -234,10 +270,6 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
             }
           }
         },
-        onPresence: presence,
-        onDeviceAck: (device, packet) => {
-          for (const m of modules) m.onDeviceAck?.(device, packet);
-        },
       };
       const broker: Aedes = await createBroker({
         devices,
@@ -245,6 +277,14 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         metrics,
         log: log.child({ module: 'mqtt' }),
         clock,
+      });
+      const link = createDeviceLink({
+        broker,
+        devices,
+        metrics,
+        log: log.child({ module: 'mqtt' }),
+        clock,
+        onPresence: presence,
       });
       ctx = {
         clock,
@@ -262,11 +302,13 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         ingest,
         pump,
         broker,
+        link,
         requireRole: authenticator(tokens),
         sinkName: sink.name,
         deviceExtras: [],
         adapters: [],
         presence,
+        disk,
       };
       for (const m of modules) await m.init?.(ctx);
       api = await buildApi(
@@ -291,7 +333,14 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         throw err;
       }
       pump.start();
-      flushTimer = setInterval(() => devices.flush(), 1000);
+      // A timer's errors stay in it: a full disk is waited out (disk-guard.ts), anything else logged.
+      flushTimer = setInterval(() => {
+        try {
+          flushRegistry();
+        } catch (err) {
+          log.error({ err }, 'registry flush failed; retried in a second');
+        }
+      }, 1000);
       flushTimer.unref();
       for (const m of modules) await m.start?.();
       log.info(
@@ -311,7 +360,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       committer.close();
       await ctx.pump.stop(5000);
       await api.close();
-      ctx.devices.flush();
+      disk.close();
+      disk.run('registry', () => ctx.devices.flush());
       ctx.outbox.close();
       registryDb.close();
       log.info('citygate stopped');

@@ -37,9 +37,18 @@ export function createMetrics() {
     connectionsRefused: counter('connections_refused_total', 'MQTT connections refused', ['reason']),
     aclDenied: counter('acl_denied_total', 'Publishes and subscriptions refused by the ACL', ['action']),
     sinkFailures: counter('sink_failures_total', 'Failed sink writes (retried)'),
+    commandReplies: counter(
+      'command_replies_total',
+      'Command replies from devices by outcome: succeeded, failed, malformed, late (after a final state), unknown (no such command)',
+      ['outcome'],
+    ),
     buffered: gauge('outbox_readings', 'Readings waiting in the outbox'),
     bufferedBytes: gauge('outbox_bytes', 'Bytes of line protocol waiting in the outbox'),
     connected: gauge('mqtt_connected_devices', 'Devices connected over MQTT'),
+    ready: gauge('ready', '1 when /readyz answers 200, else 0'),
+    diskFull: counter('disk_full_total', 'Writes that found the disk full, once per fault and place', [
+      'place',
+    ]),
   };
 }
 

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { probeWrite } from './disk-guard.ts';
 import type { Reason } from './ingest/normalizer.ts';
 
 export interface QuarantineEntry {
@@ -189,6 +190,11 @@ export class Outbox {
 
   quarantineCount(): number {
     return (this.#db.prepare('SELECT count(*) AS n FROM quarantine').get() as { n: number }).n;
+  }
+
+  /** A write that changes nothing, to learn whether the disk has room again (see disk-guard.ts). */
+  probe(): void {
+    probeWrite(this.#db);
   }
 
   close(): void {

@@ -26,7 +26,7 @@ export class SinkPump {
   readonly #idleMs: number;
   readonly #maxBackoffMs: number;
   readonly #onWritten: (n: number) => void;
-  readonly #onFailed: () => void;
+  readonly #onFailed: (err: unknown, where: 'sink' | 'outbox') => void;
   #running = false;
   #timer: unknown = null;
   #wake: (() => void) | null = null;
@@ -42,7 +42,8 @@ export class SinkPump {
       idleMs?: number;
       maxBackoffMs?: number;
       onWritten?: (n: number) => void;
-      onFailed?: () => void;
+      /** A write that failed: to the sink, or the outbox's delete after it (a full disk). */
+      onFailed?: (err: unknown, where: 'sink' | 'outbox') => void;
     },
   ) {
     this.#outbox = outbox;
@@ -98,7 +99,7 @@ export class SinkPump {
       await this.#sink.write(batch);
     } catch (err) {
       if (isMalformed(err) && (await this.#setAside(batch, err as Error))) return 'setAside';
-      this.#onFailed();
+      this.#onFailed(err, 'sink');
       this.stats.lastError = (err as Error).message;
       if (this.stats.sinkUp) {
         this.#log.warn(
@@ -109,7 +110,14 @@ export class SinkPump {
       this.stats.sinkUp = false;
       return 'failed';
     }
-    this.#outbox.acknowledge(batch);
+    try {
+      this.#outbox.acknowledge(batch);
+    } catch (err) {
+      // Written but still in the outbox (its delete found the disk full): the batch is sent again
+      // later, which stores nothing twice (the database keeps one point per series and time).
+      this.#onFailed(err, 'outbox');
+      return 'failed';
+    }
     if (!this.stats.sinkUp) this.#log.info({ sink: this.#sink.name }, 'sink is back; draining the outbox');
     this.stats.sinkUp = true;
     this.#onWritten(batch.count);

@@ -12,6 +12,7 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import type { GatewayContext } from '../context.ts';
+import { DiskFullError } from '../errors.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { modelRoutes } from './routes/models.ts';
 import { operationRoutes } from './routes/operations.ts';
@@ -58,6 +59,8 @@ export async function buildApi(
         details,
       });
     }
+    // A write that found the disk full: a clean 507 with a code, and the gateway turns not ready.
+    if (ctx.disk.fail('registry', err)) err = new DiskFullError('registry');
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) req.log.error({ err }, 'request failed');
     return reply.code(status).send({

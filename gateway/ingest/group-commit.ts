@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
-import { BackpressureError } from '../errors.ts';
+import type { DiskGuard } from '../disk-guard.ts';
+import { BackpressureError, DiskFullError } from '../errors.ts';
 import type { Outbox, QuarantineEntry } from '../outbox.ts';
 
 export interface CommitWork {
@@ -35,6 +36,7 @@ export class GroupCommitter {
   /** When each parked item first parked (it may park again after a notifySpace that was not enough). */
   readonly #since = new WeakMap<CommitWork, number>();
   #parkTimer: unknown = null;
+  readonly #disk: Pick<DiskGuard, 'fail' | 'ok'> | undefined;
 
   constructor(
     outbox: Outbox,
@@ -45,8 +47,11 @@ export class GroupCommitter {
       /** How long the first reading of a commit waits for company; 0: the next event-loop turn. */
       windowMs?: number;
       onCommit?: (s: GroupCommitStats) => void;
+      /** Told about every commit; a disk-full commit parks its QoS 1 work instead of failing it. */
+      disk?: Pick<DiskGuard, 'fail' | 'ok'>;
     },
   ) {
+    this.#disk = opts.disk;
     this.#outbox = outbox;
     this.#clock = opts.clock;
     this.#maxBytes = opts.maxBytes;
@@ -112,12 +117,53 @@ export class GroupCommitter {
     }
     let error: Error | undefined;
     try {
-      if (lines.length || quarantined.length) this.#outbox.commit(lines, quarantined);
+      if (lines.length || quarantined.length) {
+        this.#outbox.commit(lines, quarantined);
+        this.#disk?.ok('outbox');
+      }
     } catch (err) {
       error = err as Error;
+      if (this.#disk?.fail('outbox', err)) {
+        this.#diskFull(commit, dropped);
+        return;
+      }
     }
     this.#onCommit({ committed: error ? 0 : lines.length, dropped });
     for (const w of commit) w.done(error);
+  }
+
+  /**
+   * The commit failed for lack of disk space. QoS 1 work goes back to the head of the parked
+   * queue, in its order, without a PUBACK: the retry (retry()) or the park timeout settles it.
+   * An error to Aedes would close the connection (MQTT 3.1.1 has no negative PUBACK), and the
+   * device would reconnect and resend into the same full disk. QoS 0 is let go and counted.
+   */
+  #diskFull(commit: CommitWork[], dropped: number): void {
+    const acked = commit.filter((w) => w.acknowledged);
+    for (const work of acked) if (!this.#since.has(work)) this.#since.set(work, this.#clock.now());
+    this.#parked = [...acked, ...this.#parked];
+    if (acked.length && this.#parkTimer === null)
+      this.#parkTimer = this.#clock.setTimeout(() => this.#expireParked(), 1000);
+    let lost = dropped;
+    for (const work of commit) if (!work.acknowledged) lost += work.lines.length;
+    this.#onCommit({ committed: 0, dropped: lost });
+    for (const work of commit) if (!work.acknowledged) work.done();
+  }
+
+  /** After a disk-full commit: try the parked work again (or a probe write when none waits). */
+  retry(): void {
+    if (this.#parked.length === 0) {
+      try {
+        this.#outbox.probe();
+        this.#disk?.ok('outbox');
+      } catch (err) {
+        if (!this.#disk?.fail('outbox', err)) throw err;
+      }
+      return;
+    }
+    this.#pending = [...this.#parked, ...this.#pending];
+    this.#parked = [];
+    this.flush();
   }
 
   #park(work: CommitWork): void {
@@ -132,7 +178,7 @@ export class GroupCommitter {
     const keep: CommitWork[] = [];
     for (const work of this.#parked) {
       if (now - this.#since.get(work)! >= this.#parkTimeoutMs)
-        work.done(new BackpressureError(this.#maxBytes));
+        work.done(this.full ? new BackpressureError(this.#maxBytes) : new DiskFullError('outbox'));
       else keep.push(work);
     }
     this.#parked = keep;

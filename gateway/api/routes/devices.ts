@@ -93,8 +93,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: GatewayContext): void {
         device.id,
       );
       // A disabled device is cut off at once, not at its next reconnect.
-      if (!req.body.enabled)
-        (ctx.broker as unknown as { clients: Record<string, { close(): void }> }).clients[device.id]?.close();
+      if (!req.body.enabled) ctx.link.disconnect(device.id);
       return deviceToView(ctx, device);
     },
   );

@@ -109,14 +109,29 @@ export function operationRoutes(app: FastifyInstance, ctx: GatewayContext): void
 
   r.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   r.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
-    const ready = !ctx.broker.closed;
+    const reasons = notReadyReasons(ctx);
+    const ready = reasons.length === 0;
     reply.code(ready ? 200 : 503);
-    return { ready, sink: ctx.sinkName, sinkUp: ctx.pump.stats.sinkUp, outboxReadings: ctx.outbox.pending };
+    return {
+      ready,
+      reasons,
+      sink: ctx.sinkName,
+      sinkUp: ctx.pump.stats.sinkUp,
+      outboxReadings: ctx.outbox.pending,
+    };
   });
   r.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    metrics.ready.set(notReadyReasons(ctx).length ? 0 : 1);
     metrics.buffered.set(ctx.outbox.pending);
     metrics.bufferedBytes.set(ctx.outbox.bytes);
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });
+}
+
+/** Why a load balancer or supervisor should not send traffic here now; empty when ready. */
+function notReadyReasons(ctx: GatewayContext): string[] {
+  const reasons = [...ctx.disk.reasons];
+  if (ctx.broker.closed) reasons.push('mqtt broker closed');
+  return reasons;
 }
