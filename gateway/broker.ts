@@ -5,6 +5,8 @@ import type { Clock } from './clock.ts';
 import { type ParsedTopic, parseDeviceTopic } from './ingest/topics.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import { SubscriptionLimits, type TopicLimits } from './mqtt-subscription-limits.ts';
+import { certificateLogin } from './tls.ts';
 
 /** MQTT 3.1.1 CONNACK return codes [MQTT-3.2.2.3]. */
 export const CONNACK = { badUsernameOrPassword: 4, notAuthorized: 5 } as const;
@@ -78,17 +80,29 @@ export async function createBroker(opts: {
   metrics: Metrics;
   log: Logger;
   clock: Clock;
+  /** A connection whose CONNECT has not fully arrived by then is closed. */
+  connectTimeoutMs: number;
+  limits: TopicLimits;
 }): Promise<Aedes> {
   const { devices, hooks, metrics, log } = opts;
+  const limits = new SubscriptionLimits(opts.limits, metrics);
   const refuse = (reason: string) => metrics.connectionsRefused.inc({ reason });
 
   const broker = new GatewayBroker({
     maxClientsIdLength: 128,
+    connectTimeout: opts.connectTimeoutMs,
     heartbeatInterval: 60_000,
     drainTimeout: 30_000,
     concurrency: 1000,
     authenticate(client, username, password, done) {
       const id = client.id;
+      const byCertificate = certificateLogin(client.conn, id, username, devices);
+      if (byCertificate === 'ok') return done(null, true);
+      if (byCertificate) {
+        refuse(byCertificate);
+        const code = byCertificate === 'disabled' ? CONNACK.notAuthorized : CONNACK.badUsernameOrPassword;
+        return done(connackError(`connection refused: ${byCertificate}`, code), false);
+      }
       if (!username || username !== id || !password) {
         refuse('bad_credentials');
         return done(
@@ -112,6 +126,7 @@ export async function createBroker(opts: {
       );
     },
     authorizePublish(client: Client | null, packet: PublishPacket, done) {
+      if (limits.topicTooLong(packet.topic)) return done(new AclError('topic too long'));
       // client is null for a stale Last Will of a broker that is gone: not a device speaking.
       const device = client ? devices.get(client.id) : undefined;
       const topic = parseDeviceTopic(packet.topic);
@@ -130,6 +145,7 @@ export async function createBroker(opts: {
       hooks.onDevicePublish({ device, topic, packet, done });
     },
     authorizeSubscribe(client, sub, done) {
+      if (limits.topicTooLong(sub.topic)) return done(null, null); // SUBACK 0x80 [MQTT-3.9.3-2]
       const own = `devices/${client.id}/commands/`;
       const ok =
         sub.topic.startsWith(own) &&
@@ -140,10 +156,12 @@ export async function createBroker(opts: {
         log.warn({ deviceId: client.id, topic: sub.topic }, 'subscription refused by ACL');
         return done(null, null); // SUBACK 0x80 [MQTT-3.9.3-2]
       }
+      if (!limits.grant(client, sub)) return done(null, null);
       done(null, sub);
     },
   });
   await broker.listen();
+  limits.attach(broker);
 
   // Connections, presence, command delivery and PUBACKs: gateway/device-link.ts.
   const persistence = (broker as unknown as { persistence: Persistence }).persistence;
