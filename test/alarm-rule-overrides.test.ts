@@ -99,6 +99,9 @@ describe('alarm rule overrides through the API', () => {
       'body.threshold',
     );
     expect((await put('device/sl-ovr-4/offline', { colour: 'red' })).status).toBe(400);
+    expect((await put('device/sl-ovr-4/lamp_fault', { threshold: -1 })).body.message).toBe(
+      'body.threshold: a fault code is never negative',
+    );
     expect((await put('street/x/offline', {})).body.message).toContain('params.scope');
   });
 });

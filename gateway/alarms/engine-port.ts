@@ -49,4 +49,6 @@ export interface AlarmRules<R extends RuleInfo = RuleInfo> {
   defaultRules(family: Family): readonly R[];
   effectiveRules(device: Device, spec: ModelSpec, overrides: readonly RuleOverride[]): R[];
   ruleOverrideSchema: z.ZodType<RuleOverride>;
+  /** What the schema cannot see (a param the rule does not have), as paths into the override. */
+  overrideProblems?(o: RuleOverride): Array<{ path: string; message: string }>;
 }

@@ -81,6 +81,9 @@ export class RuleOverrides<R extends RuleInfo> {
           .map((i) => `${['body', ...i.path.map(String)].join('.')}: ${i.message}`)
           .join('; '),
       );
+    const problems = this.#rules.overrideProblems?.(parsed.data) ?? [];
+    if (problems.length)
+      throw new OverrideInvalidError(problems.map((p) => `body.${p.path}: ${p.message}`).join('; '));
     const { scope: _s, key: _k, ruleId: _r, ...rest } = parsed.data as RuleOverride & Record<string, unknown>;
     const override: StoredOverride = {
       scope,

@@ -71,6 +71,10 @@ export function fakeAlarmRules(opts: { offlineAfterMs?: number } = {}): FakeAlar
       severity: z.enum(SEVERITIES).optional(),
       threshold: z.number().optional(),
     }),
+    overrideProblems: (o) =>
+      ((o as { threshold?: number }).threshold ?? 0) < 0
+        ? [{ path: 'threshold', message: 'a fault code is never negative' }]
+        : [],
     createEngine(o: EngineOptions<FakeRule>) {
       rules.engine = fakeEngine(o, offlineAfterMs);
       return rules.engine;
