@@ -1,5 +1,5 @@
 import type { Family } from '../firmware-specs/families.ts';
-import type { AlarmState, AlarmTransition, Severity } from '../gateway/alarms/types.ts';
+import { type AlarmState, type AlarmTransition, SEVERITIES, type Severity } from '../gateway/alarms/types.ts';
 import type { Db } from './db.ts';
 
 /** An alarm as stored; times in epoch milliseconds. */
@@ -71,6 +71,8 @@ export interface AlarmStore {
   active(): Array<{ deviceId: string; ruleId: string }>;
   shelved(): Array<{ id: string; shelvedUntil: number }>;
   countActive(): Array<{ severity: Severity; family: Family; n: number }>;
+  /** Alarms not closed, by severity (the events summary's "open alarms"). */
+  countOpen(): Record<Severity, number>;
   /** History entries of these transitions at or after `at` (the flood measure). */
   countTransitionsSince(at: number, transitions: readonly AlarmTransition[]): number;
   overrides(): StoredOverride[];
@@ -165,6 +167,9 @@ export class SqliteAlarmStore implements AlarmStore {
         `SELECT severity, family, count(*) AS n FROM alarms
          WHERE state IN ('active_unacknowledged', 'active_acknowledged') GROUP BY severity, family`,
       ),
+      countOpen: db.prepare(
+        "SELECT severity, count(*) AS n FROM alarms WHERE state <> 'closed' GROUP BY severity",
+      ),
       overrides: db.prepare('SELECT * FROM alarm_rule_overrides ORDER BY scope, key, rule_id'),
       putOverride: db.prepare(
         `INSERT INTO alarm_rule_overrides (scope, key, rule_id, body, updated_at, updated_by)
@@ -243,6 +248,13 @@ export class SqliteAlarmStore implements AlarmStore {
 
   countActive(): Array<{ severity: Severity; family: Family; n: number }> {
     return this.#stmts.countActive.all() as Array<{ severity: Severity; family: Family; n: number }>;
+  }
+
+  countOpen(): Record<Severity, number> {
+    const out = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+    for (const { severity, n } of this.#stmts.countOpen.all() as Array<{ severity: Severity; n: number }>)
+      out[severity] = n;
+    return out;
   }
 
   countTransitionsSince(at: number, transitions: readonly AlarmTransition[]): number {

@@ -11,7 +11,7 @@ import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../logger.ts';
 import { AlarmNotFoundError } from './errors.ts';
 import * as lifecycle from './lifecycle.ts';
-import type { AlarmSignal, AlarmTransition, AlarmView } from './types.ts';
+import type { AlarmSignal, AlarmTransition, AlarmView, Severity } from './types.ts';
 
 /** Who moves an alarm when no person does: the rule engine and shelving expiry. */
 export const SYSTEM_ACTOR = 'system';
@@ -109,6 +109,11 @@ export class AlarmService {
   list(filter: AlarmFilter): { total: number; alarms: AlarmView[] } {
     const { total, alarms } = this.#d.store.list(filter);
     return { total, alarms: alarms.map(alarmView) };
+  }
+
+  /** Alarms not closed, by severity. */
+  openBySeverity(): Record<Severity, number> {
+    return this.#d.store.countOpen();
   }
 
   /** After a restart: shelving timers again, and the alarms whose condition held (for the engine). */
