@@ -1,10 +1,10 @@
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GatewayEvent } from '../gateway/events/bus.ts';
-import { stopDrained } from './helpers/stop-drained.ts';
 import { fakeAlarmRules } from './helpers/fake-alarm-engine.ts';
 import { FakeClock } from './helpers/fake-clock.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { stopDrained } from './helpers/stop-drained.ts';
 
 describe('alarm lifecycle and roles over HTTP', () => {
   let gw: TestGateway;

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { stopDrained } from './helpers/stop-drained.ts';
 import { fakeAlarmRules } from './helpers/fake-alarm-engine.ts';
 import { FakeClock } from './helpers/fake-clock.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { stopDrained } from './helpers/stop-drained.ts';
 
 describe('alarm state after a restart', () => {
   let gw: TestGateway | undefined;
