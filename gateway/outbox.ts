@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { type DeadLetter, DeadLetterStore } from './dead-letter-store.ts';
 import { probeWrite } from './disk-guard.ts';
-import type { Reason } from './ingest/normalizer.ts';
 import {
   DEFAULT_QUARANTINE_LIMITS,
   type QuarantineEntry,

@@ -64,8 +64,10 @@ describe('MQTT packet size limits on the byte stream', () => {
     const { id, secret } = await gw.register({ model: 'senvn-aqm900', firmware: '1.0' });
     const client = await gw.connect(id, secret);
     const example = gw.gateway.ctx.specs.get('senvn-aqm900')!.firmware['1.x'].example;
-    const one = JSON.stringify(example).length + 1;
-    const batch = Array.from({ length: Math.floor((200 * 1024) / one) }, () => example);
+    // 1,000 readings (the batch issue 8 says must work, within MAX_READINGS_PER_PAYLOAD), each
+    // padded with a key the layout does not read so that the payload is about 200 KiB.
+    const pad = 'x'.repeat(Math.ceil((200 * 1024) / 1000) - JSON.stringify(example).length - 8);
+    const batch = Array.from({ length: 1000 }, () => ({ ...example, pad }));
     const payload = JSON.stringify(batch);
     expect(payload.length).toBeGreaterThan(190 * 1024);
     await client.publishAsync(`devices/${id}/telemetry`, payload, { qos: 1 });
