@@ -21,6 +21,21 @@ describe('alarm rule overrides through the API', () => {
   });
   afterAll(async () => gw?.stop());
 
+  it('documents the alarm and rule routes in the OpenAPI document', async () => {
+    const doc = (await gw.api('GET', '/api/openapi.json')).body;
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/alarms',
+        '/api/alarms/{id}',
+        '/api/alarms/{id}/ack',
+        '/api/alarms/{id}/shelve',
+        '/api/alarms/{id}/unshelve',
+        '/api/alarm-rules',
+        '/api/alarm-rules/overrides/{scope}/{key}/{ruleId}',
+      ]),
+    );
+  });
+
   it('shows the default rules of a family to a viewer', async () => {
     const viewer = (await gw.api('POST', '/api/tokens', { name: 'v', role: 'viewer' })).body.token;
     const res = await gw.api('GET', '/api/alarm-rules?family=streetlight', undefined, viewer);
