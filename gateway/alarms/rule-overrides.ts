@@ -52,9 +52,12 @@ export class RuleOverrides<R extends RuleInfo> {
     );
   }
 
+  /** No rules for a device whose model is not loaded: its readings are quarantined anyway. */
   rulesFor(device: Device): R[] {
+    const spec = this.#devices.spec(device);
+    if (!spec) return [];
     const overrides = this.applying(device).map((o) => o.body as unknown as RuleOverride);
-    return this.#rules.effectiveRules(device, this.#devices.spec(device), overrides);
+    return this.#rules.effectiveRules(device, spec, overrides);
   }
 
   defaultRules(family?: Family): R[] {
