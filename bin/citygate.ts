@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
+import { addAlarmCommands } from './alarm-commands.ts';
 import { ApiClient, ApiError, parseParams } from './api-client.ts';
 
 const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'expired', 'cancelled']);
@@ -235,6 +236,8 @@ program
       ),
     );
   });
+
+addAlarmCommands(program, api, table);
 
 program.parseAsync().catch((err: Error & { code?: string }) => {
   console.error(`citygate: ${err instanceof ApiError && err.status ? `${err.status} ` : ''}${err.message}`);

@@ -120,4 +120,56 @@ export const migrations: ReadonlyArray<readonly [number, string]> = [
     UPDATE tokens SET bootstrap = 1 WHERE created_by = 'system';
     `,
   ],
+  [
+    5,
+    `
+    -- Alarms (issue 9): at most one open (not closed) alarm per device and rule.
+    CREATE TABLE alarms (
+      id TEXT PRIMARY KEY,
+      device_id TEXT NOT NULL REFERENCES devices (id),
+      rule_id TEXT NOT NULL,
+      family TEXT NOT NULL,
+      district TEXT NOT NULL,
+      ward TEXT NOT NULL,
+      severity TEXT NOT NULL,
+      state TEXT NOT NULL,
+      message TEXT NOT NULL,
+      value TEXT,
+      occurrences INTEGER NOT NULL,
+      raised_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      acknowledged_at INTEGER,
+      acknowledged_by TEXT,
+      cleared_at INTEGER,
+      shelved_until INTEGER,
+      shelved_by TEXT,
+      shelve_reason TEXT
+    );
+    CREATE UNIQUE INDEX alarms_open ON alarms (device_id, rule_id) WHERE state <> 'closed';
+    CREATE INDEX alarms_state ON alarms (state, severity);
+    CREATE INDEX alarms_device ON alarms (device_id, raised_at);
+    CREATE INDEX alarms_shelved ON alarms (shelved_until) WHERE shelved_until IS NOT NULL;
+    CREATE TABLE alarm_history (
+      id INTEGER PRIMARY KEY,
+      alarm_id TEXT NOT NULL REFERENCES alarms (id),
+      at INTEGER NOT NULL,
+      transition TEXT NOT NULL,
+      state TEXT NOT NULL,
+      actor TEXT NOT NULL,
+      detail TEXT
+    );
+    CREATE INDEX alarm_history_alarm ON alarm_history (alarm_id, id);
+    CREATE INDEX alarm_history_at ON alarm_history (at, transition);
+    -- Rule overrides per model, district or device; the body is the engine's override, as JSON.
+    CREATE TABLE alarm_rule_overrides (
+      scope TEXT NOT NULL,
+      key TEXT NOT NULL,
+      rule_id TEXT NOT NULL,
+      body TEXT NOT NULL,
+      updated_at INTEGER NOT NULL,
+      updated_by TEXT NOT NULL,
+      PRIMARY KEY (scope, key, rule_id)
+    );
+    `,
+  ],
 ];

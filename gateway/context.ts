@@ -9,6 +9,7 @@ import type { RequireRole } from './api/auth.ts';
 import type { Clock } from './clock.ts';
 import type { DeviceLink } from './device-link.ts';
 import type { DiskGuard } from './disk-guard.ts';
+import type { EventBus } from './events/bus.ts';
 import type { Ingest } from './ingest/ingest.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -20,6 +21,7 @@ export interface GatewayContext {
   clock: Clock;
   log: Logger;
   metrics: Metrics;
+  events: EventBus;
   specs: ReadonlyMap<string, ModelSpec>;
   /** The registry database (devices, tokens, commands, audit). */
   db: Db;

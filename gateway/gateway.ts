@@ -10,7 +10,10 @@ import { TokenStore } from '../device-registry/tokens.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import { loadSpecs } from '../firmware-specs/index.ts';
 import { createAbuseGuards } from './abuse-guards.ts';
+import { type AlarmsModule, alarmsModule } from './alarms/alarms-module.ts';
 import { CounterSanity } from './alarms/counter-sanity.ts';
+import { alarmDesiredState } from './alarms/desired-state.ts';
+import type { AlarmRules } from './alarms/engine-port.ts';
 import { buildApi, type RouteModule } from './api/app.ts';
 import { authenticator } from './api/auth.ts';
 import { type BrokerHooks, createBroker, type PublishRoute } from './broker.ts';
@@ -23,6 +26,7 @@ import { prepareDataDir, privateDbFile, privateFile } from './data-dir.ts';
 import { createDeviceLink } from './device-link.ts';
 import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
 import { DiskFullError, PortInUseError } from './errors.ts';
+import { createEventBus } from './events/bus.ts';
 import { containHook, containPublish } from './ingest/contain-publish.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
@@ -48,6 +52,8 @@ export interface GatewayModule {
   onReply?(route: PublishRoute): void;
   onState?(device: Device, state: Record<string, unknown>): void;
   onPresence?(device: Device, online: boolean): void;
+  /** Accepted readings, after their commit. */
+  onReadings?(device: Device, readings: ReadonlyArray<{ fields: Record<string, unknown>; ts: number }>): void;
 }
 
 export interface GatewayOptions {
@@ -62,6 +68,8 @@ export interface GatewayOptions {
   /** Extra modules (protocol adapters); the command service is always there. */
   modules?: GatewayModule[];
   commands?: Partial<CommandOptions>;
+  /** The alarm rule engine and rule book (tests pass a fake; default: gateway/alarms/default-rules.ts). */
+  alarmRules?: AlarmRules<any>;
   specs?: ReadonlyMap<string, ModelSpec>;
   /** When false, the admin token generated on first start is not printed. */
   printAdminToken?: boolean;
@@ -78,6 +86,7 @@ export interface Gateway {
   readonly httpPort: number;
   readonly adminToken: string;
   readonly commands: CommandsModule;
+  readonly alarms: AlarmsModule;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -138,7 +147,14 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   const commands = commandsModule({ replyMaxBytes: config.COMMAND_REPLY_MAX_BYTES, ...opts.commands });
-  const modules: GatewayModule[] = [commands, ...(opts.modules ?? [])];
+  const alarms = alarmsModule({
+    rules: opts.alarmRules,
+    desiredState: alarmDesiredState({
+      desiredView: (deviceId) => commands.service.desiredView(deviceId),
+      recentCommands: (deviceId) => commands.service.store.forDevice(deviceId, { limit: 50 }),
+    }),
+  });
+  const modules: GatewayModule[] = [commands, alarms, ...(opts.modules ?? [])];
   let ctx: GatewayContext;
   let api: FastifyInstance;
   let mqttServer: Server;
@@ -174,6 +190,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       return adminToken;
     },
     commands,
+    alarms,
 
     async start() {
       prepareDataDir(config.CITYGATE_DATA_DIR, log);
@@ -259,6 +276,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         metrics,
         clock,
         maxRawBytes: config.QUARANTINE_MAX_RAW_BYTES,
+        onReadings: (device, readings) => {
+          for (const m of modules) m.onReadings?.(device, readings);
+        },
       });
       // One presence path for every protocol: the registry, then every module.
       const presence = (device: Device, online: boolean) => {
@@ -316,6 +336,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         clock,
         log,
         metrics,
+        events: createEventBus((err, event) =>
+          log.error({ err, event: event.type }, 'event listener failed'),
+        ),
         specs,
         db: registryDb,
         devices,

@@ -195,7 +195,7 @@ const fleet = new Fleet({
 const hanoiTime = () => new Date(patternTime(Date.now()) + HANOI_UTC_OFFSET_MS).toISOString().slice(11, 16);
 const scaled = await scaleAlarmRules(api, specs, o.accelerate);
 if (scaled.failed) say(`alarms: rule delays not scaled to ${o.accelerate}x time (${scaled.failed})`);
-const stopAlarmPrints = printAlarms((gateway.ctx as { events?: EventBus }).events, say, hanoiTime);
+const stopAlarmPrints = printAlarms(gateway.ctx.events, say, hanoiTime);
 const fleetStarted = fleet.start();
 
 say(`

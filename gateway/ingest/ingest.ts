@@ -26,6 +26,7 @@ export class Ingest {
   readonly #metrics: Metrics;
   readonly #clock: Clock;
   readonly #maxRawBytes: number;
+  readonly #onReadings;
   // Labelled children looked up once: prom-client hashes the labels on every inc() otherwise.
   readonly #received;
   readonly #accepted = new Map<string, ReturnType<Metrics['accepted']['labels']>>();
@@ -38,6 +39,11 @@ export class Ingest {
     clock: Clock;
     /** QUARANTINE_MAX_RAW_BYTES: bytes of a refused payload kept. */
     maxRawBytes?: number;
+    /** After the commit, the accepted readings of one message (the alarm rules hear them). */
+    onReadings?(
+      device: Device,
+      readings: ReadonlyArray<{ fields: Record<string, unknown>; ts: number }>,
+    ): void;
   }) {
     this.#devices = deps.devices;
     this.#normalizer = deps.normalizer;
@@ -45,6 +51,7 @@ export class Ingest {
     this.#metrics = deps.metrics;
     this.#clock = deps.clock;
     this.#maxRawBytes = deps.maxRawBytes ?? 4096;
+    this.#onReadings = deps.onReadings;
     this.#received = {
       mqtt: deps.metrics.received.labels({ source: 'mqtt' }),
       modbus: deps.metrics.received.labels({ source: 'modbus' }),
@@ -87,6 +94,7 @@ export class Ingest {
           if (!err && result.accepted.length) {
             this.#acceptedOf(device.family).inc(result.accepted.length);
             for (const a of result.accepted) this.#devices.recordReading(device.id, a.fields, a.ts);
+            this.#onReadings?.(device, result.accepted);
           }
         } finally {
           done(err);
