@@ -5,7 +5,6 @@ import { Command, InvalidArgumentError } from 'commander';
 import mqtt from 'mqtt';
 import { modbusModule } from '../adapters/modbus/modbus-module.ts';
 import { loadSpecs } from '../firmware-specs/index.ts';
-import type { EventBus } from '../gateway/events/bus.ts';
 import { buildGateway, type GatewayModule } from '../gateway/gateway.ts';
 import { createLogger } from '../gateway/logger.ts';
 import { printAlarms, scaleAlarmRules } from './demo-alarms.ts';
