@@ -32,6 +32,12 @@ export const configSchema = z.object({
   /** Group commit window: readings arriving within it share one transaction and one disk sync. */
   GROUP_COMMIT_MS: z.coerce.number().min(0).max(100).default(2),
   SINK_BATCH_LINES: z.coerce.number().int().min(1).max(50_000).default(5000),
+  /** Events kept for GET /api/events resume with Last-Event-ID; older ids get a reset. */
+  EVENTS_BUFFER: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
+  /** Concurrent GET /api/events streams; more get 503. */
+  EVENTS_MAX_CLIENTS: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Attempts per webhook delivery (back-off 1 s, 2 s, 4 s … capped at an hour) before it fails. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(15),
 });
 
 export type Config = z.infer<typeof configSchema>;

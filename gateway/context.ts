@@ -8,6 +8,7 @@ import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import type { RequireRole } from './api/auth.ts';
 import type { Clock } from './clock.ts';
 import type { DiskGuard } from './disk-guard.ts';
+import type { EventBus } from './events/bus.ts';
 import type { Ingest } from './ingest/ingest.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -39,4 +40,6 @@ export interface GatewayContext {
   disk: DiskGuard;
   /** A device became reachable or not, by any protocol: the registry and every module hear it. */
   presence(device: Device, online: boolean): void;
+  /** Alarm transitions, presence, command status changes, summaries (issue 9). */
+  events: EventBus;
 }

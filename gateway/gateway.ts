@@ -20,6 +20,8 @@ import type { GatewayContext } from './context.ts';
 import { prepareDataDir, privateDbFile, privateFile } from './data-dir.ts';
 import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
 import { DiskFullError, PortInUseError } from './errors.ts';
+import { createEventBus } from './events/bus.ts';
+import { eventsModule } from './events/events-module.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { Normalizer } from './ingest/normalizer.ts';
@@ -131,7 +133,12 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   const commands = commandsModule(opts.commands);
-  const modules: GatewayModule[] = [commands, ...(opts.modules ?? [])];
+  const events = eventsModule({
+    bufferSize: config.EVENTS_BUFFER,
+    maxClients: config.EVENTS_MAX_CLIENTS,
+    webhookMaxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+  });
+  const modules: GatewayModule[] = [commands, events, ...(opts.modules ?? [])];
   let ctx: GatewayContext;
   let api: FastifyInstance;
   let mqttServer: Server;
@@ -226,9 +233,14 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         metrics,
         clock,
       });
+      const bus = createEventBus((err, event) =>
+        log.error({ err, event: event.type }, 'event listener failed'),
+      );
       // One presence path for every protocol: the registry, then every module.
       const presence = (device: Device, online: boolean) => {
         devices.markPresence(device.id, online, clock.now());
+        const { id: deviceId, family, district } = device;
+        bus.publish({ type: 'presence', at: clock.now(), deviceId, family, district, online });
         for (const m of modules) m.onPresence?.(device, online);
       };
       const hooks: BrokerHooks = {
@@ -285,6 +297,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         adapters: [],
         presence,
         disk,
+        events: bus,
       };
       for (const m of modules) await m.init?.(ctx);
       api = await buildApi(

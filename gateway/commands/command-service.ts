@@ -8,6 +8,7 @@ import {
 import type { Device } from '../../device-registry/devices.ts';
 import { sendToDevice } from '../broker.ts';
 import type { GatewayContext } from '../context.ts';
+import { commandEvent } from '../events/command-event.ts';
 import { topics } from '../ingest/topics.ts';
 import {
   CommandNotFoundError,
@@ -76,6 +77,7 @@ export class CommandService {
   ): Command | null {
     const c = this.#store.transition(id, to, this.#ctx.clock.now(), actor, extra);
     if (c && FINAL_STATUSES.has(to)) this.#clearTimer(id);
+    if (c) this.#ctx.events.publish(commandEvent(c));
     return c;
   }
 
