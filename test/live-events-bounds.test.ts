@@ -1,0 +1,88 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alarmEvent } from './helpers/events.ts';
+import { FakeClock } from './helpers/fake-clock.ts';
+import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { openEvents, type SseStream } from './helpers/sse-client.ts';
+
+describe('GET /api/events stays bounded', () => {
+  let gw: TestGateway;
+  const open: SseStream[] = [];
+  const metric = async (name: string) => {
+    const text = (await fetch(`${gw.httpUrl}/metrics`).then((r) => r.text())) as string;
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line ? Number(line.split(' ')[1]) : null;
+  };
+  const events = async () => {
+    const s = await openEvents(`${gw.httpUrl}/api/events?types=alarm`, {
+      authorization: `Bearer ${gw.admin}`,
+    });
+    open.push(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      clock: new FakeClock(),
+      config: { EVENTS_MAX_CLIENTS: 2, EVENTS_BUFFER: 100 },
+    });
+  });
+  afterAll(async () => {
+    for (const s of open) s.close();
+    await gw?.stop();
+  });
+
+  it('refuses a stream past EVENTS_MAX_CLIENTS with a 503, and takes one again when a client leaves', async () => {
+    const a = await events();
+    const b = await events();
+    expect([a.status, b.status]).toEqual([200, 200]);
+    await expect.poll(() => metric('citygate_events_clients')).toBe(2);
+    const c = await events();
+    expect(c.status).toBe(503);
+    expect(await c.body()).toMatchObject({ code: 'EVT_ERR_TOO_MANY_CLIENTS' });
+    a.close();
+    await expect.poll(() => metric('citygate_events_clients')).toBe(1);
+    const d = await events();
+    expect(d.status).toBe(200);
+    b.close();
+    d.close();
+    await expect.poll(() => metric('citygate_events_clients')).toBe(0);
+  });
+
+  it('drops a client that stops reading instead of buffering for it', async () => {
+    // A client that sends its request and then never reads: its socket's buffers fill up.
+    const socket = connect(gw.gateway.httpPort, '127.0.0.1');
+    socket.pause();
+    let closed = false;
+    socket.on('close', () => {
+      closed = true;
+    });
+    socket.on('error', () => {});
+    socket.write(
+      `GET /api/events?types=alarm HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${gw.admin}\r\n\r\n`,
+    );
+    await expect.poll(() => metric('citygate_events_clients')).toBe(1);
+    const big = 'x'.repeat(8 * 1024);
+    // Bounded: at most 40 rounds of 250 events of ~8 KB (80 MB) before the test gives up.
+    for (
+      let round = 0;
+      round < 40 && (await metric('citygate_events_slow_clients_dropped_total')) === 0;
+      round++
+    ) {
+      for (let i = 0; i < 250; i++) {
+        const e = alarmEvent(round * 1000 + i);
+        if (e.type === 'alarm') e.alarm.message = big;
+        gw.gateway.ctx.events.publish(e);
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await metric('citygate_events_slow_clients_dropped_total')).toBe(1);
+    await expect.poll(() => metric('citygate_events_clients')).toBe(0);
+    socket.resume();
+    await expect.poll(() => closed).toBe(true);
+    // A reader that keeps up is not affected.
+    const reader = await events();
+    gw.gateway.ctx.events.publish(alarmEvent(7));
+    await expect.poll(() => reader.events.length).toBe(1);
+  });
+});
