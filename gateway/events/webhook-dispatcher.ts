@@ -50,7 +50,9 @@ export class WebhookDispatcher {
   readonly #opts: WebhookDispatchOptions;
   readonly #inflight = new Map<number, Promise<void>>();
   #timer: unknown = null;
+  /** No attempts before start() nor after stop(); events are queued from construction until stop(). */
   #stopped = true;
+  #closed = false;
   /** Store calls are chained, so deliveries are queued in event order even if the store is async. */
   #chain: Promise<unknown> = Promise.resolve();
 
@@ -74,6 +76,7 @@ export class WebhookDispatcher {
   /** Stops timers and waits for the attempts in flight; pending deliveries wait in the store. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#closed = true;
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
     await this.#chain;
@@ -82,7 +85,7 @@ export class WebhookDispatcher {
 
   /** Called for every logged event; never throws into the event bus. */
   onEvent(e: LoggedEvent): void {
-    if (e.event.type === 'summary' || this.#stopped) return;
+    if (e.event.type === 'summary' || this.#closed) return;
     this.#enqueue(e);
   }
 
@@ -119,36 +122,37 @@ export class WebhookDispatcher {
   #pump(): void {
     this.#chain = this.#chain
       .then(async () => {
-        if (this.#stopped) return;
-        const now = this.#clock.now();
         const free = this.#opts.concurrency - this.#inflight.size;
-        if (free > 0) {
-          const due = await this.#store.due(now, free + this.#inflight.size);
-          for (const d of due.filter((x) => !this.#inflight.has(x.id)).slice(0, free)) {
-            await this.#store.lease(d.id, now + this.#opts.timeoutMs + 1000, now);
-            const attempt = this.#attempt(d).finally(() => {
-              this.#inflight.delete(d.id);
-              this.#pump();
-            });
-            this.#inflight.set(d.id, attempt);
-          }
+        // With every slot busy there is nothing to arm: a finishing attempt pumps again.
+        if (this.#stopped || free <= 0) return;
+        const now = this.#clock.now();
+        const due = await this.#store.due(now, this.#opts.concurrency + this.#inflight.size);
+        const fresh = due.filter((d) => !this.#inflight.has(d.id));
+        for (const d of fresh.slice(0, free)) {
+          await this.#store.lease(d.id, now + this.#opts.timeoutMs + 1000, now);
+          const attempt = this.#attempt(d).finally(() => {
+            this.#inflight.delete(d.id);
+            this.#pump();
+          });
+          this.#inflight.set(d.id, attempt);
         }
-        await this.#arm();
+        if (this.#inflight.size < this.#opts.concurrency) await this.#arm(now);
       })
       .catch((err) => this.#log.error({ err }, 'webhook dispatch failed; retried at the next event'));
   }
 
-  async #arm(): Promise<void> {
+  async #arm(now: number): Promise<void> {
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
     const at = await this.#store.nextDueAt();
     if (at === null || this.#stopped) return;
+    // Everything due was just started, so a past time is a lease still in flight: look in a second.
     this.#timer = this.#clock.setTimeout(
       () => {
         this.#timer = null;
         this.#pump();
       },
-      Math.max(0, at - this.#clock.now()),
+      at <= now ? 1000 : at - now,
     );
   }
 
