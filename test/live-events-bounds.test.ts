@@ -49,7 +49,33 @@ describe('GET /api/events stays bounded', () => {
     await expect.poll(() => metric('citygate_events_clients')).toBe(0);
   });
 
+  it('replays a resume backlog larger than a socket takes at once, waiting for it to drain', async () => {
+    const big = 'y'.repeat(8 * 1024);
+    const first = await events();
+    gw.gateway.ctx.events.publish(alarmEvent(0));
+    await expect.poll(() => first.events.length).toBe(1);
+    first.close();
+    for (let n = 1; n <= 99; n++) {
+      const e = alarmEvent(n);
+      if (e.type === 'alarm') e.alarm.message = big;
+      gw.gateway.ctx.events.publish(e);
+    }
+    const resumed = await openEvents(`${gw.httpUrl}/api/events?types=alarm`, {
+      authorization: `Bearer ${gw.admin}`,
+      'last-event-id': first.events[0].id!,
+    });
+    open.push(resumed);
+    await expect.poll(() => resumed.events.length).toBe(99);
+    expect(resumed.events.map((e) => e.data.alarm.value)).toEqual(
+      Array.from({ length: 99 }, (_, i) => i + 1),
+    );
+    expect(await metric('citygate_events_slow_clients_dropped_total')).toBe(0);
+    resumed.close();
+    await expect.poll(() => metric('citygate_events_clients')).toBe(0);
+  });
+
   it('drops a client that stops reading instead of buffering for it', async () => {
+    const droppedBefore = await metric('citygate_events_slow_clients_dropped_total');
     // A client that sends its request and then never reads: its socket's buffers fill up.
     const socket = connect(gw.gateway.httpPort, '127.0.0.1');
     socket.pause();
@@ -66,7 +92,7 @@ describe('GET /api/events stays bounded', () => {
     // Bounded: at most 40 rounds of 250 events of ~8 KB (80 MB) before the test gives up.
     for (
       let round = 0;
-      round < 40 && (await metric('citygate_events_slow_clients_dropped_total')) === 0;
+      round < 40 && (await metric('citygate_events_slow_clients_dropped_total')) === droppedBefore;
       round++
     ) {
       for (let i = 0; i < 250; i++) {
@@ -76,7 +102,7 @@ describe('GET /api/events stays bounded', () => {
       }
       await new Promise((r) => setImmediate(r));
     }
-    expect(await metric('citygate_events_slow_clients_dropped_total')).toBe(1);
+    expect(await metric('citygate_events_slow_clients_dropped_total')).toBe(droppedBefore! + 1);
     await expect.poll(() => metric('citygate_events_clients')).toBe(0);
     socket.resume();
     await expect.poll(() => closed).toBe(true);
@@ -84,5 +110,15 @@ describe('GET /api/events stays bounded', () => {
     const reader = await events();
     gw.gateway.ctx.events.publish(alarmEvent(7));
     await expect.poll(() => reader.events.length).toBe(1);
+  });
+});
+
+describe('stopping the gateway', () => {
+  it('ends the open event streams instead of waiting on them', async () => {
+    const gw = await startTestGateway();
+    const s = await openEvents(`${gw.httpUrl}/api/events`, { authorization: `Bearer ${gw.admin}` });
+    expect(s.status).toBe(200);
+    await gw.stop();
+    await s.ended;
   });
 });

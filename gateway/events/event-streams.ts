@@ -14,19 +14,29 @@ export interface StreamFilter {
 export interface EventStreamOptions {
   maxClients: number;
   heartbeatMs: number;
-  /** Bytes a client may have unsent in its socket buffer before it is dropped as too slow. */
+  /** Bytes handed to a client's socket before further frames wait for it to drain. */
   maxBufferedBytes: number;
+  /** Frames a client may have waiting (its resume backlog included) before it is dropped as too slow. */
+  maxQueuedFrames: number;
 }
 
 interface Client {
   res: ServerResponse;
   filter: StreamFilter;
+  /**
+   * Frames waiting for the socket to drain, from `head` on. They are the strings the log already
+   * holds, shared by every client, so a waiting client costs a pointer per event, not a copy.
+   */
+  queue: string[];
+  head: number;
+  waiting: boolean;
 }
 
 /**
- * The open GET /api/events streams. Bounded: at most maxClients at once; a client that does not
- * read fast enough to keep its unsent bytes under maxBufferedBytes is disconnected (it resumes
- * with Last-Event-ID), so a stalled client never makes the gateway buffer without limit.
+ * The open GET /api/events streams. Bounded: at most maxClients at once; each socket is given at
+ * most maxBufferedBytes, the rest waits as references to the log's frames; a client more than
+ * maxQueuedFrames behind is disconnected (it resumes with Last-Event-ID, or resets), so a stalled
+ * client never makes the gateway buffer without limit.
  */
 export class EventStreams {
   readonly #log: EventLog;
@@ -95,7 +105,7 @@ export class EventStreams {
       // nginx buffers proxied responses unless told not to.
       'x-accel-buffering': 'no',
     });
-    const client: Client = { res, filter };
+    const client: Client = { res, filter, queue: [], head: 0, waiting: false };
     this.#clients.add(client);
     this.#gauge.set(this.#clients.size);
     res.on('close', () => {
@@ -123,18 +133,38 @@ export class EventStreams {
     return this.#districtOf(e.event) === f.district;
   }
 
-  #write(c: Client, chunk: string): void {
+  #write(c: Client, frame: string): void {
     if (c.res.destroyed) return;
-    c.res.write(chunk);
-    if (c.res.writableLength > this.#opts.maxBufferedBytes) {
+    c.queue.push(frame);
+    if (c.queue.length - c.head > this.#opts.maxQueuedFrames) {
       this.#logger.warn(
-        { buffered: c.res.writableLength },
+        { behind: c.queue.length - c.head },
         'an events client reads too slowly; disconnected',
       );
       this.#slowDropped.inc();
       this.#clients.delete(c);
       this.#gauge.set(this.#clients.size);
       c.res.destroy();
+      return;
+    }
+    if (!c.waiting) this.#flush(c);
+  }
+
+  /** Hands queued frames to the socket until it holds maxBufferedBytes, then waits for 'drain'. */
+  #flush(c: Client): void {
+    c.waiting = false;
+    while (c.head < c.queue.length && c.res.writableLength < this.#opts.maxBufferedBytes && !c.res.destroyed)
+      c.res.write(c.queue[c.head++]);
+    if (c.head === c.queue.length) {
+      c.queue = [];
+      c.head = 0;
+    } else if (c.head > 1024 && c.head > c.queue.length / 2) {
+      c.queue = c.queue.slice(c.head);
+      c.head = 0;
+    }
+    if (c.head < c.queue.length && !c.res.destroyed) {
+      c.waiting = true;
+      c.res.once('drain', () => this.#flush(c));
     }
   }
 

@@ -23,7 +23,7 @@ export interface EventsOptions {
   webhookMaxAttempts: number;
   heartbeatMs?: number;
   summaryMs?: number;
-  /** Unsent bytes a stream may hold before its client is dropped as too slow. */
+  /** Bytes a stream's socket is given before frames wait for it to drain. */
   maxBufferedBytes?: number;
   webhooks?: Partial<WebhookDispatchOptions>;
   /** Another store (PostgreSQL, issue 11); default: the registry's SQLite. */
@@ -101,7 +101,9 @@ export function eventsModule(opts: EventsOptions): EventsModule {
         opts: {
           maxClients: opts.maxClients,
           heartbeatMs: opts.heartbeatMs ?? 15_000,
-          maxBufferedBytes: opts.maxBufferedBytes ?? 1024 * 1024,
+          maxBufferedBytes: opts.maxBufferedBytes ?? 256 * 1024,
+          // A client further behind than the resume buffer would be reset on reconnect anyway.
+          maxQueuedFrames: opts.bufferSize,
         },
       });
       store = opts.store?.(ctx) ?? new SqliteWebhookStore(ctx.db);
