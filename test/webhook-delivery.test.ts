@@ -180,3 +180,28 @@ describe('webhook deliveries survive a restart', () => {
     }
   });
 });
+
+describe('stopping with an attempt in flight', () => {
+  it('cancels it without counting it, and sends the delivery again after the restart', async () => {
+    const r = await startReceiver((n, res) => {
+      if (n > 1) res.writeHead(200).end(); // the first request is left hanging
+    });
+    const clock = new FakeClock();
+    let gw = await startTestGateway({ clock });
+    try {
+      const hook = (await gw.api('POST', '/api/webhooks', { url: r.url })).body;
+      gw.gateway.ctx.events.publish(alarmEvent(6));
+      await expect.poll(() => r.received.length).toBe(1);
+      await gw.stop({ keepData: true });
+      gw = await startTestGateway({ clock: new FakeClock(clock.now() + 60_000), dataDir: gw.dataDir });
+      const delivery = async () =>
+        (await gw.api('GET', `/api/webhooks/${hook.id}/deliveries`)).body.deliveries[0];
+      await expect.poll(async () => (await delivery())?.status).toBe('delivered');
+      expect(await delivery()).toMatchObject({ attempts: 1, lastStatusCode: 200 });
+      expect(r.received).toHaveLength(2);
+    } finally {
+      await gw.stop();
+      await r.close();
+    }
+  });
+});

@@ -49,6 +49,7 @@ export class WebhookDispatcher {
   readonly #outcomes: Counter;
   readonly #opts: WebhookDispatchOptions;
   readonly #inflight = new Map<number, Promise<void>>();
+  readonly #abort = new AbortController();
   #timer: unknown = null;
   /** No attempts before start() nor after stop(); events are queued from construction until stop(). */
   #stopped = true;
@@ -73,13 +74,17 @@ export class WebhookDispatcher {
     this.#pump();
   }
 
-  /** Stops timers and waits for the attempts in flight; pending deliveries wait in the store. */
+  /**
+   * Stops timers and cancels the attempts in flight. Their deliveries stay pending under their
+   * lease and are sent again after it on the next start: at least once, so receivers dedupe by `id`.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#closed = true;
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
     await this.#chain;
+    this.#abort.abort();
     await Promise.all(this.#inflight.values());
   }
 
@@ -181,8 +186,10 @@ export class WebhookDispatcher {
           clock: this.#clock,
           timeoutMs: this.#opts.timeoutMs,
           maxResponseBytes: this.#opts.maxResponseBytes,
+          signal: this.#abort.signal,
         },
       );
+      if (this.#closed) return;
       const attempts = d.attempts + 1;
       const now = this.#clock.now();
       let outcome: DeliveryOutcome;

@@ -14,6 +14,8 @@ export interface PostOptions {
   timeoutMs: number;
   /** At most this much of the response body is read (for the error message); the rest is dropped. */
   maxResponseBytes: number;
+  /** Aborts the exchange (the gateway is stopping). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -33,6 +35,7 @@ export function postWebhook(
       if (settled) return;
       settled = true;
       opts.clock.clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       resolve(r);
     };
     const target = new URL(url);
@@ -46,6 +49,11 @@ export function postWebhook(
       req.destroy();
     }, opts.timeoutMs);
     req.on('error', (err) => finish({ statusCode: null, error: err.message }));
+    const onAbort = () => {
+      finish({ statusCode: null, error: 'cancelled: the gateway is stopping' });
+      req.destroy();
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
       const chunks: Buffer[] = [];
