@@ -92,12 +92,27 @@ interface Row {
   error: string | null;
 }
 
+/**
+ * A stored JSON object read back. Rows written by older versions may hold anything (a reply's
+ * `"result":"x"` was stored as it came): such a value is shown as its text, cut short, so the
+ * command stays readable.
+ */
+function storedObject(text: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through: kept as text
+  }
+  return { unreadable_stored_value: text.length > 500 ? `${text.slice(0, 500)}…` : text };
+}
+
 const fromRow = (r: Row): Command => ({
   id: r.id,
   deviceId: r.device_id,
   name: r.name,
   mode: r.mode,
-  params: JSON.parse(r.params),
+  params: storedObject(r.params),
   status: r.status,
   requestedBy: r.requested_by,
   idempotencyKey: r.idempotency_key,
@@ -107,9 +122,12 @@ const fromRow = (r: Row): Command => ({
   expiresAt: r.expires_at,
   timeoutMs: r.timeout_ms,
   sentAt: r.sent_at,
-  result: r.result ? JSON.parse(r.result) : null,
+  result: r.result === null ? null : storedObject(r.result),
   error: r.error,
 });
+
+/** History entries kept per command: its lifecycle (at most 5) and a few late replies. */
+export const MAX_HISTORY = 20;
 
 export const newCommandId = () => `cmd_${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
 
@@ -199,16 +217,44 @@ export class CommandStore {
     };
   }
 
-  /** Notes something in a command's history that does not change its status (a late reply). */
+  /**
+   * Notes something in a command's history that does not change its status (a late reply). A
+   * device repeating itself adds nothing past MAX_HISTORY entries: the history stays bounded.
+   */
   note(id: string, at: number, actor: string, detail: string): void {
     const c = this.get(id);
-    if (c) this.#stmts.history.run(id, at, c.status, actor, detail);
+    if (!c) return;
+    const { n } = this.#stmt('SELECT count(*) AS n FROM command_history WHERE command_id = ?').get(id) as {
+      n: number;
+    };
+    if (n < MAX_HISTORY) this.#stmts.history.run(id, at, c.status, actor, detail);
   }
 
   history(id: string): HistoryEntry[] {
     return this.#stmt(
-      'SELECT at, status, actor, detail FROM command_history WHERE command_id = ? ORDER BY id',
-    ).all(id) as HistoryEntry[];
+      'SELECT at, status, actor, detail FROM command_history WHERE command_id = ? ORDER BY id LIMIT ?',
+    ).all(id, MAX_HISTORY) as HistoryEntry[];
+  }
+
+  /** One page of a device's commands, newest first; `before` is the last command id of the previous page. */
+  page(
+    deviceId: string,
+    opts: { status?: CommandStatus; limit: number; before?: string },
+  ): { commands: Command[]; next: string | null } {
+    const rows = this.#stmt(
+      `SELECT * FROM commands WHERE device_id = @deviceId
+         AND (@status IS NULL OR status = @status)
+         AND (@before IS NULL OR seq < coalesce((SELECT seq FROM commands WHERE id = @before AND device_id = @deviceId), 0))
+         ORDER BY seq DESC LIMIT @limit`,
+    ).all({
+      deviceId,
+      status: opts.status ?? null,
+      before: opts.before ?? null,
+      limit: opts.limit + 1,
+    }) as Row[];
+    const more = rows.length > opts.limit;
+    const commands = rows.slice(0, opts.limit).map(fromRow);
+    return { commands, next: more ? commands[commands.length - 1].id : null };
   }
 
   forDevice(deviceId: string, opts: { status?: CommandStatus[]; limit?: number } = {}): Command[] {

@@ -216,6 +216,19 @@ export class DeviceStore {
     return this.#specs.get(device.model)!;
   }
 
+  /** The device's model, or undefined when its file is not loaded (removed or renamed since). */
+  specOf(device: Device): ModelSpec | undefined {
+    return this.#specs.get(device.model);
+  }
+
+  /** Models of registered devices that are not loaded, with how many devices use each. */
+  missingModels(): Map<string, number> {
+    const missing = new Map<string, number>();
+    for (const d of this.#cache.values())
+      if (!this.#specs.has(d.model)) missing.set(d.model, (missing.get(d.model) ?? 0) + 1);
+    return missing;
+  }
+
   list(filter: DeviceFilter = {}): Device[] {
     const ids = filter.ids ? new Set(filter.ids) : null;
     const out: Device[] = [];

@@ -120,6 +120,14 @@ export function firmwarePatternsOverlap(a: string, b: string): boolean {
   return sa.startsWith(sb) || sb.startsWith(sa);
 }
 
+/**
+ * The command a name given by a client or a device refers to. Own entries only: `toString` or
+ * `__proto__` name no command, they are not looked up on Object.prototype.
+ */
+export function findCommand(spec: DeviceSpec, name: string): CommandSpec | undefined {
+  return Object.hasOwn(spec.commands, name) ? spec.commands[name] : undefined;
+}
+
 export function findFirmware(spec: DeviceSpec, version: string): FirmwareSpec | undefined {
   for (const [pattern, fw] of Object.entries(spec.firmware)) {
     if (firmwarePatternMatches(pattern, version)) return fw;

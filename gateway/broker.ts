@@ -2,9 +2,11 @@ import { Readable } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Device, DeviceStore } from '../device-registry/devices.ts';
 import type { Clock } from './clock.ts';
-import { type ParsedTopic, parseDeviceTopic, topics } from './ingest/topics.ts';
+import { type ParsedTopic, parseDeviceTopic } from './ingest/topics.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import { SubscriptionLimits, type TopicLimits } from './mqtt-subscription-limits.ts';
+import { certificateLogin } from './tls.ts';
 
 /** MQTT 3.1.1 CONNACK return codes [MQTT-3.2.2.3]. */
 export const CONNACK = { badUsernameOrPassword: 4, notAuthorized: 5 } as const;
@@ -19,10 +21,6 @@ export interface PublishRoute {
 export interface BrokerHooks {
   /** A device's own telemetry, state or command reply; `done` releases the PUBACK. */
   onDevicePublish(route: PublishRoute): void;
-  /** The device connected (CONNACK sent) or its last connection closed. */
-  onPresence?(device: Device, online: boolean): void;
-  /** A device acknowledged (PUBACK) a QoS 1 message the gateway sent it. */
-  onDeviceAck?(device: Device, messageId: number): void;
 }
 
 function connackError(message: string, returnCode: number): AuthenticateError {
@@ -30,7 +28,6 @@ function connackError(message: string, returnCode: number): AuthenticateError {
 }
 
 interface Persistence {
-  outgoingClearMessageId(client: Client, packet: { messageId?: number }): Promise<unknown>;
   createRetainedStreamCombi(patterns: string[]): NodeJS.ReadableStream;
 }
 
@@ -83,17 +80,29 @@ export async function createBroker(opts: {
   metrics: Metrics;
   log: Logger;
   clock: Clock;
+  /** A connection whose CONNECT has not fully arrived by then is closed. */
+  connectTimeoutMs: number;
+  limits: TopicLimits;
 }): Promise<Aedes> {
-  const { devices, hooks, metrics, log, clock } = opts;
+  const { devices, hooks, metrics, log } = opts;
+  const limits = new SubscriptionLimits(opts.limits, metrics);
   const refuse = (reason: string) => metrics.connectionsRefused.inc({ reason });
 
   const broker = new GatewayBroker({
     maxClientsIdLength: 128,
+    connectTimeout: opts.connectTimeoutMs,
     heartbeatInterval: 60_000,
     drainTimeout: 30_000,
     concurrency: 1000,
     authenticate(client, username, password, done) {
       const id = client.id;
+      const byCertificate = certificateLogin(client.conn, id, username, devices);
+      if (byCertificate === 'ok') return done(null, true);
+      if (byCertificate) {
+        refuse(byCertificate);
+        const code = byCertificate === 'disabled' ? CONNACK.notAuthorized : CONNACK.badUsernameOrPassword;
+        return done(connackError(`connection refused: ${byCertificate}`, code), false);
+      }
       if (!username || username !== id || !password) {
         refuse('bad_credentials');
         return done(
@@ -117,6 +126,7 @@ export async function createBroker(opts: {
       );
     },
     authorizePublish(client: Client | null, packet: PublishPacket, done) {
+      if (limits.topicTooLong(packet.topic)) return done(new AclError('topic too long'));
       // client is null for a stale Last Will of a broker that is gone: not a device speaking.
       const device = client ? devices.get(client.id) : undefined;
       const topic = parseDeviceTopic(packet.topic);
@@ -135,6 +145,7 @@ export async function createBroker(opts: {
       hooks.onDevicePublish({ device, topic, packet, done });
     },
     authorizeSubscribe(client, sub, done) {
+      if (limits.topicTooLong(sub.topic)) return done(null, null); // SUBACK 0x80 [MQTT-3.9.3-2]
       const own = `devices/${client.id}/commands/`;
       const ok =
         sub.topic.startsWith(own) &&
@@ -145,52 +156,15 @@ export async function createBroker(opts: {
         log.warn({ deviceId: client.id, topic: sub.topic }, 'subscription refused by ACL');
         return done(null, null); // SUBACK 0x80 [MQTT-3.9.3-2]
       }
+      if (!limits.grant(client, sub)) return done(null, null);
       done(null, sub);
     },
   });
   await broker.listen();
+  limits.attach(broker);
 
-  const publishStatus = (id: string, online: boolean) =>
-    broker.publish(
-      {
-        cmd: 'publish',
-        topic: topics.status(id),
-        payload: Buffer.from(JSON.stringify({ online, at: new Date(clock.now()).toISOString() })),
-        qos: 1,
-        retain: true,
-        dup: false,
-      },
-      (err?: Error) => err && log.error({ err, deviceId: id }, 'status publish failed'),
-    );
-
-  const live = new Map<string, Client>();
-  broker.on('clientReady', (client) => {
-    const device = devices.get(client.id);
-    if (!device) return;
-    live.set(client.id, client);
-    metrics.connected.set(live.size);
-    publishStatus(device.id, true);
-    hooks.onPresence?.(device, true);
-  });
-  broker.on('clientDisconnect', (client) => {
-    // A takeover by a new connection of the same device is not an outage [MQTT-3.1.4-2].
-    if (live.get(client.id) !== client) return;
-    live.delete(client.id);
-    metrics.connected.set(live.size);
-    const device = devices.get(client.id);
-    if (!device) return;
-    publishStatus(device.id, false);
-    hooks.onPresence?.(device, false);
-  });
-  // Aedes' 'ack' event carries the original packet only for persistent sessions; for clean ones
-  // it is undefined. The PUBACK's message id is seen by the persistence call below, on every path.
+  // Connections, presence, command delivery and PUBACKs: gateway/device-link.ts.
   const persistence = (broker as unknown as { persistence: Persistence }).persistence;
-  const clearMessageId = persistence.outgoingClearMessageId.bind(persistence);
-  persistence.outgoingClearMessageId = (client, packet) => {
-    const device = client && devices.get(client.id);
-    if (device && packet?.messageId) hooks.onDeviceAck?.(device, packet.messageId);
-    return clearMessageId(client, packet);
-  };
   // The in-memory store scans every retained message (one status per device) on each SUBSCRIBE;
   // a device's only subscription, its command topic, can hold none, so the scan is skipped.
   const retainedFor = persistence.createRetainedStreamCombi.bind(persistence);
@@ -201,14 +175,4 @@ export async function createBroker(opts: {
       log.debug({ deviceId: client?.id, err: err.message }, 'mqtt client error');
   });
   return broker;
-}
-
-type LiveClient = Client & { publish(packet: object, cb: (err?: Error) => void): void };
-
-/** A QoS 1 message from the gateway to one connected device; false when it is not connected. */
-export function sendToDevice(broker: Aedes, deviceId: string, topic: string, payload: Buffer): boolean {
-  const client = (broker as unknown as { clients: Record<string, LiveClient | undefined> }).clients[deviceId];
-  if (!client || client.closed) return false;
-  client.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, () => {});
-  return true;
 }

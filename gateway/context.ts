@@ -7,6 +7,7 @@ import type { TokenStore } from '../device-registry/tokens.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import type { RequireRole } from './api/auth.ts';
 import type { Clock } from './clock.ts';
+import type { DeviceLink } from './device-link.ts';
 import type { DiskGuard } from './disk-guard.ts';
 import type { EventBus } from './events/bus.ts';
 import type { Ingest } from './ingest/ingest.ts';
@@ -30,6 +31,8 @@ export interface GatewayContext {
   ingest: Ingest;
   pump: SinkPump;
   broker: Aedes;
+  /** Devices' MQTT connections: who is connected, sending to them, their PUBACKs. */
+  link: DeviceLink;
   requireRole: RequireRole;
   sinkName: string;
   /** Extra fields of a device's view contributed by other parts (desired state, adapters). */

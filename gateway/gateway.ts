@@ -18,20 +18,24 @@ import { type CommandsModule, commandsModule } from './commands/commands-module.
 import { type Config, loadConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { prepareDataDir, privateDbFile, privateFile } from './data-dir.ts';
+import { createDeviceLink } from './device-link.ts';
 import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
 import { DiskFullError, PortInUseError } from './errors.ts';
 import { createEventBus } from './events/bus.ts';
 import { eventsModule } from './events/events-module.ts';
+import { containHook, containPublish } from './ingest/contain-publish.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { Normalizer } from './ingest/normalizer.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { guardMqttConnections } from './mqtt-packet-guard.ts';
 import { Outbox } from './outbox.ts';
 import { SinkPump } from './sink-pump.ts';
 import { ArchiveSink } from './sinks/archive-sink.ts';
 import { InfluxSink } from './sinks/influx-sink.ts';
 import type { Sink } from './sinks/sink.ts';
+import { createMqttsServer, HTTPS_HANDSHAKE_TIMEOUT_MS, loadTlsMaterial } from './tls.ts';
 
 /** A part that plugs into the gateway: commands, protocol adapters. */
 export interface GatewayModule {
@@ -44,7 +48,6 @@ export interface GatewayModule {
   onReply?(route: PublishRoute): void;
   onState?(device: Device, state: Record<string, unknown>): void;
   onPresence?(device: Device, online: boolean): void;
-  onDeviceAck?: BrokerHooks['onDeviceAck'];
 }
 
 export interface GatewayOptions {
@@ -70,6 +73,8 @@ export interface Gateway {
   readonly ctx: GatewayContext;
   readonly api: FastifyInstance;
   readonly mqttPort: number;
+  /** The MQTT over TLS port; 0 when TLS is not configured. */
+  readonly mqttsPort: number;
   readonly httpPort: number;
   readonly adminToken: string;
   readonly commands: CommandsModule;
@@ -132,7 +137,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   const config = loadConfig(opts.config as NodeJS.ProcessEnv);
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
-  const commands = commandsModule(opts.commands);
+  const commands = commandsModule({ replyMaxBytes: config.COMMAND_REPLY_MAX_BYTES, ...opts.commands });
   const events = eventsModule({
     bufferSize: config.EVENTS_BUFFER,
     maxClients: config.EVENTS_MAX_CLIENTS,
@@ -142,7 +147,10 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   let ctx: GatewayContext;
   let api: FastifyInstance;
   let mqttServer: Server;
+  let mqttsServer: Server | undefined;
   let mqttPort = 0;
+  let mqttsPort = 0;
+  const tls = loadTlsMaterial(config);
   let httpPort = 0;
   let adminToken = '';
   let committer: GroupCommitter;
@@ -161,6 +169,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     get mqttPort() {
       return mqttPort;
     },
+    get mqttsPort() {
+      return mqttsPort;
+    },
     get httpPort() {
       return httpPort;
     },
@@ -175,6 +186,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       registryDb = openRegistryDb(privateDbFile(join(config.CITYGATE_DATA_DIR, 'registry.db'), log));
       const devices = new DeviceStore(registryDb, specs, { secretCost: opts.secretCost });
       devices.resetPresence();
+      // A model file removed or renamed since its devices registered: their readings are quarantined.
+      for (const [model, count] of devices.missingModels())
+        log.warn({ model, devices: count }, 'registered devices use a model that is not loaded');
       const tokens = new TokenStore(registryDb);
       try {
         adminToken = resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
@@ -182,8 +196,16 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         registryDb.close();
         throw err;
       }
-      const outbox = new Outbox(privateDbFile(join(config.CITYGATE_DATA_DIR, 'outbox.db'), log));
       const metrics = createMetrics();
+      const outbox = new Outbox(privateDbFile(join(config.CITYGATE_DATA_DIR, 'outbox.db'), log), {
+        quarantine: {
+          maxRawBytes: config.QUARANTINE_MAX_RAW_BYTES,
+          maxPerDevice: config.QUARANTINE_MAX_PER_DEVICE,
+          // Within the disk bound, or a full quarantine would hold back every QoS 1 reading.
+          maxBytes: Math.min(config.QUARANTINE_MAX_BYTES, Math.floor(config.OUTBOX_MAX_BYTES / 4)),
+        },
+        onEvict: (n, store) => metrics.quarantineEvicted.inc({ store }, n),
+      });
       disk = new DiskGuard({ clock, log: log.child({ module: 'disk' }), counter: metrics.diskFull });
       const sink: Sink =
         opts.sink ??
@@ -213,6 +235,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         clock,
         maxBytes: config.OUTBOX_MAX_BYTES,
         windowMs: config.GROUP_COMMIT_MS,
+        log: log.child({ module: 'ingest' }),
         onCommit: ({ committed, dropped }) => {
           if (dropped) metrics.dropped.inc(dropped);
           if (committed) pump.poke();
@@ -228,10 +251,15 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       disk.onRetry('archive', () => pump.poke());
       const ingest = new Ingest({
         devices,
-        normalizer: new Normalizer({ maxAgeMs: config.MAX_READING_AGE_HOURS * 3600_000 }),
+        normalizer: new Normalizer({
+          maxAgeMs: config.MAX_READING_AGE_HOURS * 3600_000,
+          maxDepth: config.PAYLOAD_MAX_DEPTH,
+          maxReadings: config.MAX_READINGS_PER_PAYLOAD,
+        }),
         committer,
         metrics,
         clock,
+        maxRawBytes: config.QUARANTINE_MAX_RAW_BYTES,
       });
       const bus = createEventBus((err, event) =>
         log.error({ err, event: event.type }, 'event listener failed'),
@@ -266,17 +294,28 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
             }
           }
         },
-        onPresence: presence,
-        onDeviceAck: (device, packet) => {
-          for (const m of modules) m.onDeviceAck?.(device, packet);
-        },
       };
+      const hookLog = log.child({ module: 'ingest' });
+      hooks.onDevicePublish = containPublish(hooks.onDevicePublish, { ingest, log: hookLog, metrics });
       const broker: Aedes = await createBroker({
         devices,
         hooks,
         metrics,
         log: log.child({ module: 'mqtt' }),
         clock,
+        connectTimeoutMs: config.MQTT_CONNECT_TIMEOUT_MS,
+        limits: {
+          maxSubscriptions: config.MQTT_MAX_SUBSCRIPTIONS,
+          maxTopicLength: config.MQTT_MAX_TOPIC_LENGTH,
+        },
+      });
+      const link = createDeviceLink({
+        broker,
+        devices,
+        metrics,
+        log: log.child({ module: 'mqtt' }),
+        clock,
+        onPresence: containHook('presence', presence, { log: hookLog, metrics }),
       });
       ctx = {
         clock,
@@ -291,6 +330,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         ingest,
         pump,
         broker,
+        link,
         requireRole: authenticator(tokens),
         sinkName: sink.name,
         deviceExtras: [],
@@ -303,10 +343,25 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       api = await buildApi(
         ctx,
         modules.flatMap((m) => (m.routes ? [m.routes] : [])),
+        tls && { cert: tls.cert, key: tls.key, handshakeTimeout: HTTPS_HANDSHAKE_TIMEOUT_MS },
       );
-      mqttServer = createServer(broker.handle);
+      const handleMqtt = guardMqttConnections(broker, {
+        limits: {
+          maxConnectBytes: config.MQTT_MAX_CONNECT_BYTES,
+          maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,
+        },
+        metrics,
+        log: log.child({ module: 'mqtt' }),
+        clock,
+      });
+      mqttServer = createServer(handleMqtt);
       try {
         mqttPort = await listen(mqttServer, config.MQTT_PORT, config.MQTT_HOST, 'MQTT');
+        if (tls) {
+          mqttsServer = createMqttsServer(tls, config.MQTT_CONNECT_TIMEOUT_MS, handleMqtt);
+          const host = config.MQTTS_HOST ?? config.MQTT_HOST;
+          mqttsPort = await listen(mqttsServer, config.MQTTS_PORT, host, 'MQTTS');
+        }
         await api.ready();
         await api
           .listen({ port: config.HTTP_PORT, host: config.HTTP_HOST })
@@ -316,6 +371,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           });
         httpPort = (api.server.address() as { port: number }).port;
       } catch (err) {
+        mqttServer.close();
+        mqttsServer?.close();
         await new Promise<void>((resolve) => broker.close(() => resolve()));
         outbox.close();
         registryDb.close();
@@ -333,7 +390,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       flushTimer.unref();
       for (const m of modules) await m.start?.();
       log.info(
-        { mqttPort, httpPort, sink: sink.name, specs: specs.size, devices: devices.count() },
+        { mqttPort, mqttsPort, httpPort, sink: sink.name, specs: specs.size, devices: devices.count() },
         'citygate started',
       );
     },
@@ -343,7 +400,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       clearInterval(flushTimer);
       for (const m of [...modules].reverse()) await m.stop?.();
       // Stop accepting, then close the clients: server.close() waits for open connections.
-      const serverClosed = new Promise<void>((resolve) => mqttServer.close(() => resolve()));
+      const serverClosed = Promise.all(
+        [mqttServer, mqttsServer].map((s) => s && new Promise<void>((resolve) => s.close(() => resolve()))),
+      );
       await new Promise<void>((resolve) => ctx.broker.close(() => resolve()));
       await serverClosed;
       committer.close();

@@ -1,6 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { type FirmwareSpec, findFirmware, type ModelSpec } from '../firmware-specs/define-device.ts';
+import {
+  type FirmwareSpec,
+  findCommand,
+  findFirmware,
+  type ModelSpec,
+} from '../firmware-specs/define-device.ts';
 import { createPattern, type DevicePattern, type Reading } from './patterns.ts';
 
 /** Wall time and timers, injected (STYLE.md); structurally the gateway's Clock. */
@@ -300,7 +305,7 @@ export class SimulatedDevice extends EventEmitter {
       const expiresAt = typeof msg.expiresAt === 'number' ? msg.expiresAt : Date.parse(String(msg.expiresAt));
       if (Number.isFinite(expiresAt) && expiresAt <= this.clock.now()) return fail('expired');
     }
-    const command = this.spec.commands[name];
+    const command = findCommand(this.spec, name);
     if (!command) return fail(`unknown command "${name}" for model ${this.spec.id}`);
     const parsed = command.params.safeParse(msg.params ?? {});
     if (!parsed.success) {

@@ -1,5 +1,5 @@
 import type { Device } from '../../device-registry/devices.ts';
-import type { ModbusMap, ModelSpec } from '../../firmware-specs/define-device.ts';
+import { findCommand, type ModbusMap, type ModelSpec } from '../../firmware-specs/define-device.ts';
 import type { Adapter, AdapterCommand, AdapterContext, AdapterResult } from '../adapter.ts';
 import { isModbusException, ModbusConnection } from './connection.ts';
 import {
@@ -161,7 +161,7 @@ export class ModbusAdapter implements Adapter {
   async #execute(device: Device, command: AdapterCommand, onDelivered: () => void): Promise<Values> {
     const p = this.#polled.get(device.id);
     if (!p) throw new MbErrNotServed(device.id);
-    const cmd = p.spec.commands[command.name];
+    const cmd = findCommand(p.spec, command.name);
     if (!cmd) throw new MbErrUnknownCommand(command.name, p.spec.id);
     const parsed = cmd.params.safeParse(command.params ?? {});
     if (!parsed.success) {

@@ -6,6 +6,7 @@ import {
   FINAL_STATUSES,
 } from '../../device-registry/commands.ts';
 import type { DeviceFilter } from '../../device-registry/devices.ts';
+import { findCommand, type ModelSpec } from '../../firmware-specs/define-device.ts';
 import type { GatewayContext } from '../context.ts';
 import type { CommandService } from './command-service.ts';
 import { BulkNotFoundError, NoDevicesSelectedError } from './errors.ts';
@@ -56,8 +57,10 @@ export class BulkRollouts {
     const skipped: BulkRecord['skipped'] = [];
     const deviceIds: string[] = [];
     for (const d of selected) {
-      const cmd = devices.spec(d).commands[req.name];
-      if (!cmd) skipped.push({ deviceId: d.id, reason: `model ${d.model} has no command ${req.name}` });
+      const spec: ModelSpec | undefined = devices.spec(d);
+      const cmd = spec && findCommand(spec, req.name);
+      if (!spec) skipped.push({ deviceId: d.id, reason: `model ${d.model} is not loaded` });
+      else if (!cmd) skipped.push({ deviceId: d.id, reason: `model ${d.model} has no command ${req.name}` });
       else if (!cmd.params.safeParse(req.params ?? {}).success)
         skipped.push({ deviceId: d.id, reason: `params do not fit model ${d.model}` });
       else deviceIds.push(d.id);
@@ -171,8 +174,9 @@ export class BulkRollouts {
       submitted: commands.length,
       counts,
       done: toSubmit === 0 && final === commands.length,
+      // A loop, not Math.max(...): 100,000 arguments overflow the stack.
       lastUpdateAt: commands.length
-        ? new Date(Math.max(...commands.map((c) => c.updatedAt))).toISOString()
+        ? new Date(commands.reduce((t, c) => Math.max(t, c.updatedAt), 0)).toISOString()
         : null,
       skipped: [...record.skipped, ...refused],
       devices: commands.map((c) => ({

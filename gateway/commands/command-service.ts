@@ -6,18 +6,12 @@ import {
   newCommandId,
 } from '../../device-registry/commands.ts';
 import type { Device } from '../../device-registry/devices.ts';
-import { sendToDevice } from '../broker.ts';
 import type { GatewayContext } from '../context.ts';
 import { commandEvent } from '../events/command-event.ts';
 import { topics } from '../ingest/topics.ts';
-import {
-  CommandNotFoundError,
-  CommandParamsError,
-  CommandRateLimitedError,
-  ConfirmRequiredError,
-  NotCancellableError,
-  UnknownCommandError,
-} from './errors.ts';
+import { checkGuards, clip, resolveCommand } from './command-guards.ts';
+import { parseReply, RAW_REPLY_KEPT_CHARS } from './command-reply.ts';
+import { CommandNotFoundError, NotCancellableError } from './errors.ts';
 
 export interface SubmitRequest {
   deviceId: string;
@@ -34,9 +28,16 @@ export interface SubmitRequest {
 export interface CommandOptions {
   defaultTtlSeconds: number;
   defaultTimeoutSeconds: number;
+  /** COMMAND_REPLY_MAX_BYTES: a longer reply is kept as malformed, not parsed. */
+  replyMaxBytes?: number;
 }
 
+/** A reply carries a small result (a few readings or settings); 16 KiB leaves ample room. */
+export const DEFAULT_REPLY_MAX_BYTES = 16 * 1024;
+
 const SYSTEM = 'gateway';
+/** MQTT-3.8.4-6: a QoS 0 subscriber gets QoS 0, so no PUBACK; the reply or the timeout ends it. */
+const QOS0_DETAIL = 'sent at QoS 0 (the device subscribed at QoS 0): no PUBACK, so never `delivered`';
 
 /**
  * The command lifecycle (docs/design.md, "Commands"): queued → sent → delivered →
@@ -48,13 +49,6 @@ export class CommandService {
   readonly #ctx: GatewayContext;
   readonly #store: CommandStore;
   readonly #opts: CommandOptions;
-  readonly #ready = new Set<string>();
-  /**
-   * Per device, the commands published and not yet acknowledged, oldest first. A client sends
-   * PUBACKs in the order of the PUBLISHes [MQTT-4.6.0-2], and only the gateway publishes QoS 1
-   * to a device (the ACL), so the next PUBACK is the oldest command's.
-   */
-  readonly #inflight = new Map<string, string[]>();
   readonly #reconciled = new Set<string>();
   readonly #timers = new Map<string, unknown>();
   readonly #adapterQueues = new Map<string, Promise<void>>();
@@ -85,32 +79,18 @@ export class CommandService {
   submit(req: SubmitRequest): { command: Command; created: boolean } {
     const ctx = this.#ctx;
     const device = ctx.devices.require(req.deviceId);
-    const spec = ctx.devices.spec(device);
-    const cmdSpec = spec.commands[req.name];
-    if (!cmdSpec) throw new UnknownCommandError(spec.id, req.name, Object.keys(spec.commands).join(', '));
-    const parsed = cmdSpec.params.safeParse(req.params ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new CommandParamsError(
-        `params${issue.path.map((p) => `.${String(p)}`).join('')}: ${issue.message}`,
-      );
-    }
-    const params = parsed.data as Record<string, unknown>;
+    const { cmdSpec, params } = resolveCommand(ctx.devices, device, req.name, req.params);
     if (req.idempotencyKey) {
       const existing = this.#store.byIdempotencyKey(device.id, req.idempotencyKey);
       if (existing) return { command: existing, created: false };
     }
     const now = ctx.clock.now();
-    const guards = cmdSpec.guards;
-    if (guards?.confirmWhen?.(params) && req.confirm !== true) {
-      throw new ConfirmRequiredError(req.name, cmdSpec.description ?? 'a guarded action');
-    }
-    if (guards?.minIntervalSeconds) {
-      const last = this.#store.lastRequestedAt(device.id, req.name);
-      const waitMs = last === null ? 0 : last + guards.minIntervalSeconds * 1000 - now;
-      if (waitMs > 0)
-        throw new CommandRateLimitedError(req.name, guards.minIntervalSeconds, Math.ceil(waitMs / 1000));
-    }
+    checkGuards(
+      cmdSpec,
+      { name: req.name, params, confirm: req.confirm },
+      () => this.#store.lastRequestedAt(device.id, req.name),
+      now,
+    );
     if (cmdSpec.mode === 'state') {
       // A newer state command replaces a queued older one: only the latest desired value matters.
       for (const old of this.#store.forDevice(device.id, { status: ['queued'] })) {
@@ -170,31 +150,34 @@ export class CommandService {
       if (device.online) this.#runOnAdapter(device, adapter);
       return;
     }
-    if (!this.#ready.has(deviceId)) return;
+    // Not before the device has subscribed to its commands: a clean session would lose them.
+    const qos = this.#ctx.link.commandQos(deviceId);
+    if (qos === null) return;
+    const detail = qos === 0 ? QOS0_DETAIL : undefined;
     for (const c of this.#store.forDevice(deviceId, { status: ['queued'] })) {
-      if (!this.#beforeSend(c)) continue;
+      if (!this.#beforeSend(c, detail)) continue;
       const payload = Buffer.from(
         JSON.stringify({ name: c.name, params: c.params, expiresAt: new Date(c.expiresAt).toISOString() }),
       );
-      const inflight = this.#inflight.get(deviceId) ?? [];
-      this.#inflight.set(deviceId, inflight);
-      inflight.push(c.id);
-      if (!sendToDevice(this.#ctx.broker, deviceId, topics.command(deviceId, c.id), payload)) {
+      // `delivered` comes from the PUBACK of this very packet, matched by its packet id.
+      const sent = this.#ctx.link.send(deviceId, topics.command(deviceId, c.id), payload, () =>
+        this.#move(c.id, 'delivered', deviceId),
+      );
+      if (!sent)
         this.#ctx.log.warn(
           { deviceId, commandId: c.id },
           'device went away while its command was being sent',
         );
-      }
     }
   }
 
   /** Expired commands are never sent; the others become `sent` with their reply deadline. */
-  #beforeSend(c: Command): boolean {
+  #beforeSend(c: Command, detail?: string): boolean {
     if (this.#ctx.clock.now() >= c.expiresAt) {
       this.#expire(c.id);
       return false;
     }
-    const sent = this.#move(c.id, 'sent', SYSTEM);
+    const sent = this.#move(c.id, 'sent', SYSTEM, { detail });
     if (!sent) return false;
     this.#setTimer(c.id, c.timeoutMs, () =>
       this.#move(c.id, 'timed_out', SYSTEM, { detail: `no reply within ${c.timeoutMs / 1000} s` }),
@@ -238,7 +221,11 @@ export class CommandService {
       id,
       this.#ctx.clock.setTimeout(() => {
         this.#timers.delete(id);
-        fn();
+        try {
+          fn();
+        } catch (err) {
+          this.#ctx.log.error({ err, commandId: id }, 'command timer failed');
+        }
       }, ms),
     );
   }
@@ -253,64 +240,68 @@ export class CommandService {
 
   // ---- what devices say
 
+  /** The device's live connection can hear its commands now, or no longer (DeviceLink). */
   commandChannelReady(deviceId: string, ready: boolean): void {
-    if (ready) {
-      this.#ready.add(deviceId);
-      this.dispatch(deviceId);
-    } else {
-      this.#ready.delete(deviceId);
-      this.#reconciled.delete(deviceId);
-      this.#inflight.delete(deviceId);
-    }
+    if (ready) this.dispatch(deviceId);
+    else this.#reconciled.delete(deviceId);
   }
 
-  /** The device's PUBACK of the command message. */
-  delivered(deviceId: string): void {
-    const commandId = this.#inflight.get(deviceId)?.shift();
-    if (!commandId) return;
-    const c = this.#store.get(commandId);
-    if (c?.deviceId === deviceId && c.status === 'sent') this.#move(commandId, 'delivered', deviceId);
-  }
-
-  /** `{"ok":true,"result":{…}}` or `{"ok":false,"error":"…"}` on …/commands/{id}/reply. */
+  /**
+   * The device's answer on …/commands/{id}/reply. An unreadable answer is still an answer: the
+   * command ends `failed` ("malformed reply: …") with the raw text, cut short, in its history.
+   * Called from the group committer's callback: it must not throw.
+   */
   reply(deviceId: string, commandId: string, payload: Buffer): void {
-    const c = this.#store.get(commandId);
-    if (!c || c.deviceId !== deviceId) {
-      this.#ctx.log.warn({ deviceId, commandId }, 'reply to an unknown command');
-      return;
-    }
-    let body: { ok?: unknown; result?: unknown; error?: unknown };
+    const counted = this.#ctx.metrics.commandReplies;
     try {
-      body = JSON.parse(payload.toString('utf8'));
-    } catch {
-      body = { ok: false, error: `unreadable reply: ${payload.toString('utf8').slice(0, 200)}` };
+      const c = this.#store.get(commandId);
+      if (!c || c.deviceId !== deviceId) {
+        counted.inc({ outcome: 'unknown' });
+        this.#ctx.log.warn({ deviceId, commandId: clip(commandId) }, 'reply to an unknown command');
+        return;
+      }
+      const r = parseReply(payload, this.#opts.replyMaxBytes ?? DEFAULT_REPLY_MAX_BYTES);
+      const moved =
+        r.kind === 'succeeded'
+          ? this.#move(commandId, 'succeeded', deviceId, { result: r.result })
+          : r.kind === 'failed'
+            ? this.#move(commandId, 'failed', deviceId, { error: r.error })
+            : this.#move(commandId, 'failed', deviceId, {
+                error: `malformed reply: ${r.reason}`,
+                detail: `malformed reply (${r.reason}): ${r.raw}`,
+              });
+      counted.inc({ outcome: moved ? r.kind : 'late' });
+      if (!moved) {
+        const raw = payload.toString('utf8', 0, Math.min(payload.length, RAW_REPLY_KEPT_CHARS * 4));
+        this.#store.note(
+          commandId,
+          this.#ctx.clock.now(),
+          deviceId,
+          `late reply: ${raw.slice(0, RAW_REPLY_KEPT_CHARS)}`,
+        );
+      }
+    } catch (err) {
+      this.#ctx.log.error({ err, deviceId, commandId: clip(commandId) }, 'command reply not recorded');
     }
-    const moved =
-      body.ok === true
-        ? this.#move(commandId, 'succeeded', deviceId, {
-            result: (body.result as Record<string, unknown>) ?? {},
-          })
-        : this.#move(commandId, 'failed', deviceId, {
-            error: String(body.error ?? 'device reported failure'),
-          });
-    if (!moved)
-      this.#store.note(
-        commandId,
-        this.#ctx.clock.now(),
-        deviceId,
-        `late reply: ${payload.toString('utf8').slice(0, 500)}`,
-      );
   }
 
   /** After a reconnect, a device whose reported state differs from the desired one is brought back. */
   reportedState(device: Device, state: Record<string, unknown>): void {
     if (this.#reconciled.has(device.id)) return;
     this.#reconciled.add(device.id);
+    try {
+      this.#reconcile(device, state);
+    } catch (err) {
+      this.#ctx.log.error({ err, deviceId: device.id }, 'reconciliation failed');
+    }
+  }
+
+  #reconcile(device: Device, state: Record<string, unknown>): void {
     const open = new Set(
       this.#store.forDevice(device.id, { status: ['queued', 'sent', 'delivered'] }).map((c) => c.name),
     );
     for (const d of this.#store.desired(device.id)) {
-      const differs = Object.entries(d.state).some(([k, v]) => k in state && state[k] !== v);
+      const differs = Object.entries(d.state).some(([k, v]) => Object.hasOwn(state, k) && state[k] !== v);
       if (!differs || open.has(d.command)) continue;
       this.#ctx.log.info(
         { deviceId: device.id, command: d.command },

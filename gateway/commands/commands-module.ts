@@ -1,4 +1,3 @@
-import type { Client } from 'aedes';
 import { CommandStore } from '../../device-registry/commands.ts';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayModule } from '../gateway.ts';
@@ -16,8 +15,6 @@ export function commandsModule(opts: Partial<CommandOptions> = {}): CommandsModu
   let service: CommandService;
   let bulk: BulkRollouts;
   let ctx: GatewayContext;
-  const isOwnCommandFilter = (client: Client, topic: string) =>
-    topic.startsWith(`devices/${client.id}/commands/`);
   return {
     name: 'commands',
     get service() {
@@ -31,15 +28,12 @@ export function commandsModule(opts: Partial<CommandOptions> = {}): CommandsModu
       service = new CommandService(ctx, new CommandStore(ctx.db), {
         defaultTtlSeconds: opts.defaultTtlSeconds ?? 3600,
         defaultTimeoutSeconds: opts.defaultTimeoutSeconds ?? 30,
+        replyMaxBytes: opts.replyMaxBytes,
       });
       bulk = new BulkRollouts(ctx, service);
       ctx.deviceExtras.push((d) => ({ desiredState: service.desiredView(d.id) }));
       // A device can hear commands once it has subscribed to its command topic, not at CONNACK.
-      ctx.broker.on('subscribe', (subs, client) => {
-        if (client && subs.some((s) => isOwnCommandFilter(client, s.topic)))
-          service.commandChannelReady(client.id, true);
-      });
-      ctx.broker.on('clientDisconnect', (client) => service.commandChannelReady(client.id, false));
+      ctx.link.onCommandChannel((deviceId, open) => service.commandChannelReady(deviceId, open));
       ctx.devices.onChange((d, change) => change === 'enabled' && service.dispatch(d.id));
     },
     get routes() {
@@ -53,15 +47,15 @@ export function commandsModule(opts: Partial<CommandOptions> = {}): CommandsModu
       bulk.stop();
       service.stop();
     },
-    onDeviceAck(device) {
-      service.delivered(device.id);
-    },
     onReply(route) {
       const { device, topic, packet, done } = route;
       // Through the committer's order: the reply's PUBACK must not overtake earlier readings'.
       ctx.ingest.inOrder(packet.qos > 0, (err) => {
-        if (!err && topic.commandId) service.reply(device.id, topic.commandId, packet.payload as Buffer);
-        done(err);
+        try {
+          if (!err && topic.commandId) service.reply(device.id, topic.commandId, packet.payload as Buffer);
+        } finally {
+          done(err);
+        }
       });
     },
     onState(device, state) {

@@ -5,6 +5,11 @@ export const UnknownCommandError = createError<'CMD_ERR_UNKNOWN_COMMAND', [strin
   'model %s has no command "%s" (it has: %s)',
   400,
 );
+export const ModelNotLoadedError = createError<'CMD_ERR_MODEL_NOT_LOADED', [string, string]>(
+  'CMD_ERR_MODEL_NOT_LOADED',
+  'device %s has model %s, which this gateway has not loaded: it cannot take commands',
+  409,
+);
 export const CommandParamsError = createError('CMD_ERR_PARAMS_INVALID', '%s', 400);
 export const ConfirmRequiredError = createError(
   'CMD_ERR_CONFIRM_REQUIRED',

@@ -53,7 +53,7 @@ const toView = (
 });
 
 const submitBody = z.object({
-  name: z.string().min(1),
+  name: z.string().min(1).max(128),
   params: z.record(z.string(), z.unknown()).default({}),
   ttlSeconds: z
     .number()
@@ -119,16 +119,20 @@ export function commandRoutes(service: CommandService, bulk: BulkRollouts) {
           querystring: z.object({
             status: statusEnum.optional(),
             limit: z.coerce.number().int().min(1).max(1000).default(100),
+            /** The `next` of the previous page. */
+            before: z.string().max(64).optional(),
           }),
-          response: { 200: z.object({ commands: z.array(commandView) }) },
+          response: { 200: z.object({ commands: z.array(commandView), next: z.string().nullable() }) },
         },
       },
       async (req) => {
         ctx.devices.require(req.params.id);
-        const status = req.query.status ? [req.query.status as Command['status']] : undefined;
-        return {
-          commands: service.store.forDevice(req.params.id, { status, limit: req.query.limit }).map(toView),
-        };
+        const page = service.store.page(req.params.id, {
+          status: req.query.status as Command['status'] | undefined,
+          limit: req.query.limit,
+          before: req.query.before,
+        });
+        return { commands: page.commands.map(toView), next: page.next };
       },
     );
     r.get(
@@ -150,8 +154,8 @@ export function commandRoutes(service: CommandService, bulk: BulkRollouts) {
       async (req, reply) => {
         const status = bulk.start({ ...req.body, actor: req.principal!.name });
         reply.code(202);
-        const { devices: _omit, ...summary } = status;
-        return summary;
+        const { devices: _omit, skipped, ...summary } = status;
+        return { ...summary, skipped: skipped.slice(0, 1000), skippedTotal: skipped.length };
       },
     );
     r.get(
@@ -161,16 +165,26 @@ export function commandRoutes(service: CommandService, bulk: BulkRollouts) {
         schema: {
           tags: ['commands'],
           params: idParam,
-          querystring: z.object({ devices: z.enum(['true', 'false']).default('true') }),
+          querystring: z.object({
+            devices: z.enum(['true', 'false']).default('true'),
+            /** Per-device outcomes and skipped devices are listed a page at a time. */
+            limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+            offset: z.coerce.number().int().min(0).default(0),
+          }),
         },
       },
       async (req) => {
-        const status = bulk.status(req.params.id);
-        if (req.query.devices === 'false') {
-          const { devices: _omit, ...summary } = status;
-          return summary;
-        }
-        return status;
+        const { devices, skipped, ...summary } = bulk.status(req.params.id);
+        const { limit, offset } = req.query;
+        const page = <T>(list: T[]) => list.slice(offset, offset + limit);
+        const more = offset + limit < Math.max(devices.length, skipped.length);
+        const paging = {
+          skipped: page(skipped),
+          skippedTotal: skipped.length,
+          nextOffset: more ? offset + limit : null,
+        };
+        if (req.query.devices === 'false') return { ...summary, ...paging };
+        return { ...summary, ...paging, devices: page(devices) };
       },
     );
   };
