@@ -72,6 +72,20 @@ export const configSchema = z.object({
   TLS_KEY_FILE: optionalString,
   /** PEM CA bundle; when set, devices may present a client certificate whose CN is their id. */
   TLS_CA_FILE: optionalString,
+  /** Failed CONNECTs of one source address (or one device id) are counted over this window. */
+  AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().positive().default(60),
+  /** Past this many failures in the window an address backs off: refused without scrypt. */
+  AUTH_FAILURES_BEFORE_BACKOFF: z.coerce.number().int().min(1).default(10),
+  /** Past this many failures (refusals in back-off included) the address is banned. */
+  AUTH_FAILURES_BEFORE_BAN: z.coerce.number().int().min(1).default(30),
+  AUTH_BAN_SECONDS: z.coerce.number().positive().default(300),
+  /** Credential checks of one address waiting or running at once; more get CONNACK 3. */
+  AUTH_PENDING_PER_ADDRESS: z.coerce.number().int().min(1).default(16),
+  /** scrypt checks waiting for the 4 running ones; past it CONNACK 3 "server unavailable". */
+  AUTH_SCRYPT_QUEUE: z.coerce.number().int().min(0).default(64),
+  /** Per-device publish token bucket: sustained rate (0: unlimited) and burst. */
+  DEVICE_RATE_PER_SEC: z.coerce.number().min(0).default(50),
+  DEVICE_RATE_BURST: z.coerce.number().int().min(1).default(200),
   /** Events kept for GET /api/events resume with Last-Event-ID; older ids get a reset. */
   EVENTS_BUFFER: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
   /** Concurrent GET /api/events streams; more get 503. */

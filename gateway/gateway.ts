@@ -9,6 +9,7 @@ import { type Device, DeviceStore } from '../device-registry/devices.ts';
 import { TokenStore } from '../device-registry/tokens.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import { loadSpecs } from '../firmware-specs/index.ts';
+import { createAbuseGuards } from './abuse-guards.ts';
 import { buildApi, type RouteModule } from './api/app.ts';
 import { authenticator } from './api/auth.ts';
 import { type BrokerHooks, createBroker, type PublishRoute } from './broker.ts';
@@ -184,7 +185,10 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       prepareDataDir(config.CITYGATE_DATA_DIR, log);
       const specs = opts.specs ?? (await loadSpecs());
       registryDb = openRegistryDb(privateDbFile(join(config.CITYGATE_DATA_DIR, 'registry.db'), log));
-      const devices = new DeviceStore(registryDb, specs, { secretCost: opts.secretCost });
+      const devices = new DeviceStore(registryDb, specs, {
+        secretCost: opts.secretCost,
+        scryptQueue: config.AUTH_SCRYPT_QUEUE,
+      });
       devices.resetPresence();
       // A model file removed or renamed since its devices registered: their readings are quarantined.
       for (const [model, count] of devices.missingModels())
@@ -297,23 +301,26 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       };
       const hookLog = log.child({ module: 'ingest' });
       hooks.onDevicePublish = containPublish(hooks.onDevicePublish, { ingest, log: hookLog, metrics });
+      const mqttLog = log.child({ module: 'mqtt' });
+      const guards = createAbuseGuards({ config, devices, clock, log: mqttLog, metrics });
       const broker: Aedes = await createBroker({
         devices,
         hooks,
         metrics,
-        log: log.child({ module: 'mqtt' }),
+        log: mqttLog,
         clock,
         connectTimeoutMs: config.MQTT_CONNECT_TIMEOUT_MS,
         limits: {
           maxSubscriptions: config.MQTT_MAX_SUBSCRIPTIONS,
           maxTopicLength: config.MQTT_MAX_TOPIC_LENGTH,
         },
+        guards,
       });
       const link = createDeviceLink({
         broker,
         devices,
         metrics,
-        log: log.child({ module: 'mqtt' }),
+        log: mqttLog,
         clock,
         onPresence: containHook('presence', presence, { log: hookLog, metrics }),
       });
@@ -345,15 +352,17 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         modules.flatMap((m) => (m.routes ? [m.routes] : [])),
         tls && { cert: tls.cert, key: tls.key, handshakeTimeout: HTTPS_HANDSHAKE_TIMEOUT_MS },
       );
-      const handleMqtt = guardMqttConnections(broker, {
+      const guardPackets = guardMqttConnections(broker, {
         limits: {
           maxConnectBytes: config.MQTT_MAX_CONNECT_BYTES,
           maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,
         },
         metrics,
-        log: log.child({ module: 'mqtt' }),
+        log: mqttLog,
         clock,
       });
+      // Banned addresses are dropped on accept, before the packet guard or Aedes do any work.
+      const handleMqtt = guards.gate(guardPackets);
       mqttServer = createServer(handleMqtt);
       try {
         mqttPort = await listen(mqttServer, config.MQTT_PORT, config.MQTT_HOST, 'MQTT');

@@ -41,6 +41,15 @@ export function createMetrics() {
       ['reason'],
     ),
     aclDenied: counter('acl_denied_total', 'Publishes and subscriptions refused by the ACL', ['action']),
+    authThrottled: counter(
+      'auth_throttled_total',
+      'CONNECTs refused without a credential check: banned, backoff, address_busy, id_busy, queue_full',
+      ['reason'],
+    ),
+    deviceRateLimited: counter(
+      'device_rate_limited_total',
+      'Device publishes held back by the per-device rate limit until a token was free',
+    ),
     sinkFailures: counter('sink_failures_total', 'Failed sink writes (retried)'),
     commandReplies: counter(
       'command_replies_total',
