@@ -67,6 +67,21 @@ describe('webhooks: signed, retried with back-off, their deliveries visible', ()
     expect(gone).toMatchObject({ status: 404, body: { code: 'EVT_ERR_WEBHOOK_NOT_FOUND' } });
   });
 
+  it('pages deliveries newest first with a next link', async () => {
+    const hook = await register({ url: 'http://127.0.0.1:9/refused' });
+    gw.gateway.ctx.events.publish(alarmEvent(10));
+    gw.gateway.ctx.events.publish(alarmEvent(11));
+    await expect.poll(async () => (await deliveries(hook.id)).length).toBe(2);
+    const page1 = (await gw.api('GET', `/api/webhooks/${hook.id}/deliveries?limit=1`)).body;
+    expect(page1.deliveries.map((d: { eventType: string }) => d.eventType)).toEqual(['alarm']);
+    expect(page1.next).toMatch(/^\/api\/webhooks\/wh_\w+\/deliveries\?limit=1&beforeId=\d+$/);
+    const page2 = (await gw.api('GET', page1.next)).body;
+    expect(page2.deliveries[0].id).toBeLessThan(page1.deliveries[0].id);
+    const last = (await gw.api('GET', `${page1.next.replace('limit=1', 'limit=5')}`)).body;
+    expect(last.next).toBeNull();
+    await gw.api('DELETE', `/api/webhooks/${hook.id}`);
+  });
+
   it('a receiver that fails twice gets the alarm on the third attempt, validly signed', async () => {
     const r = await receiver((n, res) => res.writeHead(n <= 2 ? 500 : 200).end(n <= 2 ? 'busy' : 'ok'));
     const hook = await register({ url: r.url, severities: ['critical', 'major'] });

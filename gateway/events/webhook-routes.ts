@@ -8,6 +8,7 @@ import {
   type WebhookStore,
 } from '../../device-registry/webhooks.ts';
 import { SEVERITIES } from '../alarms/types.ts';
+import { nextPage, pageLimit } from '../api/pagination.ts';
 import { idParam } from '../api/schemas.ts';
 import type { GatewayContext } from '../context.ts';
 import { WebhookLimitError, WebhookNotFoundError } from './errors.ts';
@@ -117,13 +118,24 @@ export function webhookRoutes(store: WebhookStore) {
             limit: z.coerce.number().int().min(1).max(MAX_WEBHOOKS).default(MAX_WEBHOOKS),
             offset: z.coerce.number().int().min(0).default(0),
           }),
-          response: { 200: z.object({ total: z.number(), webhooks: z.array(webhookView) }) },
+          response: {
+            200: z.object({ total: z.number(), webhooks: z.array(webhookView), next: z.string().nullable() }),
+          },
         },
       },
-      async (req) => ({
-        total: await store.count(),
-        webhooks: await Promise.all((await store.list(req.query)).map(view)),
-      }),
+      async (req) => {
+        const { limit, offset } = req.query;
+        const total = await store.count();
+        return {
+          total,
+          webhooks: await Promise.all((await store.list(req.query)).map(view)),
+          next: nextPage(
+            '/api/webhooks',
+            req.query,
+            offset + limit < total ? { offset: offset + limit } : null,
+          ),
+        };
+      },
     );
 
     r.get(
@@ -155,16 +167,21 @@ export function webhookRoutes(store: WebhookStore) {
           params: idParam,
           querystring: z.object({
             status: statusEnum.optional(),
-            limit: z.coerce.number().int().min(1).max(500).default(100),
+            limit: pageLimit,
             beforeId: z.coerce.number().int().positive().optional(),
           }),
-          response: { 200: z.object({ deliveries: z.array(deliveryView) }) },
+          response: { 200: z.object({ deliveries: z.array(deliveryView), next: z.string().nullable() }) },
         },
       },
       async (req) => {
-        await require(req.params.id);
-        const rows = await store.deliveries(req.params.id, req.query);
-        return { deliveries: rows.map(toDeliveryView) };
+        const { id } = req.params;
+        await require(id);
+        const rows = await store.deliveries(id, req.query);
+        const last = rows.length === req.query.limit ? rows.at(-1) : undefined;
+        return {
+          deliveries: rows.map(toDeliveryView),
+          next: nextPage(`/api/webhooks/${id}/deliveries`, req.query, last ? { beforeId: last.id } : null),
+        };
       },
     );
   };
