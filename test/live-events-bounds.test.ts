@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alarmEvent } from './helpers/events.ts';
 import { FakeClock } from './helpers/fake-clock.ts';
@@ -120,5 +121,23 @@ describe('stopping the gateway', () => {
     expect(s.status).toBe(200);
     await gw.stop();
     await s.ended;
+  });
+});
+
+describe('the ?token= of GET /api/events', () => {
+  it('never reaches the log, whatever the request does', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'trace' }, { write: (line: string) => lines.push(line) });
+    const gw = await startTestGateway({ log, config: { EVENTS_MAX_CLIENTS: 1 } });
+    const viewer = (await gw.api('POST', '/api/tokens', { name: 'wall', role: 'viewer' })).body.token;
+    const url = (token: string) => `${gw.httpUrl}/api/events?types=alarm&token=${encodeURIComponent(token)}`;
+    const ok = await openEvents(url(viewer));
+    const busy = await openEvents(url(viewer));
+    const bad = await openEvents(url(`${viewer}x`));
+    ok.close();
+    await gw.stop();
+    expect([ok.status, busy.status, bad.status]).toEqual([200, 503, 401]);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.filter((l) => l.includes(viewer))).toEqual([]);
   });
 });
