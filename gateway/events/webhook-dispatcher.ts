@@ -30,10 +30,17 @@ export const DEFAULT_WEBHOOK_DISPATCH: Omit<WebhookDispatchOptions, 'maxAttempts
   random: Math.random,
 };
 
-/** Does this webhook want this event? Severities filter alarm events only. */
-export function wants(hook: Webhook, e: LoggedEvent['event']): boolean {
+/**
+ * Does this webhook want this event? Severities filter alarm events only. A shelved alarm raises
+ * no notification until its shelf time ends (ISA-18.2, shelving), so only its shelved/unshelved
+ * transitions are sent meanwhile.
+ */
+export function wants(hook: Webhook, e: LoggedEvent['event'], now: number): boolean {
   if (!hook.types.includes(e.type)) return false;
-  return e.type !== 'alarm' || hook.severities === null || hook.severities.includes(e.alarm.severity);
+  if (e.type !== 'alarm') return true;
+  if (hook.severities !== null && !hook.severities.includes(e.alarm.severity)) return false;
+  const shelved = e.alarm.shelvedUntil !== null && Date.parse(e.alarm.shelvedUntil) > now;
+  return !shelved || e.transition === 'shelved' || e.transition === 'unshelved';
 }
 
 /**
@@ -101,7 +108,7 @@ export class WebhookDispatcher {
         const hooks = await this.#store.list({ limit: 1000, offset: 0 });
         let queued = 0;
         for (const hook of hooks) {
-          if (!wants(hook, e.event)) continue;
+          if (!wants(hook, e.event, now)) continue;
           const body = JSON.stringify({ id: e.id, ...e.event });
           const dropped = await this.#store.enqueue(
             hook.id,
