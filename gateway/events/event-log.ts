@@ -8,7 +8,8 @@ export interface LoggedEvent {
   frame: string;
 }
 
-export type ResumeResult = { kind: 'events'; events: LoggedEvent[] } | { kind: 'reset'; reason: string };
+/** Where a client resumes: after `seq` (every later event is still kept), or from a reset. */
+export type ResumePoint = { kind: 'after'; seq: number } | { kind: 'reset'; reason: string };
 
 /** One frame of text/event-stream (WHATWG HTML, "Server-sent events", 9.2.6). JSON has no newline. */
 export function sseFrame(id: string, type: string, data: unknown): string {
@@ -37,6 +38,17 @@ export class EventLog {
 
   get lastId(): string {
     return `${this.epoch}-${this.#seq}`;
+  }
+
+  /** The newest kept event's number (0 before the first). */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** The kept event numbered `seq`, or undefined once the ring has let it go. */
+  get(seq: number): LoggedEvent | undefined {
+    if (seq < 1 || seq > this.#seq || seq <= this.#seq - this.#ring.length) return undefined;
+    return this.#ring[seq % this.#ring.length];
   }
 
   get latestSummary(): LoggedEvent | null {
@@ -74,8 +86,8 @@ export class EventLog {
     for (const fn of this.#listeners) fn(e);
   }
 
-  /** The events after `lastEventId`, or a reset when they are no longer all here. */
-  since(lastEventId: string): ResumeResult {
+  /** Where a client that last saw `lastEventId` resumes, or a reset when its events are gone. */
+  resumePoint(lastEventId: string): ResumePoint {
     const dash = lastEventId.lastIndexOf('-');
     const epoch = lastEventId.slice(0, dash);
     const seq = Number(lastEventId.slice(dash + 1));
@@ -87,8 +99,6 @@ export class EventLog {
     const oldest = Math.max(1, this.#seq - this.#ring.length + 1);
     if (seq < oldest - 1)
       return { kind: 'reset', reason: 'the events after the Last-Event-ID are no longer buffered' };
-    const events: LoggedEvent[] = [];
-    for (let s = seq + 1; s <= this.#seq; s++) events.push(this.#ring[s % this.#ring.length]!);
-    return { kind: 'events', events };
+    return { kind: 'after', seq };
   }
 }

@@ -14,29 +14,27 @@ export interface StreamFilter {
 export interface EventStreamOptions {
   maxClients: number;
   heartbeatMs: number;
-  /** Bytes handed to a client's socket before further frames wait for it to drain. */
+  /** Bytes handed to a client's socket before it is left to drain. */
   maxBufferedBytes: number;
-  /** Frames a client may have waiting (its resume backlog included) before it is dropped as too slow. */
-  maxQueuedFrames: number;
+  /** The event log's capacity: a client further behind has lost events and is dropped. */
+  bufferSize: number;
 }
 
 interface Client {
   res: ServerResponse;
   filter: StreamFilter;
-  /**
-   * Frames waiting for the socket to drain, from `head` on. They are the strings the log already
-   * holds, shared by every client, so a waiting client costs a pointer per event, not a copy.
-   */
-  queue: string[];
-  head: number;
+  /** The number of the last logged event handed to the socket (or skipped by the filter). */
+  sent: number;
+  /** The socket holds maxBufferedBytes: further events are read from the log after 'drain'. */
   waiting: boolean;
 }
 
 /**
  * The open GET /api/events streams. Bounded: at most maxClients at once; each socket is given at
- * most maxBufferedBytes, the rest waits as references to the log's frames; a client more than
- * maxQueuedFrames behind is disconnected (it resumes with Last-Event-ID, or resets), so a stalled
- * client never makes the gateway buffer without limit.
+ * most maxBufferedBytes, and a client whose socket is full catches up from the event log when it
+ * drains (a cursor, no copy), so a resume backlog costs nothing extra and a stalled client holds
+ * no memory but its socket. A client the log has left behind (more than EVENTS_BUFFER events) is
+ * disconnected; it resumes with Last-Event-ID and gets a reset.
  */
 export class EventStreams {
   readonly #log: EventLog;
@@ -78,7 +76,7 @@ export class EventStreams {
 
   start(): void {
     this.#unsubscribe = this.#log.subscribe((e) => {
-      for (const c of this.#clients) if (this.#passes(c.filter, e)) this.#write(c, e.frame);
+      for (const c of this.#clients) this.#live(c, e);
     });
     this.#beat();
   }
@@ -105,7 +103,7 @@ export class EventStreams {
       // nginx buffers proxied responses unless told not to.
       'x-accel-buffering': 'no',
     });
-    const client: Client = { res, filter, queue: [], head: 0, waiting: false };
+    const client: Client = { res, filter, sent: this.#log.seq, waiting: false };
     this.#clients.add(client);
     this.#gauge.set(this.#clients.size);
     res.on('close', () => {
@@ -113,18 +111,15 @@ export class EventStreams {
       this.#gauge.set(this.#clients.size);
     });
     // `retry:` sets how long EventSource waits before reconnecting.
-    this.#write(client, 'retry: 3000\n\n');
-    if (lastEventId !== null) {
-      const resumed = this.#log.since(lastEventId);
-      if (resumed.kind === 'reset') {
-        const data = { reason: resumed.reason, lastEventId: this.#log.lastId };
-        this.#write(client, `id: ${this.#log.lastId}\nevent: reset\ndata: ${JSON.stringify(data)}\n\n`);
-      } else {
-        for (const e of resumed.events) if (this.#passes(filter, e)) this.#write(client, e.frame);
-      }
+    res.write('retry: 3000\n\n');
+    const resume = lastEventId === null ? null : this.#log.resumePoint(lastEventId);
+    if (resume?.kind === 'reset') {
+      const data = { reason: resume.reason, lastEventId: this.#log.lastId };
+      res.write(`id: ${this.#log.lastId}\nevent: reset\ndata: ${JSON.stringify(data)}\n\n`);
+    } else if (resume?.kind === 'after') {
+      client.sent = resume.seq;
     }
-    const summary = this.#log.latestSummary;
-    if (summary && this.#passes(filter, summary)) this.#write(client, summary.frame);
+    this.#catchUp(client);
   }
 
   #passes(f: StreamFilter, e: LoggedEvent): boolean {
@@ -133,45 +128,68 @@ export class EventStreams {
     return this.#districtOf(e.event) === f.district;
   }
 
-  #write(c: Client, frame: string): void {
-    if (c.res.destroyed) return;
-    c.queue.push(frame);
-    if (c.queue.length - c.head > this.#opts.maxQueuedFrames) {
-      this.#logger.warn(
-        { behind: c.queue.length - c.head },
-        'an events client reads too slowly; disconnected',
-      );
-      this.#slowDropped.inc();
-      this.#clients.delete(c);
-      this.#gauge.set(this.#clients.size);
-      c.res.destroy();
+  /** A new event: straight to a client that is caught up and has room, else read later from the log. */
+  #live(c: Client, e: LoggedEvent): void {
+    if (e.event.type === 'summary') {
+      // Superseded every second: only a caught-up client with room gets it.
+      if (!c.waiting && c.sent === this.#log.seq && this.#passes(c.filter, e)) this.#send(c, e.frame);
       return;
     }
-    if (!c.waiting) this.#flush(c);
+    if (c.waiting) {
+      if (e.seq - c.sent > this.#opts.bufferSize) this.#drop(c);
+      return;
+    }
+    if (c.sent === e.seq - 1) {
+      c.sent = e.seq;
+      if (this.#passes(c.filter, e)) this.#send(c, e.frame);
+    } else {
+      this.#catchUp(c);
+    }
   }
 
-  /** Hands queued frames to the socket until it holds maxBufferedBytes, then waits for 'drain'. */
-  #flush(c: Client): void {
+  /** Hands the client the logged events it has not had, until its socket is full; then waits for 'drain'. */
+  #catchUp(c: Client): void {
     c.waiting = false;
-    while (c.head < c.queue.length && c.res.writableLength < this.#opts.maxBufferedBytes && !c.res.destroyed)
-      c.res.write(c.queue[c.head++]);
-    if (c.head === c.queue.length) {
-      c.queue = [];
-      c.head = 0;
-    } else if (c.head > 1024 && c.head > c.queue.length / 2) {
-      c.queue = c.queue.slice(c.head);
-      c.head = 0;
+    if (c.res.destroyed) return;
+    while (c.sent < this.#log.seq && c.res.writableLength < this.#opts.maxBufferedBytes) {
+      const e = this.#log.get(c.sent + 1);
+      if (!e) {
+        this.#drop(c);
+        return;
+      }
+      c.sent = e.seq;
+      if (this.#passes(c.filter, e)) c.res.write(e.frame);
     }
-    if (c.head < c.queue.length && !c.res.destroyed) {
+    if (c.sent < this.#log.seq || c.res.writableLength >= this.#opts.maxBufferedBytes) {
       c.waiting = true;
-      c.res.once('drain', () => this.#flush(c));
+      c.res.once('drain', () => this.#catchUp(c));
+      return;
     }
+    const summary = this.#log.latestSummary;
+    if (summary && this.#passes(c.filter, summary)) this.#send(c, summary.frame);
+  }
+
+  #send(c: Client, frame: string): void {
+    if (c.res.destroyed) return;
+    c.res.write(frame);
+    if (c.res.writableLength >= this.#opts.maxBufferedBytes) {
+      c.waiting = true;
+      c.res.once('drain', () => this.#catchUp(c));
+    }
+  }
+
+  #drop(c: Client): void {
+    this.#logger.warn({ behind: this.#log.seq - c.sent }, 'an events client reads too slowly; disconnected');
+    this.#slowDropped.inc();
+    this.#clients.delete(c);
+    this.#gauge.set(this.#clients.size);
+    c.res.destroy();
   }
 
   /** A comment line every heartbeatMs keeps idle proxies from closing the stream. */
   #beat(): void {
     this.#heartbeat = this.#clock.setTimeout(() => {
-      for (const c of this.#clients) this.#write(c, ': heartbeat\n\n');
+      for (const c of this.#clients) if (!c.waiting) this.#send(c, ': heartbeat\n\n');
       this.#beat();
     }, this.#opts.heartbeatMs);
   }

@@ -102,8 +102,7 @@ export function eventsModule(opts: EventsOptions): EventsModule {
           maxClients: opts.maxClients,
           heartbeatMs: opts.heartbeatMs ?? 15_000,
           maxBufferedBytes: opts.maxBufferedBytes ?? 256 * 1024,
-          // A client further behind than the resume buffer would be reset on reconnect anyway.
-          maxQueuedFrames: opts.bufferSize,
+          bufferSize: opts.bufferSize,
         },
       });
       store = opts.store?.(ctx) ?? new SqliteWebhookStore(ctx.db);
