@@ -2,10 +2,8 @@ import { Readable } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Device, DeviceStore } from '../device-registry/devices.ts';
 import type { AbuseGuards } from './abuse-guards.ts';
-import type { Clock } from './clock.ts';
-import { type ParsedTopic, parseDeviceTopic, topics } from './ingest/topics.ts';
+import { type ParsedTopic, parseDeviceTopic } from './ingest/topics.ts';
 import { clip } from './log-guard.ts';
-import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { SubscriptionLimits, type TopicLimits } from './mqtt-subscription-limits.ts';
 import { certificateLogin } from './tls.ts';
@@ -80,14 +78,12 @@ export async function createBroker(opts: {
   devices: DeviceStore;
   hooks: BrokerHooks;
   metrics: Metrics;
-  log: Logger;
-  clock: Clock;
   /** A connection whose CONNECT has not fully arrived by then is closed. */
   connectTimeoutMs: number;
   limits: TopicLimits;
   guards: AbuseGuards;
 }): Promise<Aedes> {
-  const { devices, hooks, metrics, log, guards } = opts;
+  const { devices, hooks, metrics, guards } = opts;
   const limits = new SubscriptionLimits(opts.limits, metrics);
   const refuse = (reason: string) => metrics.connectionsRefused.inc({ reason });
 

@@ -307,8 +307,6 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         devices,
         hooks,
         metrics,
-        log: mqttLog,
-        clock,
         connectTimeoutMs: config.MQTT_CONNECT_TIMEOUT_MS,
         limits: {
           maxSubscriptions: config.MQTT_MAX_SUBSCRIPTIONS,
