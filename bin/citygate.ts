@@ -4,6 +4,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { addAlarmCommands } from './alarm-commands.ts';
 import { ApiClient, ApiError, parseParams } from './api-client.ts';
+import { eventCommands } from './events-commands.ts';
 
 const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'expired', 'cancelled']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -238,6 +239,12 @@ program
   });
 
 addAlarmCommands(program, api, table);
+eventCommands(
+  program,
+  api,
+  () => ({ url: program.opts().url, token: program.opts().token ?? defaultToken() ?? '' }),
+  table,
+);
 
 program.parseAsync().catch((err: Error & { code?: string }) => {
   console.error(`citygate: ${err instanceof ApiError && err.status ? `${err.status} ` : ''}${err.message}`);

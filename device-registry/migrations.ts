@@ -172,4 +172,38 @@ export const migrations: ReadonlyArray<readonly [number, string]> = [
     );
     `,
   ],
+  [
+    6,
+    `
+    -- Webhooks (issue 9): the signing secret is kept as is (an HMAC key cannot be a hash), and
+    -- deliveries are persisted so retries survive a restart. Migration 5 belongs to the alarms.
+    CREATE TABLE webhooks (
+      id TEXT PRIMARY KEY,
+      url TEXT NOT NULL,
+      secret TEXT NOT NULL,
+      types TEXT NOT NULL,
+      severities TEXT,
+      description TEXT,
+      created_at INTEGER NOT NULL,
+      created_by TEXT NOT NULL,
+      dropped INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE webhook_deliveries (
+      id INTEGER PRIMARY KEY,
+      webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+      event_id TEXT NOT NULL,
+      event_type TEXT NOT NULL,
+      body TEXT NOT NULL,
+      status TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at INTEGER,
+      last_status_code INTEGER,
+      last_error TEXT,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, status, id);
+    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+    `,
+  ],
 ];

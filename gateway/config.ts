@@ -86,6 +86,12 @@ export const configSchema = z.object({
   /** Per-device publish token bucket: sustained rate (0: unlimited) and burst. */
   DEVICE_RATE_PER_SEC: z.coerce.number().min(0).default(50),
   DEVICE_RATE_BURST: z.coerce.number().int().min(1).default(200),
+  /** Events kept for GET /api/events resume with Last-Event-ID; older ids get a reset. */
+  EVENTS_BUFFER: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
+  /** Concurrent GET /api/events streams; more get 503. */
+  EVENTS_MAX_CLIENTS: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Attempts per webhook delivery (back-off 1 s, 2 s, 4 s … capped at an hour) before it fails. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(15),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -21,7 +21,6 @@ export interface GatewayContext {
   clock: Clock;
   log: Logger;
   metrics: Metrics;
-  events: EventBus;
   specs: ReadonlyMap<string, ModelSpec>;
   /** The registry database (devices, tokens, commands, audit). */
   db: Db;
@@ -44,4 +43,6 @@ export interface GatewayContext {
   disk: DiskGuard;
   /** A device became reachable or not, by any protocol: the registry and every module hear it. */
   presence(device: Device, online: boolean): void;
+  /** Alarm transitions, presence, command status changes, summaries (issue 9). */
+  events: EventBus;
 }

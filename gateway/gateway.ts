@@ -27,6 +27,7 @@ import { createDeviceLink } from './device-link.ts';
 import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
 import { DiskFullError, PortInUseError } from './errors.ts';
 import { createEventBus } from './events/bus.ts';
+import { eventsModule } from './events/events-module.ts';
 import { containHook, containPublish } from './ingest/contain-publish.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
@@ -154,7 +155,13 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       recentCommands: (deviceId) => commands.service.store.forDevice(deviceId, { limit: 50 }),
     }),
   });
-  const modules: GatewayModule[] = [commands, alarms, ...(opts.modules ?? [])];
+  const events = eventsModule({
+    bufferSize: config.EVENTS_BUFFER,
+    maxClients: config.EVENTS_MAX_CLIENTS,
+    webhookMaxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+  });
+  events.provideOpenAlarmCounts(() => alarms.service.openBySeverity());
+  const modules: GatewayModule[] = [commands, alarms, events, ...(opts.modules ?? [])];
   let ctx: GatewayContext;
   let api: FastifyInstance;
   let mqttServer: Server;
@@ -280,9 +287,14 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           for (const m of modules) m.onReadings?.(device, readings);
         },
       });
+      const bus = createEventBus((err, event) =>
+        log.error({ err, event: event.type }, 'event listener failed'),
+      );
       // One presence path for every protocol: the registry, then every module.
       const presence = (device: Device, online: boolean) => {
         devices.markPresence(device.id, online, clock.now());
+        const { id: deviceId, family, district } = device;
+        bus.publish({ type: 'presence', at: clock.now(), deviceId, family, district, online });
         for (const m of modules) m.onPresence?.(device, online);
       };
       const hooks: BrokerHooks = {
@@ -336,9 +348,6 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         clock,
         log,
         metrics,
-        events: createEventBus((err, event) =>
-          log.error({ err, event: event.type }, 'event listener failed'),
-        ),
         specs,
         db: registryDb,
         devices,
@@ -355,6 +364,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         adapters: [],
         presence,
         disk,
+        events: bus,
       };
       for (const m of modules) await m.init?.(ctx);
       api = await buildApi(

@@ -7,6 +7,7 @@ import {
 } from '../../device-registry/commands.ts';
 import type { Device } from '../../device-registry/devices.ts';
 import type { GatewayContext } from '../context.ts';
+import { commandEvent } from '../events/command-event.ts';
 import { topics } from '../ingest/topics.ts';
 import { checkGuards, clip, resolveCommand } from './command-guards.ts';
 import { parseReply, RAW_REPLY_KEPT_CHARS } from './command-reply.ts';
@@ -70,6 +71,7 @@ export class CommandService {
   ): Command | null {
     const c = this.#store.transition(id, to, this.#ctx.clock.now(), actor, extra);
     if (c && FINAL_STATUSES.has(to)) this.#clearTimer(id);
+    if (c) this.#ctx.events.publish(commandEvent(c));
     return c;
   }
 

@@ -1,0 +1,80 @@
+import { FAMILIES } from '../../firmware-specs/families.ts';
+import { SEVERITIES, type Severity } from '../alarms/types.ts';
+import type { GatewayContext } from '../context.ts';
+import { counterValue } from '../metrics.ts';
+import type { GatewayEvent } from './bus.ts';
+
+export type OpenAlarmCounts = () => Record<Severity, number>;
+
+export const noOpenAlarms: OpenAlarmCounts = () =>
+  Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+
+type Summary = Extract<GatewayEvent, { type: 'summary' }>;
+
+/**
+ * The once-a-second city summary: readings/s (accepted readings, from the metrics counter, over
+ * the time since the last summary), devices online/offline/disabled per family, open alarms by
+ * severity (from the alarm service once it is wired; zeros until then).
+ */
+export class SummaryPublisher {
+  readonly #ctx: GatewayContext;
+  readonly #everyMs: number;
+  #openAlarms: OpenAlarmCounts = noOpenAlarms;
+  #timer: unknown = null;
+  #last: { at: number; accepted: number } | null = null;
+
+  constructor(ctx: GatewayContext, everyMs: number) {
+    this.#ctx = ctx;
+    this.#everyMs = everyMs;
+  }
+
+  set openAlarmCounts(fn: OpenAlarmCounts) {
+    this.#openAlarms = fn;
+  }
+
+  start(): void {
+    this.#schedule();
+  }
+
+  stop(): void {
+    if (this.#timer !== null) this.#ctx.clock.clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #schedule(): void {
+    this.#timer = this.#ctx.clock.setTimeout(() => {
+      this.publish()
+        .catch((err) => this.#ctx.log.error({ err }, 'summary failed; the next one in a second'))
+        .finally(() => this.#timer !== null && this.#schedule());
+    }, this.#everyMs);
+  }
+
+  async publish(): Promise<Summary> {
+    const { clock, devices, metrics, events } = this.#ctx;
+    const accepted = await counterValue(metrics.accepted);
+    const at = clock.now();
+    const elapsed = this.#last ? (at - this.#last.at) / 1000 : 0;
+    const readingsPerSecond =
+      this.#last && elapsed > 0 ? Math.round(((accepted - this.#last.accepted) / elapsed) * 10) / 10 : 0;
+    this.#last = { at, accepted };
+    const perFamily: Summary['devices'] = {};
+    for (const f of FAMILIES) perFamily[f] = { online: 0, offline: 0, disabled: 0 };
+    // O(devices) a second; the registry's cache is in memory, so no database round-trip.
+    for (const d of devices.list()) {
+      perFamily[d.family] ??= { online: 0, offline: 0, disabled: 0 };
+      const counts = perFamily[d.family];
+      if (!d.enabled) counts.disabled++;
+      else if (d.online) counts.online++;
+      else counts.offline++;
+    }
+    const summary: Summary = {
+      type: 'summary',
+      at,
+      readingsPerSecond,
+      devices: perFamily,
+      openAlarms: { ...noOpenAlarms(), ...this.#openAlarms() },
+    };
+    events.publish(summary);
+    return summary;
+  }
+}
