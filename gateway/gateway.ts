@@ -21,15 +21,17 @@ import { prepareDataDir, privateDbFile, privateFile } from './data-dir.ts';
 import { createDeviceLink } from './device-link.ts';
 import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
 import { DiskFullError, PortInUseError } from './errors.ts';
+import { type HistoryModule, historyModule } from './history/history-module.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
-import { Normalizer } from './ingest/normalizer.ts';
+import { type Accepted, Normalizer } from './ingest/normalizer.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { Outbox } from './outbox.ts';
 import { SinkPump } from './sink-pump.ts';
 import { ArchiveSink } from './sinks/archive-sink.ts';
 import { InfluxSink } from './sinks/influx-sink.ts';
+import { influxV1SinkFrom } from './sinks/influx-v1-sink.ts';
 import type { Sink } from './sinks/sink.ts';
 
 /** A part that plugs into the gateway: commands, protocol adapters. */
@@ -43,6 +45,8 @@ export interface GatewayModule {
   onReply?(route: PublishRoute): void;
   onState?(device: Device, state: Record<string, unknown>): void;
   onPresence?(device: Device, online: boolean): void;
+  /** Readings committed to the outbox, after the commit. */
+  onReadings?(device: Device, readings: readonly Accepted[]): void;
 }
 
 export interface GatewayOptions {
@@ -71,6 +75,7 @@ export interface Gateway {
   readonly httpPort: number;
   readonly adminToken: string;
   readonly commands: CommandsModule;
+  readonly history: HistoryModule;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -131,7 +136,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger(config.LOG_LEVEL);
   const commands = commandsModule({ replyMaxBytes: config.COMMAND_REPLY_MAX_BYTES, ...opts.commands });
-  const modules: GatewayModule[] = [commands, ...(opts.modules ?? [])];
+  const history = historyModule(config);
+  const modules: GatewayModule[] = [commands, history, ...(opts.modules ?? [])];
   let ctx: GatewayContext;
   let api: FastifyInstance;
   let mqttServer: Server;
@@ -161,6 +167,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       return adminToken;
     },
     commands,
+    history,
 
     async start() {
       prepareDataDir(config.CITYGATE_DATA_DIR, log);
@@ -180,6 +187,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       disk = new DiskGuard({ clock, log: log.child({ module: 'disk' }), counter: metrics.diskFull });
       const sink: Sink =
         opts.sink ??
+        influxV1SinkFrom(config) ??
         (config.INFLUX_URL
           ? new InfluxSink({
               url: config.INFLUX_URL,
@@ -225,6 +233,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         committer,
         metrics,
         clock,
+        onAccepted: (device, readings) => {
+          for (const m of modules) m.onReadings?.(device, readings);
+        },
       });
       // One presence path for every protocol: the registry, then every module.
       const presence = (device: Device, online: boolean) => {

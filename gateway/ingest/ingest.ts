@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Metrics } from '../metrics.ts';
 import type { QuarantineEntry } from '../outbox.ts';
 import type { GroupCommitter } from './group-commit.ts';
-import type { Normalizer, Rejected } from './normalizer.ts';
+import type { Accepted, Normalizer, Rejected } from './normalizer.ts';
 
 export interface IngestInput {
   device: Device;
@@ -24,6 +24,7 @@ export class Ingest {
   readonly #committer: GroupCommitter;
   readonly #metrics: Metrics;
   readonly #clock: Clock;
+  readonly #onAccepted: (device: Device, readings: readonly Accepted[]) => void;
   // Labelled children looked up once: prom-client hashes the labels on every inc() otherwise.
   readonly #received;
   readonly #accepted = new Map<string, ReturnType<Metrics['accepted']['labels']>>();
@@ -34,12 +35,15 @@ export class Ingest {
     committer: GroupCommitter;
     metrics: Metrics;
     clock: Clock;
+    /** Readings committed to the outbox (history rollups, issue 9); runs before `done`. */
+    onAccepted?: (device: Device, readings: readonly Accepted[]) => void;
   }) {
     this.#devices = deps.devices;
     this.#normalizer = deps.normalizer;
     this.#committer = deps.committer;
     this.#metrics = deps.metrics;
     this.#clock = deps.clock;
+    this.#onAccepted = deps.onAccepted ?? (() => {});
     this.#received = {
       mqtt: deps.metrics.received.labels({ source: 'mqtt' }),
       modbus: deps.metrics.received.labels({ source: 'modbus' }),
@@ -79,6 +83,7 @@ export class Ingest {
         if (!err && result.accepted.length) {
           this.#acceptedOf(device.family).inc(result.accepted.length);
           for (const a of result.accepted) this.#devices.recordReading(device.id, a.fields, a.ts);
+          this.#onAccepted(device, result.accepted);
         }
         done(err);
       },
