@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { ApiClient, ApiError, parseParams } from './api-client.ts';
+import { historyCommand } from './history-command.ts';
 
 const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'expired', 'cancelled']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -235,6 +236,8 @@ program
       ),
     );
   });
+
+historyCommand(program, api);
 
 program.parseAsync().catch((err: Error & { code?: string }) => {
   console.error(`citygate: ${err instanceof ApiError && err.status ? `${err.status} ` : ''}${err.message}`);
