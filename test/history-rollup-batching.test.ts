@@ -42,7 +42,7 @@ describe('rollup store batching and retention', () => {
   const hour = (from: number, to = from + HOUR) =>
     rollup.history({ device, fields: ['pressure_bar'], from, to, stepMs: HOUR });
 
-  it('writes closed minutes in one transaction every few seconds, and answers the open one from memory', async () => {
+  it('writes closed minutes in batched transactions every few seconds, and answers the open one from memory', async () => {
     // 600 readings over 3 minutes: the first two minutes close, the third is the current one.
     clock.advance(2 * MIN);
     for (let i = 0; i < 600; i++)

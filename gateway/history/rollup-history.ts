@@ -14,6 +14,8 @@ export interface RollupHistoryOptions {
   flushEveryMs?: number;
   /** Series pruned of expired minutes per flush (bounded work per tick). */
   pruneSeriesPerFlush?: number;
+  /** Rows per transaction of a flush; the event loop runs between them. */
+  rowsPerTransaction?: number;
 }
 
 type Pending = Map<string, Map<string, Map<number, MinuteAggregate>>>;
@@ -63,6 +65,7 @@ export class RollupHistory implements HistorySource {
   readonly #retentionMs: number;
   readonly #flushEveryMs: number;
   readonly #pruneSeries: number;
+  readonly #chunkRows: number;
   #pending: Pending = new Map();
   /** Rows handed to the store and not yet confirmed: still visible to queries. */
   #inflight: MinuteRow[] = [];
@@ -77,6 +80,7 @@ export class RollupHistory implements HistorySource {
     this.#retentionMs = opts.retentionMs;
     this.#flushEveryMs = opts.flushEveryMs ?? 5000;
     this.#pruneSeries = opts.pruneSeriesPerFlush ?? 2000;
+    this.#chunkRows = opts.rowsPerTransaction ?? 2000;
   }
 
   /** One accepted reading: numeric fields only (booleans are not history, see history-source.ts). */
@@ -124,13 +128,22 @@ export class RollupHistory implements HistorySource {
       }
       if (byField.size === 0) this.#pending.delete(deviceId);
     }
+    // In transactions of a bounded size, yielding between them: a city's minute (10,000 devices x
+    // 5 fields) in one go would hold the event loop, and with it every PUBACK, for too long.
+    let written = 0;
     this.#inflight = rows;
     try {
-      await this.#store.merge(rows);
+      while (written < rows.length) {
+        const chunk = rows.slice(written, written + this.#chunkRows);
+        await this.#store.merge(chunk);
+        written += chunk.length;
+        this.#inflight = rows.slice(written);
+        if (written < rows.length) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     } catch (err) {
       // Kept in memory and tried again at the next flush: a rollup is never half lost silently.
-      for (const r of rows) this.#restore(r);
-      this.#log.error({ err, rows: rows.length }, 'rollup flush failed; retried at the next one');
+      for (const r of rows.slice(written)) this.#restore(r);
+      this.#log.error({ err, rows: rows.length - written }, 'rollup flush failed; retried at the next one');
     } finally {
       this.#inflight = [];
     }

@@ -72,7 +72,7 @@ export class SqliteRollupStore implements RollupStore {
     this.#addSeries = this.#db.prepare('INSERT INTO series (device_id, field) VALUES (?, ?)');
     this.#upsert = this.#db.prepare(`
       INSERT INTO minutes (series, minute, min, max, sum, count, last, last_ts)
-      VALUES (@series, @minute, @min, @max, @sum, @count, @last, @lastTs)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (series, minute) DO UPDATE SET
         min = min(min, excluded.min), max = max(max, excluded.max),
         sum = sum + excluded.sum, count = count + excluded.count,
@@ -99,7 +99,17 @@ export class SqliteRollupStore implements RollupStore {
 
   /** One transaction per flush, not one write per reading. */
   readonly #mergeAll = (rows: readonly MinuteRow[]) => {
-    for (const r of rows) this.#upsert.run({ ...r, series: this.#seriesId(r.deviceId, r.field, true) });
+    for (const r of rows)
+      this.#upsert.run(
+        this.#seriesId(r.deviceId, r.field, true),
+        r.minute,
+        r.min,
+        r.max,
+        r.sum,
+        r.count,
+        r.last,
+        r.lastTs,
+      );
   };
 
   async merge(rows: readonly MinuteRow[]): Promise<void> {
