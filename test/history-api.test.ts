@@ -33,6 +33,17 @@ describe('device history and district summary API (embedded rollup store)', () =
     expect(res.body.message).toContain(message);
   });
 
+  it('documents the history and district routes in the OpenAPI document', async () => {
+    const doc = await gw.api('GET', '/api/openapi.json');
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/devices/{id}/history',
+        '/api/districts',
+        '/api/districts/{name}/summary',
+      ]),
+    );
+  });
+
   it('needs a token and a known device', async () => {
     expect((await history('', 'not-a-token')).status).toBe(401);
     const res = await gw.api('GET', '/api/devices/nope/history');
