@@ -40,7 +40,9 @@ export async function districtSummary(input: SummaryInput) {
     list.push(d.id);
     ids[d.family] = list;
   }
-  const from = now - MEANS_WINDOW_MS;
+  // Whole minutes, the rollup's grain, so that both sources average the same readings.
+  const from = Math.floor((now - MEANS_WINDOW_MS) / 60_000) * 60_000;
+  const to = Math.ceil(now / 60_000) * 60_000;
   const means: Record<string, Record<string, number | null>> = {};
   let error: string | undefined;
   try {
@@ -53,7 +55,7 @@ export async function districtSummary(input: SummaryInput) {
         deviceIds,
         fields: KEY_FIELDS[family],
         from,
-        to: now,
+        to,
       });
     }
   } catch (err) {
@@ -68,7 +70,7 @@ export async function districtSummary(input: SummaryInput) {
     means: {
       source: source.name,
       from: new Date(from).toISOString(),
-      to: new Date(now).toISOString(),
+      to: new Date(to).toISOString(),
       byFamily: means,
       ...(error ? { error } : {}),
     },
