@@ -7,8 +7,17 @@ import {
   FirmwareUnsupportedError,
   ModbusConfigError,
   ModelNotFoundError,
+  ScryptQueueFullError,
 } from './errors.ts';
-import { DEFAULT_SCRYPT_COST, generateSecret, hashSecret, VerifiedSecrets, verifySecret } from './secrets.ts';
+import {
+  DEFAULT_SCRYPT_COST,
+  generateSecret,
+  hashSecret,
+  ScryptQueue,
+  unmatchableHash,
+  VerifiedSecrets,
+  verifySecret,
+} from './secrets.ts';
 
 export interface ModbusEndpoint {
   host: string;
@@ -67,6 +76,8 @@ export const CREDENTIAL_RESULTS = {
   bad: 'bad',
   disabled: 'disabled',
   noSecret: 'noSecret',
+  /** The scrypt queue was full: nothing was checked. */
+  busy: 'busy',
 } as const;
 export type CredentialResult = keyof typeof CREDENTIAL_RESULTS;
 
@@ -127,12 +138,20 @@ export class DeviceStore {
   readonly #verified = new VerifiedSecrets();
   readonly #dirty = new Set<string>();
   readonly #secretCost: number;
+  readonly #scrypt: ScryptQueue;
+  readonly #unmatchable: string;
   readonly #listeners: Array<(device: Device, change: 'registered' | 'enabled' | 'disabled') => void> = [];
 
-  constructor(db: Db, specs: ReadonlyMap<string, ModelSpec>, opts: { secretCost?: number } = {}) {
+  constructor(
+    db: Db,
+    specs: ReadonlyMap<string, ModelSpec>,
+    opts: { secretCost?: number; scryptQueue?: number } = {},
+  ) {
     this.#db = db;
     this.#specs = specs;
     this.#secretCost = opts.secretCost ?? DEFAULT_SCRYPT_COST;
+    this.#scrypt = new ScryptQueue({ limit: opts.scryptQueue });
+    this.#unmatchable = unmatchableHash(this.#secretCost);
     for (const row of db.prepare('SELECT * FROM devices').all() as Row[]) {
       this.#cache.set(row.id, fromRow(row));
       this.#secretHashes.set(row.id, row.secret_hash);
@@ -216,6 +235,19 @@ export class DeviceStore {
     return this.#specs.get(device.model)!;
   }
 
+  /** The device's model, or undefined when its file is not loaded (removed or renamed since). */
+  specOf(device: Device): ModelSpec | undefined {
+    return this.#specs.get(device.model);
+  }
+
+  /** Models of registered devices that are not loaded, with how many devices use each. */
+  missingModels(): Map<string, number> {
+    const missing = new Map<string, number>();
+    for (const d of this.#cache.values())
+      if (!this.#specs.has(d.model)) missing.set(d.model, (missing.get(d.model) ?? 0) + 1);
+    return missing;
+  }
+
   list(filter: DeviceFilter = {}): Device[] {
     const ids = filter.ids ? new Set(filter.ids) : null;
     const out: Device[] = [];
@@ -249,13 +281,33 @@ export class DeviceStore {
     return d;
   }
 
-  async verifyCredentials(id: string, secret: string): Promise<CredentialResult> {
+  /** The secret was verified before in this process: checking it again costs no scrypt. */
+  hasVerified(id: string, secret: string): boolean {
+    return this.#verified.has(id, secret);
+  }
+
+  /**
+   * Unknown ids and ids without a secret run the same scrypt, through the same queue, as a known
+   * id with a wrong secret: the refusal takes as long either way, so ids cannot be enumerated.
+   */
+  async verifyCredentials(
+    id: string,
+    secret: string,
+    opts: { suspect?: boolean; cancelled?: () => boolean } = {},
+  ): Promise<CredentialResult> {
     const d = this.#cache.get(id);
-    if (!d) return 'unknown';
-    const hash = this.#secretHashes.get(id);
-    if (!hash) return 'noSecret';
-    if (!this.#verified.has(id, secret)) {
-      if (!(await verifySecret(secret, hash))) return 'bad';
+    const hash = d ? this.#secretHashes.get(id) : undefined;
+    if (!d || !hash || !this.#verified.has(id, secret)) {
+      let match: boolean;
+      try {
+        match = await this.#scrypt.run(() => verifySecret(secret, hash ?? this.#unmatchable), opts);
+      } catch (err) {
+        if (err instanceof ScryptQueueFullError) return 'busy';
+        throw err;
+      }
+      if (!d) return 'unknown';
+      if (!hash) return 'noSecret';
+      if (!match) return 'bad';
       this.#verified.remember(id, secret);
     }
     return d.enabled ? 'ok' : 'disabled';

@@ -15,3 +15,8 @@ export const AdminTokenRevokedError = createError(
   500,
 );
 export const MigrationError = createError('REG_ERR_MIGRATION', 'migration %d failed: %s', 500);
+export const ScryptQueueFullError = createError(
+  'REG_ERR_AUTH_BUSY',
+  'credential checks queue is full (%d waiting); try again later',
+  503,
+);

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { ScryptQueueFullError } from './errors.ts';
 
 /**
  * Device secrets: 256-bit random tokens, stored only as scrypt hashes
@@ -54,5 +55,84 @@ export class VerifiedSecrets {
 
   forget(deviceId: string): void {
     this.#verified.delete(deviceId);
+  }
+}
+
+/**
+ * A stored hash no secret matches, at the given cost: unknown ids and ids without a secret are
+ * checked against it, so a refusal takes as long whether or not the id exists (no enumeration).
+ */
+export function unmatchableHash(cost = DEFAULT_SCRYPT_COST): string {
+  return `scrypt$${cost}$8$1$${randomBytes(16).toString('base64url')}$${randomBytes(32).toString('base64url')}`;
+}
+
+/**
+ * scrypt verifications, at most `concurrency` at once (libuv's thread pool has 4 threads; more
+ * would only queue there, out of sight) and at most `limit` waiting. Past that a check is refused
+ * at once instead of making every CONNACK wait behind a flood.
+ *
+ * Suspect checks (from an address that failed recently, or a third check at once from one
+ * address) wait behind the others and run one at a time: a flood then costs one thread, and
+ * neither delays a well-behaved device's scrypt nor starves the event loop of CPU.
+ */
+export class ScryptQueue {
+  readonly #concurrency: number;
+  readonly #limit: number;
+  readonly #waiting: Array<() => void> = [];
+  readonly #waitingSuspect: Array<() => void> = [];
+  #active = 0;
+  #activeSuspect = 0;
+
+  constructor(opts: { concurrency?: number; limit?: number } = {}) {
+    this.#concurrency = opts.concurrency ?? 4;
+    this.#limit = opts.limit ?? 64;
+  }
+
+  /**
+   * Runs `fn` in turn; throws ScryptQueueFullError when the queue is full, or when `cancelled`
+   * says, once its turn has come, that the check is no longer wanted (its address got banned).
+   */
+  async run<T>(
+    fn: () => Promise<T>,
+    opts: { suspect?: boolean; cancelled?: () => boolean } = {},
+  ): Promise<T> {
+    const suspect = opts.suspect ?? false;
+    if (this.#mayStart(suspect)) {
+      this.#take(suspect);
+    } else {
+      if (this.#waiting.length + this.#waitingSuspect.length >= this.#limit)
+        throw new ScryptQueueFullError(this.#limit);
+      // #next() takes the slot for us before it wakes us.
+      await new Promise<void>((resolve) => (suspect ? this.#waitingSuspect : this.#waiting).push(resolve));
+    }
+    try {
+      if (opts.cancelled?.()) throw new ScryptQueueFullError(this.#limit);
+      return await fn();
+    } finally {
+      this.#active--;
+      if (suspect) this.#activeSuspect--;
+      this.#next();
+    }
+  }
+
+  #mayStart(suspect: boolean): boolean {
+    if (this.#active >= this.#concurrency) return false;
+    if (!suspect) return true;
+    return this.#waiting.length === 0 && this.#activeSuspect === 0;
+  }
+
+  #take(suspect: boolean): void {
+    this.#active++;
+    if (suspect) this.#activeSuspect++;
+  }
+
+  #next(): void {
+    if (this.#waiting.length > 0 && this.#mayStart(false)) {
+      this.#take(false);
+      this.#waiting.shift()!();
+    } else if (this.#waitingSuspect.length > 0 && this.#mayStart(true)) {
+      this.#take(true);
+      this.#waitingSuspect.shift()!();
+    }
   }
 }

@@ -1,13 +1,15 @@
 import { Readable } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Device, DeviceStore } from '../device-registry/devices.ts';
-import type { Clock } from './clock.ts';
+import type { AbuseGuards } from './abuse-guards.ts';
 import { type ParsedTopic, parseDeviceTopic } from './ingest/topics.ts';
-import type { Logger } from './logger.ts';
+import { clip } from './log-guard.ts';
 import type { Metrics } from './metrics.ts';
+import { SubscriptionLimits, type TopicLimits } from './mqtt-subscription-limits.ts';
+import { certificateLogin } from './tls.ts';
 
 /** MQTT 3.1.1 CONNACK return codes [MQTT-3.2.2.3]. */
-export const CONNACK = { badUsernameOrPassword: 4, notAuthorized: 5 } as const;
+export const CONNACK = { serverUnavailable: 3, badUsernameOrPassword: 4, notAuthorized: 5 } as const;
 
 export interface PublishRoute {
   device: Device;
@@ -76,19 +78,30 @@ export async function createBroker(opts: {
   devices: DeviceStore;
   hooks: BrokerHooks;
   metrics: Metrics;
-  log: Logger;
-  clock: Clock;
+  /** A connection whose CONNECT has not fully arrived by then is closed. */
+  connectTimeoutMs: number;
+  limits: TopicLimits;
+  guards: AbuseGuards;
 }): Promise<Aedes> {
-  const { devices, hooks, metrics, log } = opts;
+  const { devices, hooks, metrics, guards } = opts;
+  const limits = new SubscriptionLimits(opts.limits, metrics);
   const refuse = (reason: string) => metrics.connectionsRefused.inc({ reason });
 
   const broker = new GatewayBroker({
     maxClientsIdLength: 128,
+    connectTimeout: opts.connectTimeoutMs,
     heartbeatInterval: 60_000,
     drainTimeout: 30_000,
     concurrency: 1000,
     authenticate(client, username, password, done) {
       const id = client.id;
+      const byCertificate = certificateLogin(client.conn, id, username, devices);
+      if (byCertificate === 'ok') return done(null, true);
+      if (byCertificate) {
+        refuse(byCertificate);
+        const code = byCertificate === 'disabled' ? CONNACK.notAuthorized : CONNACK.badUsernameOrPassword;
+        return done(connackError(`connection refused: ${byCertificate}`, code), false);
+      }
       if (!username || username !== id || !password) {
         refuse('bad_credentials');
         return done(
@@ -96,22 +109,36 @@ export async function createBroker(opts: {
           false,
         );
       }
-      devices.verifyCredentials(id, password.toString('utf8')).then(
-        (result) => {
-          if (result === 'ok') return done(null, true);
-          refuse(result);
-          log.info({ deviceId: id, result }, 'mqtt connection refused');
-          const code = result === 'disabled' ? CONNACK.notAuthorized : CONNACK.badUsernameOrPassword;
-          done(connackError(`connection refused: ${result}`, code), false);
+      const address = guards.addressOf(client);
+      guards.auth.verify(address, id, password.toString('utf8')).then(
+        (outcome) => {
+          if ('result' in outcome && outcome.result === 'ok') return done(null, true);
+          const { reason, returnCode } = guards.refusal(outcome);
+          refuse(reason);
+          guards.logs.write(
+            'info',
+            `refused_${reason}`,
+            { deviceId: clip(id), address },
+            'mqtt connection refused',
+          );
+          done(connackError(`connection refused: ${reason}`, returnCode), false);
         },
         (err) => {
           refuse('error');
-          log.error({ err, deviceId: id }, 'credential check failed');
+          guards.logs.write(
+            'error',
+            'credential_error',
+            { err, deviceId: clip(id) },
+            'credential check failed',
+          );
           done(connackError('credential check failed', CONNACK.notAuthorized), false);
         },
       );
     },
     authorizePublish(client: Client | null, packet: PublishPacket, done) {
+      if (limits.topicTooLong(packet.topic)) return done(new AclError('topic too long'));
+      if (guards.publishes.hold(client?.id, packet, () => this.authorizePublish!(client, packet, done)))
+        return;
       // client is null for a stale Last Will of a broker that is gone: not a device speaking.
       const device = client ? devices.get(client.id) : undefined;
       const topic = parseDeviceTopic(packet.topic);
@@ -124,12 +151,14 @@ export async function createBroker(opts: {
         (topic.kind !== 'telemetry' && topic.kind !== 'state' && topic.kind !== 'reply')
       ) {
         metrics.aclDenied.inc({ action: 'publish' });
-        log.warn({ deviceId: client?.id, topic: packet.topic }, 'publish refused by ACL');
+        const fields = { deviceId: clip(client?.id), topic: clip(packet.topic) };
+        guards.logs.write('warn', 'acl_publish', fields, 'publish refused by ACL');
         return done(new AclError(`${client?.id ?? 'unknown'} may not publish to ${packet.topic}`));
       }
       hooks.onDevicePublish({ device, topic, packet, done });
     },
     authorizeSubscribe(client, sub, done) {
+      if (limits.topicTooLong(sub.topic)) return done(null, null); // SUBACK 0x80 [MQTT-3.9.3-2]
       const own = `devices/${client.id}/commands/`;
       const ok =
         sub.topic.startsWith(own) &&
@@ -137,13 +166,16 @@ export async function createBroker(opts: {
         sub.topic.split('/').length <= 4;
       if (!ok) {
         metrics.aclDenied.inc({ action: 'subscribe' });
-        log.warn({ deviceId: client.id, topic: sub.topic }, 'subscription refused by ACL');
+        const fields = { deviceId: clip(client.id), topic: clip(sub.topic) };
+        guards.logs.write('warn', 'acl_subscribe', fields, 'subscription refused by ACL');
         return done(null, null); // SUBACK 0x80 [MQTT-3.9.3-2]
       }
+      if (!limits.grant(client, sub)) return done(null, null);
       done(null, sub);
     },
   });
   await broker.listen();
+  limits.attach(broker);
 
   // Connections, presence, command delivery and PUBACKs: gateway/device-link.ts.
   const persistence = (broker as unknown as { persistence: Persistence }).persistence;
@@ -154,7 +186,13 @@ export async function createBroker(opts: {
     patterns.every((p) => COMMAND_FILTER.test(p)) ? Readable.from([]) : retainedFor(patterns);
   broker.on('clientError', (client, err) => {
     if (!(err instanceof AclError))
-      log.debug({ deviceId: client?.id, err: err.message }, 'mqtt client error');
+      guards.logs.write(
+        'debug',
+        'client_error',
+        { deviceId: clip(client?.id), err: err.message },
+        'mqtt client error',
+      );
   });
+  broker.once('closed', () => guards.close());
   return broker;
 }

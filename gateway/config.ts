@@ -4,6 +4,8 @@ import { GatewayConfigError } from './errors.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
+const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+const bytes = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** The environment contract of docs/design.md, "Configuration and ports". */
 export const configSchema = z.object({
@@ -52,6 +54,51 @@ export const configSchema = z.object({
     .min(256)
     .max(1024 ** 2)
     .default(16 * 1024),
+  /** JSON nesting a payload may have; deeper ones are quarantined unparsed. */
+  PAYLOAD_MAX_DEPTH: z.coerce.number().int().min(2).max(1000).default(32),
+  /** Readings one payload may carry; past it the payload is quarantined whole, unparsed. */
+  MAX_READINGS_PER_PAYLOAD: z.coerce.number().int().min(1).max(100_000).default(2000),
+  /** Bytes of a refused payload kept in the quarantine (plus its size and sha256). */
+  QUARANTINE_MAX_RAW_BYTES: z.coerce.number().int().min(64).default(4096),
+  /** Quarantine entries per device; past it the device's oldest go. */
+  QUARANTINE_MAX_PER_DEVICE: z.coerce.number().int().min(1).default(1000),
+  /** Bytes of the whole quarantine (and, apart, of the dead letters); past it the oldest go. */
+  QUARANTINE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024 ** 2),
+  /** Bytes a connection may send before its CONNACK (the CONNECT and anything pipelined after it). */
+  MQTT_MAX_CONNECT_BYTES: bytes(64, 1024 ** 2).default(8192),
+  /** Largest MQTT packet after CONNACK, fixed header included (Mosquitto's max_packet_size). */
+  MQTT_MAX_PACKET_BYTES: bytes(1024, 256 * 1024 ** 2).default(256 * 1024),
+  /** A connection whose CONNECT has not fully arrived by then is closed. */
+  MQTT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  MQTT_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(16),
+  /** UTF-8 bytes of a PUBLISH topic or a SUBSCRIBE filter. */
+  MQTT_MAX_TOPIC_LENGTH: bytes(32, 65_535).default(256),
+  MQTTS_PORT: port.default(8883),
+  /** Defaults to MQTT_HOST. */
+  MQTTS_HOST: optionalString,
+  /** PEM files; with both set, MQTT over TLS listens on MQTTS_PORT and the API speaks HTTPS. */
+  TLS_CERT_FILE: optionalString,
+  TLS_KEY_FILE: optionalString,
+  /** PEM CA bundle; when set, devices may present a client certificate whose CN is their id. */
+  TLS_CA_FILE: optionalString,
+  /** Failed CONNECTs of one source address (or one device id) are counted over this window. */
+  AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().positive().default(60),
+  /** Past this many failures in the window an address backs off: refused without scrypt. */
+  AUTH_FAILURES_BEFORE_BACKOFF: z.coerce.number().int().min(1).default(10),
+  /** Past this many failures (refusals in back-off included) the address is banned. */
+  AUTH_FAILURES_BEFORE_BAN: z.coerce.number().int().min(1).default(30),
+  AUTH_BAN_SECONDS: z.coerce.number().positive().default(300),
+  /** Credential checks of one address waiting or running at once; more get CONNACK 3. */
+  AUTH_PENDING_PER_ADDRESS: z.coerce.number().int().min(1).default(16),
+  /** scrypt checks waiting for the 4 running ones; past it CONNACK 3 "server unavailable". */
+  AUTH_SCRYPT_QUEUE: z.coerce.number().int().min(0).default(64),
+  /** Per-device publish token bucket: sustained rate (0: unlimited) and burst. */
+  DEVICE_RATE_PER_SEC: z.coerce.number().min(0).default(50),
+  DEVICE_RATE_BURST: z.coerce.number().int().min(1).default(200),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -9,6 +9,7 @@ import { type Device, DeviceStore } from '../device-registry/devices.ts';
 import { TokenStore } from '../device-registry/tokens.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import { loadSpecs } from '../firmware-specs/index.ts';
+import { createAbuseGuards } from './abuse-guards.ts';
 import { buildApi, type RouteModule } from './api/app.ts';
 import { authenticator } from './api/auth.ts';
 import { type BrokerHooks, createBroker, type PublishRoute } from './broker.ts';
@@ -22,17 +23,20 @@ import { createDeviceLink } from './device-link.ts';
 import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
 import { DiskFullError, PortInUseError } from './errors.ts';
 import { type HistoryModule, historyModule } from './history/history-module.ts';
+import { containHook, containPublish } from './ingest/contain-publish.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { type Accepted, Normalizer } from './ingest/normalizer.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { guardMqttConnections } from './mqtt-packet-guard.ts';
 import { Outbox } from './outbox.ts';
 import { SinkPump } from './sink-pump.ts';
 import { ArchiveSink } from './sinks/archive-sink.ts';
 import { InfluxSink } from './sinks/influx-sink.ts';
 import { influxV1SinkFrom } from './sinks/influx-v1-sink.ts';
 import type { Sink } from './sinks/sink.ts';
+import { createMqttsServer, HTTPS_HANDSHAKE_TIMEOUT_MS, loadTlsMaterial } from './tls.ts';
 
 /** A part that plugs into the gateway: commands, protocol adapters. */
 export interface GatewayModule {
@@ -72,6 +76,8 @@ export interface Gateway {
   readonly ctx: GatewayContext;
   readonly api: FastifyInstance;
   readonly mqttPort: number;
+  /** The MQTT over TLS port; 0 when TLS is not configured. */
+  readonly mqttsPort: number;
   readonly httpPort: number;
   readonly adminToken: string;
   readonly commands: CommandsModule;
@@ -141,7 +147,10 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   let ctx: GatewayContext;
   let api: FastifyInstance;
   let mqttServer: Server;
+  let mqttsServer: Server | undefined;
   let mqttPort = 0;
+  let mqttsPort = 0;
+  const tls = loadTlsMaterial(config);
   let httpPort = 0;
   let adminToken = '';
   let committer: GroupCommitter;
@@ -160,6 +169,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     get mqttPort() {
       return mqttPort;
     },
+    get mqttsPort() {
+      return mqttsPort;
+    },
     get httpPort() {
       return httpPort;
     },
@@ -173,8 +185,14 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       prepareDataDir(config.CITYGATE_DATA_DIR, log);
       const specs = opts.specs ?? (await loadSpecs());
       registryDb = openRegistryDb(privateDbFile(join(config.CITYGATE_DATA_DIR, 'registry.db'), log));
-      const devices = new DeviceStore(registryDb, specs, { secretCost: opts.secretCost });
+      const devices = new DeviceStore(registryDb, specs, {
+        secretCost: opts.secretCost,
+        scryptQueue: config.AUTH_SCRYPT_QUEUE,
+      });
       devices.resetPresence();
+      // A model file removed or renamed since its devices registered: their readings are quarantined.
+      for (const [model, count] of devices.missingModels())
+        log.warn({ model, devices: count }, 'registered devices use a model that is not loaded');
       const tokens = new TokenStore(registryDb);
       try {
         adminToken = resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
@@ -182,8 +200,16 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         registryDb.close();
         throw err;
       }
-      const outbox = new Outbox(privateDbFile(join(config.CITYGATE_DATA_DIR, 'outbox.db'), log));
       const metrics = createMetrics();
+      const outbox = new Outbox(privateDbFile(join(config.CITYGATE_DATA_DIR, 'outbox.db'), log), {
+        quarantine: {
+          maxRawBytes: config.QUARANTINE_MAX_RAW_BYTES,
+          maxPerDevice: config.QUARANTINE_MAX_PER_DEVICE,
+          // Within the disk bound, or a full quarantine would hold back every QoS 1 reading.
+          maxBytes: Math.min(config.QUARANTINE_MAX_BYTES, Math.floor(config.OUTBOX_MAX_BYTES / 4)),
+        },
+        onEvict: (n, store) => metrics.quarantineEvicted.inc({ store }, n),
+      });
       disk = new DiskGuard({ clock, log: log.child({ module: 'disk' }), counter: metrics.diskFull });
       const sink: Sink =
         opts.sink ??
@@ -214,6 +240,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         clock,
         maxBytes: config.OUTBOX_MAX_BYTES,
         windowMs: config.GROUP_COMMIT_MS,
+        log: log.child({ module: 'ingest' }),
         onCommit: ({ committed, dropped }) => {
           if (dropped) metrics.dropped.inc(dropped);
           if (committed) pump.poke();
@@ -229,10 +256,15 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       disk.onRetry('archive', () => pump.poke());
       const ingest = new Ingest({
         devices,
-        normalizer: new Normalizer({ maxAgeMs: config.MAX_READING_AGE_HOURS * 3600_000 }),
+        normalizer: new Normalizer({
+          maxAgeMs: config.MAX_READING_AGE_HOURS * 3600_000,
+          maxDepth: config.PAYLOAD_MAX_DEPTH,
+          maxReadings: config.MAX_READINGS_PER_PAYLOAD,
+        }),
         committer,
         metrics,
         clock,
+        maxRawBytes: config.QUARANTINE_MAX_RAW_BYTES,
         onAccepted: (device, readings) => {
           for (const m of modules) m.onReadings?.(device, readings);
         },
@@ -266,20 +298,28 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           }
         },
       };
+      const hookLog = log.child({ module: 'ingest' });
+      hooks.onDevicePublish = containPublish(hooks.onDevicePublish, { ingest, log: hookLog, metrics });
+      const mqttLog = log.child({ module: 'mqtt' });
+      const guards = createAbuseGuards({ config, devices, clock, log: mqttLog, metrics });
       const broker: Aedes = await createBroker({
         devices,
         hooks,
         metrics,
-        log: log.child({ module: 'mqtt' }),
-        clock,
+        connectTimeoutMs: config.MQTT_CONNECT_TIMEOUT_MS,
+        limits: {
+          maxSubscriptions: config.MQTT_MAX_SUBSCRIPTIONS,
+          maxTopicLength: config.MQTT_MAX_TOPIC_LENGTH,
+        },
+        guards,
       });
       const link = createDeviceLink({
         broker,
         devices,
         metrics,
-        log: log.child({ module: 'mqtt' }),
+        log: mqttLog,
         clock,
-        onPresence: presence,
+        onPresence: containHook('presence', presence, { log: hookLog, metrics }),
       });
       ctx = {
         clock,
@@ -306,10 +346,27 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       api = await buildApi(
         ctx,
         modules.flatMap((m) => (m.routes ? [m.routes] : [])),
+        tls && { cert: tls.cert, key: tls.key, handshakeTimeout: HTTPS_HANDSHAKE_TIMEOUT_MS },
       );
-      mqttServer = createServer(broker.handle);
+      const guardPackets = guardMqttConnections(broker, {
+        limits: {
+          maxConnectBytes: config.MQTT_MAX_CONNECT_BYTES,
+          maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,
+        },
+        metrics,
+        log: mqttLog,
+        clock,
+      });
+      // Banned addresses are dropped on accept, before the packet guard or Aedes do any work.
+      const handleMqtt = guards.gate(guardPackets);
+      mqttServer = createServer(handleMqtt);
       try {
         mqttPort = await listen(mqttServer, config.MQTT_PORT, config.MQTT_HOST, 'MQTT');
+        if (tls) {
+          mqttsServer = createMqttsServer(tls, config.MQTT_CONNECT_TIMEOUT_MS, handleMqtt);
+          const host = config.MQTTS_HOST ?? config.MQTT_HOST;
+          mqttsPort = await listen(mqttsServer, config.MQTTS_PORT, host, 'MQTTS');
+        }
         await api.ready();
         await api
           .listen({ port: config.HTTP_PORT, host: config.HTTP_HOST })
@@ -319,6 +376,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           });
         httpPort = (api.server.address() as { port: number }).port;
       } catch (err) {
+        mqttServer.close();
+        mqttsServer?.close();
         await new Promise<void>((resolve) => broker.close(() => resolve()));
         outbox.close();
         registryDb.close();
@@ -336,7 +395,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       flushTimer.unref();
       for (const m of modules) await m.start?.();
       log.info(
-        { mqttPort, httpPort, sink: sink.name, specs: specs.size, devices: devices.count() },
+        { mqttPort, mqttsPort, httpPort, sink: sink.name, specs: specs.size, devices: devices.count() },
         'citygate started',
       );
     },
@@ -346,7 +405,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       clearInterval(flushTimer);
       for (const m of [...modules].reverse()) await m.stop?.();
       // Stop accepting, then close the clients: server.close() waits for open connections.
-      const serverClosed = new Promise<void>((resolve) => mqttServer.close(() => resolve()));
+      const serverClosed = Promise.all(
+        [mqttServer, mqttsServer].map((s) => s && new Promise<void>((resolve) => s.close(() => resolve()))),
+      );
       await new Promise<void>((resolve) => ctx.broker.close(() => resolve()));
       await serverClosed;
       committer.close();

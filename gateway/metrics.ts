@@ -35,12 +35,35 @@ export function createMetrics() {
     written: counter('readings_written_total', 'Readings the sink acknowledged'),
     dropped: counter('readings_dropped_total', 'QoS 0 readings let go while the outbox was past its bound'),
     connectionsRefused: counter('connections_refused_total', 'MQTT connections refused', ['reason']),
+    mqttRefused: counter(
+      'mqtt_packets_refused_total',
+      'MQTT packets or subscriptions refused by a transport limit (size, order, topic length, subscriptions)',
+      ['reason'],
+    ),
     aclDenied: counter('acl_denied_total', 'Publishes and subscriptions refused by the ACL', ['action']),
+    authThrottled: counter(
+      'auth_throttled_total',
+      'CONNECTs refused without a credential check: banned, backoff, address_busy, id_busy, queue_full',
+      ['reason'],
+    ),
+    deviceRateLimited: counter(
+      'device_rate_limited_total',
+      'Device publishes held back by the per-device rate limit until a token was free',
+    ),
     sinkFailures: counter('sink_failures_total', 'Failed sink writes (retried)'),
     commandReplies: counter(
       'command_replies_total',
       'Command replies from devices by outcome: succeeded, failed, malformed, late (after a final state), unknown (no such command)',
       ['outcome'],
+    ),
+    quarantineEvicted: counter(
+      'quarantine_evicted_total',
+      'Quarantine entries and dead letters removed to keep their bounds (oldest first)',
+      ['store'],
+    ),
+    ingestErrors: counter(
+      'ingest_errors_total',
+      'Device messages on which a handler threw (quarantined as internal errors, acknowledged)',
     ),
     buffered: gauge('outbox_readings', 'Readings waiting in the outbox'),
     bufferedBytes: gauge('outbox_bytes', 'Bytes of line protocol waiting in the outbox'),

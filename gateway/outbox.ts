@@ -1,24 +1,15 @@
 import Database from 'better-sqlite3';
+import { type DeadLetter, DeadLetterStore } from './dead-letter-store.ts';
 import { probeWrite } from './disk-guard.ts';
-import type { Reason } from './ingest/normalizer.ts';
+import {
+  DEFAULT_QUARANTINE_LIMITS,
+  type QuarantineEntry,
+  type QuarantineLimits,
+  type QuarantineRow,
+  QuarantineStore,
+} from './quarantine-store.ts';
 
-export interface QuarantineEntry {
-  deviceId: string;
-  topic: string;
-  payload: Buffer;
-  reasons: Reason[];
-  receivedAt: number;
-}
-
-export interface QuarantineRow {
-  id: number;
-  deviceId: string;
-  topic: string;
-  payload: string;
-  payloadEncoding: 'utf8' | 'base64';
-  reasons: Reason[];
-  receivedAt: number;
-}
+export type { QuarantineEntry, QuarantineRow } from './quarantine-store.ts';
 
 export interface OutboxBatch {
   lastSeq: number;
@@ -34,35 +25,44 @@ export interface OutboxBatch {
  * The outbox (docs/design.md, "Storage"): accepted readings as line protocol in their own SQLite
  * file, one row per group commit (a row per reading cost a tenth of the gateway's time under
  * load), deleted only after the sink's server acknowledged them. The quarantine lives here too, so a rejected reading is committed in the same
- * transaction as its accepted neighbours, before the PUBACK.
+ * transaction as its accepted neighbours, before the PUBACK. The quarantine and the dead letters
+ * count in the disk bound (`diskBytes`) and are capped on their own (quarantine-store.ts).
  */
 export class Outbox {
   readonly #db: Database.Database;
   readonly #insertLines;
-  readonly #insertQuarantine;
+  readonly #quarantine: QuarantineStore;
+  readonly #deadLetters: DeadLetterStore;
+  readonly #onEvict: (n: number, from: 'quarantine' | 'dead_letters') => void;
   readonly #readBatch;
   readonly #deleteUpTo;
   #bytes: number;
   #count: number;
 
-  constructor(file: string, opts: { synchronous?: 'FULL' | 'NORMAL' } = {}) {
+  constructor(
+    file: string,
+    opts: {
+      synchronous?: 'FULL' | 'NORMAL';
+      quarantine?: QuarantineLimits;
+      /** Entries the bounds pushed out, to count in metrics. */
+      onEvict?: (n: number, from: 'quarantine' | 'dead_letters') => void;
+    } = {},
+  ) {
     this.#db = new Database(file);
     this.#db.pragma('journal_mode = WAL');
     // FULL: fsync per commit, so an acknowledged reading survives a power cut, not just a crash.
     this.#db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
     this.#db.exec(`
       CREATE TABLE IF NOT EXISTS batches (seq INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL, lines TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS quarantine (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, received_at INTEGER NOT NULL, device_id TEXT NOT NULL,
-        topic TEXT NOT NULL, payload BLOB NOT NULL, reasons TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS quarantine_device ON quarantine (device_id, id);
-      CREATE TABLE IF NOT EXISTS dead_letters (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, line TEXT NOT NULL, reason TEXT NOT NULL);
     `);
+    const limits = opts.quarantine ?? DEFAULT_QUARANTINE_LIMITS;
+    this.#quarantine = new QuarantineStore(this.#db, limits);
+    this.#deadLetters = new DeadLetterStore(this.#db, { maxBytes: limits.maxBytes });
+    this.#onEvict = opts.onEvict ?? (() => {});
+    // Entries kept before the bounds existed leave now, so an upgrade recovers the disk.
+    const evicted = this.#db.transaction(() => this.#quarantine.evictPastBound())();
+    if (evicted) this.#onEvict(evicted, 'quarantine');
     this.#insertLines = this.#db.prepare('INSERT INTO batches (n, lines) VALUES (?, ?)');
-    this.#insertQuarantine = this.#db.prepare(
-      'INSERT INTO quarantine (received_at, device_id, topic, payload, reasons) VALUES (?, ?, ?, ?, ?)',
-    );
     this.#readBatch = this.#db.prepare('SELECT seq, n, lines FROM batches ORDER BY seq');
     this.#deleteUpTo = this.#db.prepare('DELETE FROM batches WHERE seq <= ?');
     const stats = this.#db
@@ -80,6 +80,11 @@ export class Outbox {
     return this.#bytes;
   }
 
+  /** What the outbox holds on disk, as counted against OUTBOX_MAX_BYTES: readings, quarantine, dead letters. */
+  get diskBytes(): number {
+    return this.#bytes + this.#quarantine.bytes + this.#deadLetters.bytes;
+  }
+
   get pending(): number {
     return this.#count;
   }
@@ -87,12 +92,11 @@ export class Outbox {
   /** One transaction for everything a tick accepted and rejected. */
   commit(lines: readonly string[], quarantined: readonly QuarantineEntry[]): void {
     const text = lines.length ? lines.join('\n') : '';
-    this.#db.transaction(() => {
+    const evicted = this.#db.transaction(() => {
       if (lines.length) this.#insertLines.run(lines.length, text);
-      for (const q of quarantined) {
-        this.#insertQuarantine.run(q.receivedAt, q.deviceId, q.topic, q.payload, JSON.stringify(q.reasons));
-      }
+      return quarantined.length ? this.#quarantine.insert(quarantined) : 0;
     })();
+    if (evicted) this.#onEvict(evicted, 'quarantine');
     this.#bytes += text.length;
     this.#count += lines.length;
   }
@@ -134,62 +138,31 @@ export class Outbox {
     rejected: ReadonlyArray<{ line: string; reason: string }>,
     at: number,
   ): void {
-    const insert = this.#db.prepare('INSERT INTO dead_letters (at, line, reason) VALUES (?, ?, ?)');
-    this.#db.transaction(() => {
-      for (const r of rejected) insert.run(at, r.line, r.reason);
+    const evicted = this.#db.transaction(() => {
+      const n = this.#deadLetters.insert(rejected, at);
       this.acknowledge(batch);
+      return n;
     })();
+    if (evicted) this.#onEvict(evicted, 'dead_letters');
   }
 
-  deadLetters(limit = 100): Array<{ id: number; at: number; line: string; reason: string }> {
-    return this.#db
-      .prepare('SELECT id, at, line, reason FROM dead_letters ORDER BY id DESC LIMIT ?')
-      .all(limit) as never;
+  /** Newest first; `beforeId` is the cursor of the next page. */
+  deadLetters(opts: { limit?: number; beforeId?: number } = {}): DeadLetter[] {
+    return this.#deadLetters.list({ limit: opts.limit ?? 100, beforeId: opts.beforeId });
   }
 
   deadLetterCount(): number {
-    return (this.#db.prepare('SELECT count(*) AS n FROM dead_letters').get() as { n: number }).n;
+    return this.#deadLetters.count();
   }
 
+  /** Newest first; `beforeId` is the cursor of the next page. */
   quarantine(opts: { deviceId?: string; limit?: number; beforeId?: number } = {}): QuarantineRow[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (opts.deviceId) {
-      where.push('device_id = ?');
-      args.push(opts.deviceId);
-    }
-    if (opts.beforeId) {
-      where.push('id < ?');
-      args.push(opts.beforeId);
-    }
-    const sql = `SELECT id, received_at, device_id, topic, payload, reasons FROM quarantine ${
-      where.length ? `WHERE ${where.join(' AND ')}` : ''
-    } ORDER BY id DESC LIMIT ?`;
-    const rows = this.#db.prepare(sql).all(...args, opts.limit ?? 100) as Array<{
-      id: number;
-      received_at: number;
-      device_id: string;
-      topic: string;
-      payload: Buffer;
-      reasons: string;
-    }>;
-    return rows.map((r) => {
-      const text = r.payload.toString('utf8');
-      const isText = Buffer.from(text, 'utf8').equals(r.payload);
-      return {
-        id: r.id,
-        deviceId: r.device_id,
-        topic: r.topic,
-        payload: isText ? text : r.payload.toString('base64'),
-        payloadEncoding: isText ? 'utf8' : 'base64',
-        reasons: JSON.parse(r.reasons),
-        receivedAt: r.received_at,
-      };
-    });
+    return this.#quarantine.list({ ...opts, limit: opts.limit ?? 100 });
   }
 
-  quarantineCount(): number {
-    return (this.#db.prepare('SELECT count(*) AS n FROM quarantine').get() as { n: number }).n;
+  /** Entries kept, of one device or of all. */
+  quarantineCount(deviceId?: string): number {
+    return this.#quarantine.count(deviceId);
   }
 
   /** A write that changes nothing, to learn whether the disk has room again (see disk-guard.ts). */

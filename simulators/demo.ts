@@ -117,6 +117,10 @@ const gateway = buildGateway({
   printAdminToken: false,
   modules,
   config: {
+    // The whole simulated city connects from this one address: per-address auth limits would
+    // refuse its start-up burst (CONNACK 3). The environment may still set them.
+    AUTH_PENDING_PER_ADDRESS: 1_000_000,
+    AUTH_SCRYPT_QUEUE: 1_000_000,
     ...env,
     CITYGATE_DATA_DIR: dataDir,
     MQTT_HOST: mqttHost,

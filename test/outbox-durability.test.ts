@@ -46,7 +46,8 @@ describe('no reading lost', () => {
   it('database down: 1,000 QoS 1 readings are acknowledged, buffered, and all arrive once it is back', async () => {
     const vm = await startVictoria();
     cleanups.push(() => stopAndRemove(vm));
-    const gw = await startTestGateway({ influxUrl: vm.url });
+    // 1,000 readings at once from one device: far past the per-device rate limit, not under test here.
+    const gw = await startTestGateway({ influxUrl: vm.url, config: { DEVICE_RATE_PER_SEC: 0 } });
     cleanups.push(() => gw.stop());
     const { id, secret } = await gw.register({ id: 'sl-dbdown', model: 'lumina-slc300', firmware: '1.0.0' });
     await vm.stop();
@@ -75,7 +76,12 @@ describe('no reading lost', () => {
     cleanups.push(() => stopAndRemove(vm));
     const dataDir = mkdtempSync(join(tmpdir(), 'citygate-crash-'));
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    const env = { CITYGATE_DATA_DIR: dataDir, CITYGATE_ADMIN_TOKEN: ADMIN, INFLUX_URL: vm.url };
+    const env = {
+      CITYGATE_DATA_DIR: dataDir,
+      CITYGATE_ADMIN_TOKEN: ADMIN,
+      INFLUX_URL: vm.url,
+      DEVICE_RATE_PER_SEC: '0', // 1,000 readings at once from one device
+    };
     // The database is down while the readings come in, so they are only in the outbox at the kill.
     await vm.stop();
     const first = await spawnGateway(env);

@@ -40,16 +40,18 @@ describe('quarantine of rejected readings', () => {
     expect(Buffer.from(binary.payload, 'base64')).toEqual(Buffer.from([0xff, 0x00, 0x7b]));
   });
 
-  it('in an array, quarantines only the bad element and stores the rest', async () => {
+  // One entry per payload: the bytes as they came, once, with a reason per bad element
+  // (re-serializing a parsed element could recurse without bound: issue 8, row 1).
+  it('in an array, keeps the payload once with the bad elements named and stores the rest', async () => {
     const client = await gw.connect(dev.id, dev.secret);
     const good = { on: true, dim: 20, p: 30, lux: 1, hrs: 3 };
-    await client.publishAsync(`devices/${dev.id}/telemetry`, JSON.stringify([good, { ...good, p: 'x' }, 7]), {
-      qos: 1,
-    });
+    const payload = JSON.stringify([good, { ...good, p: 'x' }, 7]);
+    await client.publishAsync(`devices/${dev.id}/telemetry`, payload, { qos: 1 });
     await client.endAsync();
     const q = await gw.api('GET', `/api/quarantine?deviceId=${dev.id}&limit=2`);
-    const paths = q.body.entries.map((e: { reasons: Array<{ path: string }> }) => e.reasons[0].path).sort();
-    expect(paths).toEqual(['[1].p', '[2]']);
+    expect(q.body.entries[0].payload).toBe(payload);
+    expect(q.body.entries[0].reasons.map((r: { path: string }) => r.path)).toEqual(['[1].p', '[2]']);
+    expect(q.body.entries[1].payload).not.toBe(payload);
     const device = await gw.api('GET', `/api/devices/${dev.id}`);
     expect(device.body.lastReading).toMatchObject({ dim_percent: 20 });
   });

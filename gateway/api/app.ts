@@ -23,8 +23,10 @@ export type RouteModule = (app: FastifyInstance, ctx: GatewayContext) => void;
 export async function buildApi(
   ctx: GatewayContext,
   extraRoutes: RouteModule[] = [],
+  https?: { cert: Buffer; key: Buffer; handshakeTimeout?: number },
 ): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(https ? { https } : {}),
     loggerInstance: ctx.log.child({ module: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FAMILIES } from '../../firmware-specs/families.ts';
+import { pageLimit } from './pagination.ts';
 
 export const familyParam = z.enum(FAMILIES as [string, ...string[]]);
 
@@ -68,7 +69,7 @@ export const deviceListQuery = z.object({
   tag: z.string().optional(),
   model: z.string().optional(),
   status: z.enum(DEVICE_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).default(500),
+  limit: pageLimit,
   offset: z.coerce.number().int().min(0).default(0),
 });
 
@@ -78,7 +79,12 @@ export const patchDeviceBody = z.object({ enabled: z.boolean() });
 
 export const quarantineQuery = z.object({
   deviceId: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: pageLimit,
+  beforeId: z.coerce.number().int().positive().optional(),
+});
+
+export const deadLetterQuery = z.object({
+  limit: pageLimit,
   beforeId: z.coerce.number().int().positive().optional(),
 });
 
@@ -88,6 +94,9 @@ export const quarantineView = z.object({
   topic: z.string(),
   payload: z.string(),
   payloadEncoding: z.enum(['utf8', 'base64']),
+  size: z.number(),
+  truncated: z.boolean(),
+  sha256: z.string().nullable(),
   reasons: z.array(z.object({ path: z.string(), message: z.string() })),
   receivedAt: z.string(),
 });

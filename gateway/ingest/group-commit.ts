@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { DiskGuard } from '../disk-guard.ts';
 import { BackpressureError, DiskFullError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 import type { Outbox, QuarantineEntry } from '../outbox.ts';
 
 export interface CommitWork {
@@ -29,6 +30,7 @@ export class GroupCommitter {
   readonly #maxBytes: number;
   readonly #parkTimeoutMs: number;
   readonly #onCommit: (stats: GroupCommitStats) => void;
+  readonly #log: Logger | undefined;
   #pending: CommitWork[] = [];
   #parked: CommitWork[] = [];
   #scheduled = false;
@@ -49,6 +51,8 @@ export class GroupCommitter {
       onCommit?: (s: GroupCommitStats) => void;
       /** Told about every commit; a disk-full commit parks its QoS 1 work instead of failing it. */
       disk?: Pick<DiskGuard, 'fail' | 'ok'>;
+      /** Where a callback's error goes: it is logged, never thrown out of a timer. */
+      log?: Logger;
     },
   ) {
     this.#disk = opts.disk;
@@ -58,10 +62,23 @@ export class GroupCommitter {
     this.#parkTimeoutMs = opts.parkTimeoutMs ?? 30_000;
     this.#onCommit = opts.onCommit ?? (() => {});
     this.#windowMs = opts.windowMs ?? 0;
+    this.#log = opts.log;
   }
 
   get full(): boolean {
-    return this.#outbox.bytes >= this.#maxBytes;
+    return this.#outbox.diskBytes >= this.#maxBytes;
+  }
+
+  /**
+   * Every callback runs on its own: one that throws is logged and the others still run. These
+   * run from timers and setImmediate, where a throw would end the process.
+   */
+  #release(work: CommitWork, err?: Error): void {
+    try {
+      work.done(err);
+    } catch (thrown) {
+      this.#log?.error({ err: thrown }, 'a commit callback threw');
+    }
   }
 
   submit(work: CommitWork): void {
@@ -89,9 +106,10 @@ export class GroupCommitter {
     if (batch.length === 0) return;
     const commit: CommitWork[] = [];
     let dropped = 0;
-    let projected = this.#outbox.bytes;
+    let projected = this.#outbox.diskBytes;
     for (const work of batch) {
-      const bytes = work.lines.reduce((n, l) => n + l.length, 0);
+      const bytes =
+        work.lines.reduce((n, l) => n + l.length, 0) + work.quarantined.reduce((n, q) => n + q.bytes, 0);
       // Once one acknowledged item waits, every later one waits behind it: PUBACKs keep their order.
       if (
         work.acknowledged &&
@@ -104,6 +122,7 @@ export class GroupCommitter {
         // QoS 0 is at most once by contract: with no room, the reading is counted and let go.
         dropped += work.lines.length;
         work.lines = [];
+        work.quarantined = [];
       } else {
         projected += bytes;
       }
@@ -128,8 +147,12 @@ export class GroupCommitter {
         return;
       }
     }
-    this.#onCommit({ committed: error ? 0 : lines.length, dropped });
-    for (const w of commit) w.done(error);
+    try {
+      this.#onCommit({ committed: error ? 0 : lines.length, dropped });
+    } catch (thrown) {
+      this.#log?.error({ err: thrown }, 'the commit hook threw');
+    }
+    for (const w of commit) this.#release(w, error);
   }
 
   /**
@@ -178,7 +201,7 @@ export class GroupCommitter {
     const keep: CommitWork[] = [];
     for (const work of this.#parked) {
       if (now - this.#since.get(work)! >= this.#parkTimeoutMs)
-        work.done(this.full ? new BackpressureError(this.#maxBytes) : new DiskFullError('outbox'));
+        this.#release(work, this.full ? new BackpressureError(this.#maxBytes) : new DiskFullError('outbox'));
       else keep.push(work);
     }
     this.#parked = keep;
@@ -188,7 +211,7 @@ export class GroupCommitter {
   /** On stop: commit what is pending; refuse what is parked (not acknowledged, so not lost). */
   close(): void {
     this.flush();
-    for (const work of this.#parked) work.done(new BackpressureError(this.#maxBytes));
+    for (const work of this.#parked) this.#release(work, new BackpressureError(this.#maxBytes));
     this.#parked = [];
     if (this.#parkTimer !== null) this.#clock.clearTimeout(this.#parkTimer);
   }

@@ -1,9 +1,10 @@
 import type { Device, DeviceStore } from '../../device-registry/devices.ts';
 import type { Clock } from '../clock.ts';
 import type { Metrics } from '../metrics.ts';
-import type { QuarantineEntry } from '../outbox.ts';
+import { type QuarantineEntry, quarantineEntry } from '../quarantine-store.ts';
 import type { GroupCommitter } from './group-commit.ts';
 import type { Accepted, Normalizer, Rejected } from './normalizer.ts';
+import type { Reason } from './rejection.ts';
 
 export interface IngestInput {
   device: Device;
@@ -25,6 +26,7 @@ export class Ingest {
   readonly #metrics: Metrics;
   readonly #clock: Clock;
   readonly #onAccepted: (device: Device, readings: readonly Accepted[]) => void;
+  readonly #maxRawBytes: number;
   // Labelled children looked up once: prom-client hashes the labels on every inc() otherwise.
   readonly #received;
   readonly #accepted = new Map<string, ReturnType<Metrics['accepted']['labels']>>();
@@ -37,6 +39,8 @@ export class Ingest {
     clock: Clock;
     /** Readings committed to the outbox (history rollups, issue 9); runs before `done`. */
     onAccepted?: (device: Device, readings: readonly Accepted[]) => void;
+    /** QUARANTINE_MAX_RAW_BYTES: bytes of a refused payload kept. */
+    maxRawBytes?: number;
   }) {
     this.#devices = deps.devices;
     this.#normalizer = deps.normalizer;
@@ -44,6 +48,7 @@ export class Ingest {
     this.#metrics = deps.metrics;
     this.#clock = deps.clock;
     this.#onAccepted = deps.onAccepted ?? (() => {});
+    this.#maxRawBytes = deps.maxRawBytes ?? 4096;
     this.#received = {
       mqtt: deps.metrics.received.labels({ source: 'mqtt' }),
       modbus: deps.metrics.received.labels({ source: 'modbus' }),
@@ -60,32 +65,42 @@ export class Ingest {
   }
 
   #quarantine(input: IngestInput, rejected: Rejected[], receivedAt: number): QuarantineEntry[] {
-    if (rejected.length) this.#metrics.quarantined.inc(rejected.length);
-    return rejected.map((r) => ({
-      deviceId: input.device.id,
-      topic: input.topic,
-      payload: r.raw,
-      reasons: r.reasons,
-      receivedAt,
-    }));
+    return rejected.map((r) => {
+      this.#metrics.quarantined.inc(r.readings);
+      return quarantineEntry(
+        { deviceId: input.device.id, topic: input.topic, payload: r.raw, reasons: r.reasons, receivedAt },
+        this.#maxRawBytes,
+      );
+    });
   }
 
   telemetry(input: IngestInput, done: (err?: Error) => void): void {
     const receivedAt = this.#clock.now();
     const { device } = input;
-    const result = this.#normalizer.telemetry(device, this.#devices.spec(device), input.payload, receivedAt);
-    this.#received[input.source].inc(result.accepted.length + result.rejected.length);
+    const result = this.#normalizer.telemetry(
+      device,
+      this.#devices.specOf(device),
+      input.payload,
+      receivedAt,
+    );
+    this.#received[input.source].inc(
+      result.accepted.length + result.rejected.reduce((n, r) => n + r.readings, 0),
+    );
     this.#committer.submit({
       lines: result.accepted.map((a) => a.line),
       quarantined: this.#quarantine(input, result.rejected, receivedAt),
       acknowledged: input.acknowledged,
       done: (err) => {
-        if (!err && result.accepted.length) {
-          this.#acceptedOf(device.family).inc(result.accepted.length);
-          for (const a of result.accepted) this.#devices.recordReading(device.id, a.fields, a.ts);
-          this.#onAccepted(device, result.accepted);
+        // The readings are committed: the PUBACK leaves even if the registry's copy fails.
+        try {
+          if (!err && result.accepted.length) {
+            this.#acceptedOf(device.family).inc(result.accepted.length);
+            for (const a of result.accepted) this.#devices.recordReading(device.id, a.fields, a.ts);
+            this.#onAccepted(device, result.accepted);
+          }
+        } finally {
+          done(err);
         }
-        done(err);
       },
     });
   }
@@ -108,7 +123,28 @@ export class Ingest {
       lines: [],
       quarantined: checked.ok
         ? []
-        : this.#quarantine(input, [{ raw: input.payload, reasons: checked.reasons }], receivedAt),
+        : this.#quarantine(
+            input,
+            [{ raw: input.payload, reasons: checked.reasons, readings: 1 }],
+            receivedAt,
+          ),
+      acknowledged: input.acknowledged,
+      done,
+    });
+  }
+
+  /**
+   * A handler threw on this message: it is kept with the reason and acknowledged, so a device
+   * with a persistent session does not send the same poison again on every reconnect.
+   */
+  internalError(input: IngestInput, reason: Reason, done: (err?: Error) => void): void {
+    this.#committer.submit({
+      lines: [],
+      quarantined: this.#quarantine(
+        input,
+        [{ raw: input.payload, reasons: [reason], readings: 1 }],
+        this.#clock.now(),
+      ),
       acknowledged: input.acknowledged,
       done,
     });

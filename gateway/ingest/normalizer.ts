@@ -3,18 +3,18 @@ import type { Device } from '../../device-registry/devices.ts';
 import { type FirmwareSpec, findFirmware, type ModelSpec } from '../../firmware-specs/define-device.ts';
 import { canonicalChecks, type Family, familySchemas } from '../../firmware-specs/families.ts';
 import { tagSet, toLine } from './line-protocol.ts';
+import { scanPayload } from './payload-scan.ts';
+import { type Reason, Rejection } from './rejection.ts';
 import { resolveTs } from './timestamp.ts';
 
-export interface Reason {
-  /** Field path in the raw payload, `$` for the whole of it. */
-  path: string;
-  message: string;
-}
+export type { Reason } from './rejection.ts';
 
 export interface Rejected {
-  /** The raw reading (or the whole payload) that was refused. */
+  /** The payload as it came: kept once, whatever number of its readings were refused. */
   raw: Buffer;
   reasons: Reason[];
+  /** Refused readings in it (1 for a payload refused whole). */
+  readings: number;
 }
 
 export interface Accepted {
@@ -25,8 +25,12 @@ export interface Accepted {
 
 export interface NormalizeResult {
   accepted: Accepted[];
+  /** At most one: the payload, with the reasons of every refused reading in it. */
   rejected: Rejected[];
 }
+
+export const DEFAULT_MAX_DEPTH = 32;
+export const DEFAULT_MAX_READINGS = 2000;
 
 const issuesToReasons = (issues: readonly z.core.$ZodIssue[], prefix: string): Reason[] =>
   issues.map((i) => ({
@@ -38,7 +42,19 @@ const issuesToReasons = (issues: readonly z.core.$ZodIssue[], prefix: string): R
     message: i.message,
   }));
 
-function parseJson(payload: Buffer): { ok: true; value: unknown } | { ok: false; reason: Reason } {
+type Parsed = { ok: true; value: unknown } | { ok: false; reason: Reason };
+
+/** Depth and size are checked on the bytes first: JSON.parse never builds what is refused. */
+function parseJson(payload: Buffer, limits: { maxDepth: number; maxElements: number }): Parsed {
+  const shape = scanPayload(payload, limits);
+  if (!shape.ok) {
+    const message = {
+      'too-deep': `nested deeper than ${shape.limit} levels`,
+      'too-many': `more than ${shape.limit} readings in one payload`,
+      'too-wide': `an object with more than ${shape.limit} members`,
+    }[shape.reason];
+    return { ok: false, reason: { path: '$', message } };
+  }
   try {
     return { ok: true, value: JSON.parse(payload.toString('utf8')) };
   } catch (err) {
@@ -64,11 +80,16 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
  */
 export class Normalizer {
   readonly #maxAgeMs: number;
+  readonly #limits: { maxDepth: number; maxElements: number };
   readonly #tags = new WeakMap<Device, string>();
   readonly #firmware = new WeakMap<Device, FirmwareSpec | null>();
 
-  constructor(opts: { maxAgeMs: number }) {
+  constructor(opts: { maxAgeMs: number; maxDepth?: number; maxReadings?: number }) {
     this.#maxAgeMs = opts.maxAgeMs;
+    this.#limits = {
+      maxDepth: opts.maxDepth ?? DEFAULT_MAX_DEPTH,
+      maxElements: opts.maxReadings ?? DEFAULT_MAX_READINGS,
+    };
   }
 
   #firmwareOf(device: Device, spec: ModelSpec): FirmwareSpec | undefined {
@@ -96,60 +117,74 @@ export class Normalizer {
     return tags;
   }
 
-  telemetry(device: Device, spec: ModelSpec, payload: Buffer, receivedAt: number): NormalizeResult {
+  /** `spec` is undefined when the device's model is not loaded (its file was removed or renamed). */
+  telemetry(
+    device: Device,
+    spec: ModelSpec | undefined,
+    payload: Buffer,
+    receivedAt: number,
+  ): NormalizeResult {
     const result: NormalizeResult = { accepted: [], rejected: [] };
-    const parsed = parseJson(payload);
-    if (!parsed.ok) {
-      result.rejected.push({ raw: payload, reasons: [parsed.reason] });
+    const refuseWhole = (reason: Reason) => {
+      result.rejected.push({ raw: payload, reasons: [reason], readings: 1 });
       return result;
-    }
+    };
+    if (!spec) return refuseWhole({ path: '$', message: `model ${device.model} is not loaded` });
+    const parsed = parseJson(payload, this.#limits);
+    if (!parsed.ok) return refuseWhole(parsed.reason);
     const firmware = this.#firmwareOf(device, spec);
-    if (!firmware) {
-      const reason = { path: '$', message: `model ${spec.id} has no firmware spec for ${device.firmware}` };
-      result.rejected.push({ raw: payload, reasons: [reason] });
-      return result;
-    }
+    if (!firmware)
+      return refuseWhole({
+        path: '$',
+        message: `model ${spec.id} has no firmware spec for ${device.firmware}`,
+      });
     const value = parsed.value;
     const items = Array.isArray(value) ? value : [value];
-    if (items.length === 0) {
-      result.rejected.push({ raw: payload, reasons: [{ path: '$', message: 'empty array: no reading' }] });
-      return result;
-    }
+    if (items.length === 0) return refuseWhole({ path: '$', message: 'empty array: no reading' });
     const canonical = familySchemas[device.family];
     const canonicalCheck = canonicalChecks[device.family];
     const tags = this.#tagsOf(device);
     const many = Array.isArray(value);
-    // What is refused is kept as it came: the whole payload, or the one element of an array.
-    // Built only on refusal, so a valid reading allocates nothing for it.
-    const reject = (index: number, item: unknown, reasons: (prefix: string) => Reason[]) => {
-      result.rejected.push({
-        raw: many ? Buffer.from(JSON.stringify(item)) : payload,
-        reasons: reasons(many ? `[${index}]` : ''),
-      });
+    // The payload is kept once, as it came, with every refused reading's reasons: never
+    // re-serialized (a parsed value may nest deep), and zod explains only the first few.
+    const rejection = new Rejection();
+    const reject = (index: number, reasons: (prefix: string) => Reason[]) => {
+      const prefix = many ? `[${index}]` : '';
+      rejection.add(
+        rejection.explaining ? reasons(prefix) : [{ path: prefix || '$', message: 'invalid reading' }],
+      );
     };
     for (let index = 0; index < items.length; index++) {
       const item = items[index];
       if (!isObject(item)) {
-        reject(index, item, (prefix) => [
-          { path: prefix || '$', message: 'a reading must be a JSON object' },
-        ]);
+        reject(index, (prefix) => [{ path: prefix || '$', message: 'a reading must be a JSON object' }]);
         continue;
       }
       // Fast path first; zod runs only for what it rejects, to say why. `ts` is the envelope:
       // the layouts read only their own keys, so it needs no stripping.
       let fields = firmware.telemetry.decode(item);
       if (!fields) {
+        // Past the few explained, the fast path's verdict stands alone (it is exactly zod's,
+        // test/ingest-fast-path.test.ts): zod's error trees would cost thousands of times over.
+        if (!rejection.explaining) {
+          reject(index, () => []);
+          continue;
+        }
         const fw = firmware.telemetry.schema.safeParse(item);
         if (!fw.success) {
-          reject(index, item, (prefix) => issuesToReasons(fw.error.issues, prefix));
+          reject(index, (prefix) => issuesToReasons(fw.error.issues, prefix));
           continue;
         }
         fields = fw.data;
       }
       if (!canonicalCheck(fields)) {
+        if (!rejection.explaining) {
+          reject(index, () => []);
+          continue;
+        }
         const fam = canonical.safeParse(fields);
         if (!fam.success) {
-          reject(index, item, (prefix) =>
+          reject(index, (prefix) =>
             issuesToReasons(fam.error.issues, prefix).map((r) => ({
               ...r,
               message: `canonical ${r.message}`,
@@ -162,11 +197,13 @@ export class Normalizer {
       const { ts } = resolveTs(item.ts, receivedAt, this.#maxAgeMs);
       const line = toLine(device.family, tags, fields, ts);
       if (!line) {
-        reject(index, item, (prefix) => [{ path: prefix || '$', message: 'no known field in the reading' }]);
+        reject(index, (prefix) => [{ path: prefix || '$', message: 'no known field in the reading' }]);
         continue;
       }
       result.accepted.push({ fields, ts, line });
     }
+    if (rejection.readings)
+      result.rejected.push({ raw: payload, reasons: rejection.reasons, readings: rejection.readings });
     return result;
   }
 
@@ -175,14 +212,18 @@ export class Normalizer {
     device: Device,
     payload: Buffer,
   ): { ok: true; state: Record<string, unknown> } | { ok: false; reasons: Reason[] } {
-    const parsed = parseJson(payload);
+    const parsed = parseJson(payload, this.#limits);
     if (!parsed.ok) return { ok: false, reasons: [parsed.reason] };
     if (!isObject(parsed.value))
       return { ok: false, reasons: [{ path: '$', message: 'state must be a JSON object' }] };
     const { ts: _ts, ...fields } = parsed.value;
     const schema = stateSchemas[device.family];
     const checked = schema.safeParse(fields);
-    if (!checked.success) return { ok: false, reasons: issuesToReasons(checked.error.issues, '') };
+    if (!checked.success) {
+      const rejection = new Rejection();
+      rejection.add(issuesToReasons(checked.error.issues, ''));
+      return { ok: false, reasons: rejection.reasons };
+    }
     return { ok: true, state: checked.data };
   }
 }

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Device } from '../../../device-registry/devices.ts';
 import type { GatewayContext } from '../../context.ts';
+import { nextPage } from '../pagination.ts';
 import { deviceListQuery, deviceView, idParam, newDeviceBody, patchDeviceBody } from '../schemas.ts';
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -58,15 +59,19 @@ export function deviceRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       schema: {
         tags: ['devices'],
         querystring: deviceListQuery,
-        response: { 200: z.object({ total: z.number(), devices: z.array(deviceView) }) },
+        response: {
+          200: z.object({ total: z.number(), devices: z.array(deviceView), next: z.string().nullable() }),
+        },
       },
     },
     async (req) => {
       const { limit, offset, ...filter } = req.query;
       const all = ctx.devices.list(filter);
+      const more = offset + limit < all.length;
       return {
         total: all.length,
         devices: all.slice(offset, offset + limit).map((d) => deviceToView(ctx, d)),
+        next: nextPage('/api/devices', req.query, more ? { offset: offset + limit } : null),
       };
     },
   );

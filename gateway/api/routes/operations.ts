@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { GatewayContext } from '../../context.ts';
 import { NotFoundError } from '../../errors.ts';
 import { counterValue } from '../../metrics.ts';
-import { idParam, newTokenBody, quarantineQuery, quarantineView } from '../schemas.ts';
+import { nextPage } from '../pagination.ts';
+import { deadLetterQuery, idParam, newTokenBody, quarantineQuery, quarantineView } from '../schemas.ts';
 
 /** Quarantine, tokens, counters, health and Prometheus metrics. */
 export function operationRoutes(app: FastifyInstance, ctx: GatewayContext): void {
@@ -18,15 +19,20 @@ export function operationRoutes(app: FastifyInstance, ctx: GatewayContext): void
       schema: {
         tags: ['quarantine'],
         querystring: quarantineQuery,
-        response: { 200: z.object({ total: z.number(), entries: z.array(quarantineView) }) },
+        response: {
+          200: z.object({ total: z.number(), entries: z.array(quarantineView), next: z.string().nullable() }),
+        },
       },
     },
-    async (req) => ({
-      total: ctx.outbox.quarantineCount(),
-      entries: ctx.outbox
-        .quarantine(req.query)
-        .map((q) => ({ ...q, receivedAt: new Date(q.receivedAt).toISOString() })),
-    }),
+    async (req) => {
+      const entries = ctx.outbox.quarantine(req.query);
+      const last = entries.length === req.query.limit ? entries.at(-1) : undefined;
+      return {
+        total: ctx.outbox.quarantineCount(req.query.deviceId),
+        entries: entries.map((q) => ({ ...q, receivedAt: new Date(q.receivedAt).toISOString() })),
+        next: nextPage('/api/quarantine', req.query, last ? { beforeId: last.id } : null),
+      };
+    },
   );
 
   r.post(
@@ -79,6 +85,9 @@ export function operationRoutes(app: FastifyInstance, ctx: GatewayContext): void
       stateReports: await counterValue(metrics.stateReports),
       buffered: ctx.outbox.pending,
       bufferedBytes: ctx.outbox.bytes,
+      /** Readings, quarantine and dead letters together, as counted against OUTBOX_MAX_BYTES. */
+      outboxDiskBytes: ctx.outbox.diskBytes,
+      quarantineEvicted: await counterValue(metrics.quarantineEvicted),
       written: await counterValue(metrics.written),
       dropped: await counterValue(metrics.dropped),
       connectionsRefused: await counterValue(metrics.connectionsRefused),
@@ -96,15 +105,18 @@ export function operationRoutes(app: FastifyInstance, ctx: GatewayContext): void
       preHandler: ctx.requireRole('viewer', 'read dead letters'),
       schema: {
         tags: ['operations'],
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+        querystring: deadLetterQuery,
       },
     },
-    async (req) => ({
-      total: ctx.outbox.deadLetterCount(),
-      entries: ctx.outbox
-        .deadLetters(req.query.limit)
-        .map((d) => ({ ...d, at: new Date(d.at).toISOString() })),
-    }),
+    async (req) => {
+      const entries = ctx.outbox.deadLetters(req.query);
+      const last = entries.length === req.query.limit ? entries.at(-1) : undefined;
+      return {
+        total: ctx.outbox.deadLetterCount(),
+        entries: entries.map((d) => ({ ...d, at: new Date(d.at).toISOString() })),
+        next: nextPage('/api/sink/dead-letters', req.query, last ? { beforeId: last.id } : null),
+      };
+    },
   );
 
   r.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
