@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { historyFixture, publishReadings } from './helpers/history-fixture.ts';
+import { freePort } from './helpers/victoria.ts';
 
 describe('device history and district summary API (embedded rollup store)', () => {
   let gw: TestGateway;
@@ -132,5 +133,29 @@ describe('device history and district summary API (embedded rollup store)', () =
     const list = await gw.api('GET', '/api/districts?limit=1');
     expect(list.body.districts[0]).toMatchObject({ name: 'Ba Đình', devices: 2, openAlarms: 6 });
     expect((await gw.api('GET', '/api/districts/Atlantis/summary')).status).toBe(404);
+  });
+});
+
+describe('history when InfluxDB does not answer', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    // Nothing listens there: the sink keeps readings in the outbox, history queries fail.
+    gw = await startTestGateway({
+      config: { INFLUX_URL: `http://127.0.0.1:${await freePort()}`, INFLUX_API: 'v1' },
+    });
+    await gw.register({ id: 'aq-down-1', model: 'airviet-aq5', firmware: '1.0', district: 'Tây Hồ' });
+  });
+  afterAll(async () => gw?.stop());
+
+  it('answers 502 HIST_ERR_SOURCE_FAILED for history, and the summary still counts devices', async () => {
+    const res = await gw.api('GET', '/api/devices/aq-down-1/history?fields=pm25_ugm3');
+    expect(res.status).toBe(502);
+    expect(res.body.code).toBe('HIST_ERR_SOURCE_FAILED');
+    expect(res.body.message).toMatch(/^the history source influxdb failed: /);
+    const summary = await gw.api('GET', `/api/districts/${encodeURIComponent('Tây Hồ')}/summary`);
+    expect(summary.status).toBe(200);
+    expect(summary.body.devices.total).toBe(1);
+    expect(summary.body.means).toMatchObject({ source: 'influxdb', byFamily: {} });
+    expect(summary.body.means.error).toMatch(/history source influxdb failed/);
   });
 });
