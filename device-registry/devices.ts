@@ -293,7 +293,7 @@ export class DeviceStore {
   async verifyCredentials(
     id: string,
     secret: string,
-    opts: { suspect?: boolean; cancelled?: () => boolean } = {},
+    opts: { suspect?: boolean; burst?: boolean; cancelled?: () => boolean } = {},
   ): Promise<CredentialResult> {
     const d = this.#cache.get(id);
     const hash = d ? this.#secretHashes.get(id) : undefined;

@@ -71,21 +71,25 @@ export function unmatchableHash(cost = DEFAULT_SCRYPT_COST): string {
  * would only queue there, out of sight) and at most `limit` waiting. Past that a check is refused
  * at once instead of making every CONNACK wait behind a flood.
  *
- * Suspect checks (from an address that failed recently, or a third check at once from one
- * address) wait behind the others and run one at a time: a flood then costs one thread, and
- * neither delays a well-behaved device's scrypt nor starves the event loop of CPU.
+ * Three lanes, served in order. Ordinary checks first. Then a burst from one address that has not
+ * failed (beyond its first two checks at once: a reconnect storm behind NAT, or a flood that has
+ * not failed yet): it may use every thread the ordinary lane leaves free, so a well-behaved device
+ * waits behind at most one scrypt of it. Last, suspect checks (from an address that failed
+ * recently): one at a time, so a flood costs one thread and never starves the event loop.
  */
+const LANES = ['normal', 'burst', 'suspect'] as const;
+type Lane = (typeof LANES)[number];
+
 export class ScryptQueue {
   readonly #concurrency: number;
   readonly #limit: number;
-  readonly #waiting: Array<() => void> = [];
-  readonly #waitingSuspect: Array<() => void> = [];
+  readonly #waiting: Record<Lane, Array<() => void>> = { normal: [], burst: [], suspect: [] };
   #active = 0;
   #activeSuspect = 0;
 
   constructor(opts: { concurrency?: number; limit?: number } = {}) {
     this.#concurrency = opts.concurrency ?? 4;
-    this.#limit = opts.limit ?? 64;
+    this.#limit = opts.limit ?? 512;
   }
 
   /**
@@ -94,45 +98,48 @@ export class ScryptQueue {
    */
   async run<T>(
     fn: () => Promise<T>,
-    opts: { suspect?: boolean; cancelled?: () => boolean } = {},
+    opts: { suspect?: boolean; burst?: boolean; cancelled?: () => boolean } = {},
   ): Promise<T> {
-    const suspect = opts.suspect ?? false;
-    if (this.#mayStart(suspect)) {
-      this.#take(suspect);
+    const lane: Lane = opts.suspect ? 'suspect' : opts.burst ? 'burst' : 'normal';
+    if (this.#mayStart(lane)) {
+      this.#take(lane);
     } else {
-      if (this.#waiting.length + this.#waitingSuspect.length >= this.#limit)
+      const w = this.#waiting;
+      if (w.normal.length + w.burst.length + w.suspect.length >= this.#limit)
         throw new ScryptQueueFullError(this.#limit);
       // #next() takes the slot for us before it wakes us.
-      await new Promise<void>((resolve) => (suspect ? this.#waitingSuspect : this.#waiting).push(resolve));
+      await new Promise<void>((resolve) => this.#waiting[lane].push(resolve));
     }
     try {
       if (opts.cancelled?.()) throw new ScryptQueueFullError(this.#limit);
       return await fn();
     } finally {
       this.#active--;
-      if (suspect) this.#activeSuspect--;
+      if (lane === 'suspect') this.#activeSuspect--;
       this.#next();
     }
   }
 
-  #mayStart(suspect: boolean): boolean {
+  #mayStart(lane: Lane): boolean {
     if (this.#active >= this.#concurrency) return false;
-    if (!suspect) return true;
-    return this.#waiting.length === 0 && this.#activeSuspect === 0;
+    if (lane === 'normal') return true;
+    if (this.#waiting.normal.length > 0) return false;
+    if (lane === 'burst') return true;
+    return this.#waiting.burst.length === 0 && this.#activeSuspect === 0;
   }
 
-  #take(suspect: boolean): void {
+  #take(lane: Lane): void {
     this.#active++;
-    if (suspect) this.#activeSuspect++;
+    if (lane === 'suspect') this.#activeSuspect++;
   }
 
   #next(): void {
-    if (this.#waiting.length > 0 && this.#mayStart(false)) {
-      this.#take(false);
-      this.#waiting.shift()!();
-    } else if (this.#waitingSuspect.length > 0 && this.#mayStart(true)) {
-      this.#take(true);
-      this.#waitingSuspect.shift()!();
+    for (const lane of LANES) {
+      if (this.#waiting[lane].length > 0 && this.#mayStart(lane)) {
+        this.#take(lane);
+        this.#waiting[lane].shift()!();
+        return;
+      }
     }
   }
 }

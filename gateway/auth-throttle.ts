@@ -89,10 +89,11 @@ export class AuthThrottle {
         return { throttled: addr.bannedUntil > now ? THROTTLE_REASONS.banned : THROTTLE_REASONS.backoff };
       }
     }
-    if (addr.pending >= this.#o.pendingPerAddress) {
-      // Many checks at once are a reconnect storm (behind NAT, after a restart) until the address
-      // has failed; after that they are a flood, and count.
-      if (addr.failures > 0) this.#fail(addr, now, true);
+    // Many checks at once are a reconnect storm (behind NAT, after a restart) until the address
+    // has failed: those wait in the scrypt queue's burst lane. After a failure they are a flood:
+    // capped, and counted.
+    if (addr.failures > 0 && addr.pending >= this.#o.pendingPerAddress) {
+      this.#fail(addr, now, true);
       return { throttled: addr.bannedUntil > now ? THROTTLE_REASONS.banned : THROTTLE_REASONS.addressBusy };
     }
     // Device ids are at most 128 characters: a longer one (up to 64 KB on the wire) is no device's,
@@ -101,15 +102,16 @@ export class AuthThrottle {
     const failedBefore = addr.failures > 0;
     if (failedBefore && dev.failures >= this.#o.failuresBeforeBackoff && dev.pending > 0)
       return { throttled: THROTTLE_REASONS.idBusy };
-    // An address's first two checks at once wait only behind other addresses' first ones: a
-    // burst (beyond a reconnecting device or two) or a failing address queues behind everyone.
-    const suspect = failedBefore || addr.pending >= 2;
+    // An address's first two checks at once are ordinary; more at once are a burst, served when
+    // no ordinary check waits; a failing address's run one at a time behind everyone.
+    const suspect = failedBefore;
+    const burst = !failedBefore && addr.pending >= 2;
 
     addr.pending++;
     if (failedBefore) dev.pending++;
     try {
       const banned = () => addr.bannedUntil > this.#o.clock.now();
-      const result = await devices.verifyCredentials(id, secret, { suspect, cancelled: banned });
+      const result = await devices.verifyCredentials(id, secret, { suspect, burst, cancelled: banned });
       if (result === 'busy' && banned()) return { throttled: THROTTLE_REASONS.banned };
       if (result === 'ok' || result === 'disabled') addr.succeeded = true;
       const at = this.#o.clock.now();

@@ -92,10 +92,10 @@ export const configSchema = z.object({
   /** Past this many failures (refusals in back-off included) the address is banned. */
   AUTH_FAILURES_BEFORE_BAN: z.coerce.number().int().min(1).default(30),
   AUTH_BAN_SECONDS: z.coerce.number().positive().default(300),
-  /** Credential checks of one address waiting or running at once; more get CONNACK 3. */
+  /** Credential checks of an address that failed, waiting or running at once; more get CONNACK 3. */
   AUTH_PENDING_PER_ADDRESS: z.coerce.number().int().min(1).default(16),
   /** scrypt checks waiting for the 4 running ones; past it CONNACK 3 "server unavailable". */
-  AUTH_SCRYPT_QUEUE: z.coerce.number().int().min(0).default(64),
+  AUTH_SCRYPT_QUEUE: z.coerce.number().int().min(0).default(512),
   /** Per-device publish token bucket: sustained rate (0: unlimited) and burst. */
   DEVICE_RATE_PER_SEC: z.coerce.number().min(0).default(50),
   DEVICE_RATE_BURST: z.coerce.number().int().min(1).default(200),

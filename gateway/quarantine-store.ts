@@ -194,7 +194,8 @@ export class QuarantineStore {
       where.push('id < ?');
       args.push(opts.beforeId);
     }
-    const sql = `SELECT id, received_at, device_id, topic, substr(payload, 1, ?) AS payload,
+    // substr() of a zero-length blob is NULL in SQLite: an empty payload reads back as x''.
+    const sql = `SELECT id, received_at, device_id, topic, coalesce(substr(payload, 1, ?), x'') AS payload,
         coalesce(size, length(payload)) AS size, sha256, reasons FROM quarantine
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     const rows = this.#db.prepare(sql).all(this.#limits.maxRawBytes, ...args, opts.limit) as Array<{

@@ -119,6 +119,31 @@ describe('ScryptQueue', () => {
   });
 });
 
+describe('ScryptQueue burst lane', () => {
+  it('lets a burst use every free thread, but serves an ordinary check first', async () => {
+    const q = new ScryptQueue({ concurrency: 2, limit: 10 });
+    const order: string[] = [];
+    const gates: Array<() => void> = [];
+    const job = (name: string) => () =>
+      new Promise<void>((r) => {
+        order.push(name);
+        gates.push(r);
+      });
+    const runs = [q.run(job('b1'), { burst: true }), q.run(job('b2'), { burst: true })];
+    runs.push(q.run(job('b3'), { burst: true }), q.run(job('c1')));
+    await Promise.resolve();
+    // A burst alone takes both threads (a suspect lane would have taken one).
+    expect(order).toEqual(['b1', 'b2']);
+    while (gates.length) {
+      gates.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(runs);
+    // The ordinary check that came after b3 runs before it.
+    expect(order).toEqual(['b1', 'b2', 'c1', 'b3']);
+  });
+});
+
 describe('LogGuard', () => {
   it('writes a burst, then counts, then says how many it suppressed', () => {
     const clock = new FakeClock(0);

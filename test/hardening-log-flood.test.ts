@@ -25,7 +25,9 @@ describe('refused clients cannot flood the log (issue 8, row 12)', () => {
 
   it('500 refused CONNECTs with 60 KB client ids write a bounded log, with ids clipped', async () => {
     const { log, out } = capturedLogger();
-    const g = await startTestGateway({ log });
+    // The packet guard would close a 60 KB CONNECT before authentication (row 4, 8 KiB before
+    // CONNACK); raised here so that these refusals reach authentication and its log lines.
+    const g = await startTestGateway({ log, config: { MQTT_MAX_CONNECT_BYTES: 1024 ** 2 } });
     gw = g;
     const before = out.bytes;
     const id = 'x'.repeat(60_000);

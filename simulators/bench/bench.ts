@@ -10,6 +10,7 @@ import { cityPlans } from '../load/scenario.ts';
 import { renderChart } from './chart.ts';
 import { measureConnections } from './connections.ts';
 import { measureFanout } from './fanout.ts';
+import { hostileSummary, measureHostile } from './hostile.ts';
 import { measureIngestCost } from './ingest-cost.ts';
 import { describeMachine } from './machine.ts';
 import { renderMarkdown } from './markdown.ts';
@@ -44,6 +45,8 @@ const o = new Command('bench')
   .option('--throughput-ramp <n>', 'connections per second before the throughput runs', int, 1000)
   .option('--secret-cost <n>', 'scrypt cost of the device secrets', int, 1024)
   .option('--fanout-rate <n>', 'ratePerSecond of the bulk command', int, 2500)
+  .option('--hostile-seconds <s>', 'seconds of the hostile-client suite (0: skip it)', (v) => Number(v), 60)
+  .option('--hostile-seed <n>', 'fast-check seed of the hostile-client suite', int)
   .option('--cpu-prof', 'write V8 CPU profiles of the gateway processes under tmp/bench-profiles/')
   .option('--out <file>', 'the report', 'docs/benchmarks.md')
   .parse()
@@ -177,6 +180,14 @@ async function main(): Promise<BenchResults> {
     log,
   });
   await runCleanup();
+
+  let hostile: BenchResults['hostile'];
+  if (o.hostileSeconds > 0) {
+    const seed = o.hostileSeed ?? Math.floor(Math.random() * 2 ** 31);
+    log(`\n== hostile clients: ${o.hostileSeconds} s of generated attacks on a fresh gateway, seed ${seed}`);
+    hostile = await measureHostile({ seconds: o.hostileSeconds, seed, secretCost: o.secretCost, log });
+    log(`  ${hostileSummary(hostile)}`);
+  }
   return {
     startedAt: new Date(started).toISOString(),
     seconds: (Date.now() - started) / 1000,
@@ -188,6 +199,7 @@ async function main(): Promise<BenchResults> {
     latency,
     connections,
     fanout,
+    hostile,
   };
 }
 
@@ -223,6 +235,7 @@ try {
     `\nthroughput ratio gateway/bare: ${(t.ratio * 100).toFixed(0)} % ` +
       `(full gateway ${Math.round(t.gateway)} readings/s, bare Aedes ${Math.round(t.bare)} readings/s, QoS 1)\n`,
   );
+  if (results.hostile) process.stdout.write(`${hostileSummary(results.hostile)}\n`);
   for (const c of checkTargets(results))
     process.stdout.write(
       `  ${c.met === null ? 'n/a ' : c.met ? 'met ' : 'MISS'}  ${c.name}: ${c.measured} (target ${c.target})\n`,

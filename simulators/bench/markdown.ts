@@ -1,4 +1,5 @@
 import type { LoadReport } from '../load/report.ts';
+import { hostileMarkdown } from './hostile.ts';
 import { type BenchResults, checkTargets } from './results.ts';
 import type { ServerRun } from './throughput.ts';
 
@@ -138,6 +139,7 @@ export function renderMarkdown(r: BenchResults, chartFile: string): string {
           `The API counted every command final after ${s2(r.fanout.apiAllDoneSeconds)}; counts: \`${JSON.stringify(r.fanout.counts)}\`.`,
         ]),
     '',
+    ...hostileMarkdown(r.hostile),
     '## Ingest cost per reading',
     '',
     'CPU microseconds of validation and normalization alone (gateway/ingest/normalizer.ts',
@@ -155,6 +157,7 @@ export function renderMarkdown(r: BenchResults, chartFile: string): string {
     'npm run bench -- --cpu-prof        # also V8 CPU profiles of the gateway, under tmp/bench-profiles/',
     'npx tsx simulators/bench/profile-summary.ts tmp/bench-profiles/CPU.<...>.cpuprofile --from 20 --to 40',
     'npm run load -- --local --devices 1000 --rate 5000 --qos 1 --duration 30',
+    'npx tsx simulators/hostile/cli.ts --seconds 60 --seed <n>   # the hostile-client section alone',
     '```',
     '',
   ];

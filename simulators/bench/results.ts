@@ -1,3 +1,4 @@
+import type { HostileResult } from '../hostile/driver.ts';
 import type { ConnectionResult } from './connections.ts';
 import type { FanoutResult } from './fanout.ts';
 import type { IngestCostRow } from './ingest-cost.ts';
@@ -31,6 +32,8 @@ export interface BenchResults {
   latency: LatencyResult;
   connections: ConnectionResult;
   fanout: FanoutResult;
+  /** The hostile-client suite; absent when skipped. */
+  hostile?: HostileResult;
 }
 
 export interface TargetCheck {
@@ -78,6 +81,15 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
         ? `skipped: ${fan.skipped}`
         : `${fan.replied!.all.toFixed(2)} s (${fan.replied!.count} of ${fan.streetlights} replied)`,
       met: fan.skipped ? null : Boolean(fanComplete && fan.replied!.all <= 5),
+    },
+    {
+      name: 'worst event-loop delay under hostile clients',
+      target: '≤ 50 ms',
+      measured:
+        r.hostile?.eventLoopDelayMaxMs == null
+          ? 'not measured'
+          : `${r.hostile.eventLoopDelayMaxMs.toFixed(0)} ms (${r.hostile.runs} scenarios, seed ${r.hostile.seed})`,
+      met: r.hostile?.eventLoopDelayMaxMs == null ? null : r.hostile.eventLoopDelayMaxMs <= 50,
     },
   ];
 }
