@@ -80,7 +80,7 @@ export class RollupHistory implements HistorySource {
     this.#retentionMs = opts.retentionMs;
     this.#flushEveryMs = opts.flushEveryMs ?? 5000;
     this.#pruneSeries = opts.pruneSeriesPerFlush ?? 2000;
-    this.#chunkRows = opts.rowsPerTransaction ?? 2000;
+    this.#chunkRows = opts.rowsPerTransaction ?? 500;
   }
 
   /** One accepted reading: numeric fields only (booleans are not history, see history-source.ts). */
