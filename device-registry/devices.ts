@@ -231,12 +231,8 @@ export class DeviceStore {
     return d;
   }
 
-  spec(device: Device): ModelSpec {
-    return this.#specs.get(device.model)!;
-  }
-
   /** The device's model, or undefined when its file is not loaded (removed or renamed since). */
-  specOf(device: Device): ModelSpec | undefined {
+  spec(device: Device): ModelSpec | undefined {
     return this.#specs.get(device.model);
   }
 

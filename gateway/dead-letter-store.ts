@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { evictionCutoff } from './evict-oldest.ts';
 
 export interface DeadLetter {
   id: number;
@@ -58,13 +59,7 @@ export class DeadLetterStore {
     const excess = this.#bytes - this.#maxBytes;
     if (excess <= 0) return 0;
     // The oldest, just enough of them to be within the cap again.
-    let freed = 0;
-    let upTo = 0;
-    for (const r of this.#oldest.iterate() as IterableIterator<{ id: number; bytes: number }>) {
-      freed += r.bytes;
-      upTo = r.id;
-      if (freed >= excess) break;
-    }
+    const upTo = evictionCutoff(this.#oldest, excess);
     const gone = this.#evictUpTo.all(upTo) as Array<{ bytes: number }>;
     for (const g of gone) this.#bytes -= g.bytes;
     this.#count -= gone.length;

@@ -354,8 +354,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           maxPacketBytes: config.MQTT_MAX_PACKET_BYTES,
         },
         metrics,
-        log: mqttLog,
-        clock,
+        logs: guards.logs,
       });
       // Banned addresses are dropped on accept, before the packet guard or Aedes do any work.
       const handleMqtt = guards.gate(guardPackets);

@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Aedes } from 'aedes';
-import type { Clock } from './clock.ts';
-import type { Logger } from './logger.ts';
+import type { LogGuard } from './log-guard.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Why the guard closed a connection: the `reason` label of citygate_mqtt_packets_refused_total. */
@@ -93,22 +92,6 @@ export class FixedHeaderScanner {
   }
 }
 
-/** At most one warning per window, with the count of refusals it stands for. */
-function rateLimitedWarning(log: Logger, clock: Clock, windowMs: number) {
-  let last = Number.NEGATIVE_INFINITY;
-  let suppressed = 0;
-  return (fields: Record<string, unknown>, message: string) => {
-    const now = clock.now();
-    if (now - last < windowMs) {
-      suppressed++;
-      return;
-    }
-    log.warn({ ...fields, suppressed }, message);
-    last = now;
-    suppressed = 0;
-  };
-}
-
 /**
  * The connection handler to give to net.createServer / tls.createServer in place of broker.handle.
  * Aedes 1.2 has no packet size limit (upstream aedes #831): its parser keeps every byte of a packet
@@ -119,14 +102,18 @@ function rateLimitedWarning(log: Logger, clock: Clock, windowMs: number) {
  */
 export function guardMqttConnections(
   broker: Aedes,
-  opts: { limits: PacketLimits; metrics: Metrics; log: Logger; clock: Clock },
+  opts: { limits: PacketLimits; metrics: Metrics; logs: LogGuard },
 ): (conn: Socket) => void {
-  const { limits, metrics, clock } = opts;
+  const { limits, metrics, logs } = opts;
   const scanners = new WeakMap<object, FixedHeaderScanner>();
-  const warn = rateLimitedWarning(opts.log, clock, 10_000);
   const refuse = (reason: PacketRefusal, remoteAddress: string | undefined) => {
     metrics.mqttRefused.inc({ reason });
-    warn({ reason, remoteAddress }, 'mqtt connection closed by a transport limit');
+    logs.write(
+      'warn',
+      `packet_${reason}`,
+      { reason, remoteAddress },
+      'mqtt connection closed by a transport limit',
+    );
   };
 
   broker.on('connackSent', (packet, client) => {

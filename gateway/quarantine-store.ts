@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { evictionCutoff } from './evict-oldest.ts';
 import type { Reason } from './ingest/rejection.ts';
 
 /** A refused payload on its way to the quarantine, already cut to what is kept. */
@@ -165,13 +166,7 @@ export class QuarantineStore {
   evictPastBound(): number {
     const excess = this.#bytes - this.#limits.maxBytes;
     if (excess <= 0) return 0;
-    let freed = 0;
-    let upTo = 0;
-    for (const r of this.#oldest.iterate() as IterableIterator<{ id: number; bytes: number }>) {
-      freed += r.bytes;
-      upTo = r.id;
-      if (freed >= excess) break;
-    }
+    const upTo = evictionCutoff(this.#oldest, excess);
     const gone = this.#evictUpTo.all(upTo) as Array<{ device_id: string; bytes: number }>;
     for (const g of gone) {
       this.#bytes -= g.bytes;

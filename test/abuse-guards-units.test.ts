@@ -91,16 +91,28 @@ describe('AuthThrottle', () => {
   });
 });
 
+/** Jobs that start (recording their name) and finish only when released, oldest first. */
+function gatedJobs() {
+  const order: string[] = [];
+  const gates: Array<() => void> = [];
+  const job = (name: string) => () =>
+    new Promise<void>((r) => {
+      order.push(name);
+      gates.push(r);
+    });
+  const releaseAll = async () => {
+    while (gates.length) {
+      gates.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  return { order, job, releaseAll };
+}
+
 describe('ScryptQueue', () => {
   it('runs suspect checks one at a time behind the others, and refuses past its limit', async () => {
     const q = new ScryptQueue({ concurrency: 2, limit: 2 });
-    const order: string[] = [];
-    const gates: Array<() => void> = [];
-    const job = (name: string) => () =>
-      new Promise<void>((r) => {
-        order.push(name);
-        gates.push(r);
-      });
+    const { order, job, releaseAll } = gatedJobs();
     const runs = [
       q.run(job('s1'), { suspect: true }),
       q.run(job('s2'), { suspect: true }),
@@ -110,34 +122,20 @@ describe('ScryptQueue', () => {
     await expect(q.run(job('over'))).rejects.toMatchObject({ code: 'REG_ERR_AUTH_BUSY' });
     await Promise.resolve();
     expect(order).toEqual(['s1', 'c1']);
-    while (gates.length) {
-      gates.shift()!();
-      await new Promise((r) => setImmediate(r));
-    }
+    await releaseAll();
     await Promise.all(runs);
     expect(order).toEqual(['s1', 'c1', 'c2', 's2']);
   });
-});
 
-describe('ScryptQueue burst lane', () => {
   it('lets a burst use every free thread, but serves an ordinary check first', async () => {
     const q = new ScryptQueue({ concurrency: 2, limit: 10 });
-    const order: string[] = [];
-    const gates: Array<() => void> = [];
-    const job = (name: string) => () =>
-      new Promise<void>((r) => {
-        order.push(name);
-        gates.push(r);
-      });
+    const { order, job, releaseAll } = gatedJobs();
     const runs = [q.run(job('b1'), { burst: true }), q.run(job('b2'), { burst: true })];
     runs.push(q.run(job('b3'), { burst: true }), q.run(job('c1')));
     await Promise.resolve();
     // A burst alone takes both threads (a suspect lane would have taken one).
     expect(order).toEqual(['b1', 'b2']);
-    while (gates.length) {
-      gates.shift()!();
-      await new Promise((r) => setImmediate(r));
-    }
+    await releaseAll();
     await Promise.all(runs);
     // The ordinary check that came after b3 runs before it.
     expect(order).toEqual(['b1', 'b2', 'c1', 'b3']);

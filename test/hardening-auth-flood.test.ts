@@ -2,9 +2,10 @@ import { connect as tcpConnect } from 'node:net';
 import { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SCRYPT_COST } from '../device-registry/secrets.ts';
+import { connectPacket } from '../simulators/mqtt-bytes.ts';
 import { startConnectFlood } from './helpers/connect-flood.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
-import { connectPacket, rawConnect } from './helpers/raw-mqtt.ts';
+import { rawConnect } from './helpers/raw-mqtt.ts';
 
 /** An mqtt.js device connecting from another loopback address than the flood's. */
 function connectFrom(gw: TestGateway, localAddress: string, id: string, secret: string): Promise<MqttClient> {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SCRYPT_COST } from '../device-registry/secrets.ts';
+import { connectPacket } from '../simulators/mqtt-bytes.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
-import { connectPacket, rawConnect } from './helpers/raw-mqtt.ts';
+import { rawConnect } from './helpers/raw-mqtt.ts';
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,8 +1,8 @@
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectPacket, publishPacket } from '../simulators/mqtt-bytes.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { startPublishStorm } from './helpers/publish-storm.ts';
-import { connectPacket, publishQos0 } from './helpers/raw-mqtt.ts';
 
 const reading = JSON.stringify({ on: true, dim: 50, p: 60, lux: 2, hrs: 10 });
 
@@ -44,7 +44,7 @@ describe('one device storming does not slow the others (issue 8, row 16)', () =>
     const storm = startPublishStorm({
       port: g.gateway.mqttPort,
       connect: connectPacket({ clientId: storming.id, username: storming.id, password: storming.secret }),
-      publish: publishQos0(`devices/${storming.id}/telemetry`, Buffer.from(reading)),
+      publish: publishPacket(`devices/${storming.id}/telemetry`, Buffer.from(reading), 0),
     });
     let during: number[];
     try {

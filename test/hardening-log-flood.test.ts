@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectPacket } from '../simulators/mqtt-bytes.ts';
 import { startConnectFlood } from './helpers/connect-flood.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
-import { connectPacket } from './helpers/raw-mqtt.ts';
 
 /** The gateway's log, as it would reach the disk: every byte pino writes. */
 function capturedLogger() {

@@ -1,15 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { counterValue } from '../gateway/metrics.ts';
+import { connectPacket, publishOfSize, publishPacket, remainingLength } from '../simulators/mqtt-bytes.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
-import {
-  connectPacket,
-  publishOfSize,
-  publishPacket,
-  type RawConnection,
-  rawConnection,
-  stream,
-  varint,
-} from './helpers/mqtt-bytes.ts';
+import { type RawConnection, rawConnection, stream } from './helpers/raw-mqtt.ts';
 
 /** Long enough for a loaded CI machine; a wait that ends early costs nothing. */
 const SETTLE = { timeout: 10_000, interval: 50 };
@@ -38,7 +31,7 @@ describe('MQTT packet size limits on the byte stream', () => {
     const before = process.memoryUsage().rss;
     const attackers = await Promise.all(Array.from({ length: 4 }, () => rawConnection(gw.gateway.mqttPort)));
     // A CONNECT's fixed header declaring 250 MiB, then 48 MiB of it (each attacker), as fast as TCP takes it.
-    const head = Buffer.concat([Buffer.from([0x10]), varint(250 * MiB)]);
+    const head = Buffer.concat([Buffer.from([0x10]), remainingLength(250 * MiB)]);
     await Promise.all(attackers.map((a) => stream(a, head, 48 * MiB)));
     const grown = (process.memoryUsage().rss - before) / MiB;
     expect(grown, `RSS grew by ${grown.toFixed(0)} MiB`).toBeLessThan(64);
@@ -105,7 +98,7 @@ describe('MQTT packet size limits on the byte stream', () => {
     conn.socket.write(
       Buffer.concat([
         connectPacket({ clientId: id, username: id, password: secret }),
-        publishPacket(`devices/${id}/telemetry`, Buffer.alloc(16 * 1024, 0x20), 1),
+        publishPacket(`devices/${id}/telemetry`, Buffer.alloc(16 * 1024, 0x20), 1, 1),
       ]),
     );
     await vi.waitFor(() => expect(conn.closed()).toBe(true), SETTLE);
@@ -114,7 +107,7 @@ describe('MQTT packet size limits on the byte stream', () => {
   it('closes a connection whose first packet is not a CONNECT, or whose remaining length runs past four bytes', async () => {
     gw = await start();
     const publishFirst = await rawConnection(gw.gateway.mqttPort);
-    publishFirst.socket.write(publishPacket('devices/x/telemetry', Buffer.from('{}')));
+    publishFirst.socket.write(publishPacket('devices/x/telemetry', Buffer.from('{}'), 0));
     const badLength = await rawConnection(gw.gateway.mqttPort);
     badLength.socket.write(Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x01]));
     await vi.waitFor(() => expect([publishFirst.closed(), badLength.closed()]).toEqual([true, true]), SETTLE);

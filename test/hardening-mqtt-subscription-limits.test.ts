@@ -2,8 +2,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { connectPacket, PACKET, readPackets, subscribePacket } from '../simulators/mqtt-bytes.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
-import { connectPacket, rawConnection, readPackets, subscribePacket } from './helpers/mqtt-bytes.ts';
+import { rawConnection } from './helpers/raw-mqtt.ts';
 
 /** Long enough for a loaded CI machine; a wait that ends early costs nothing. */
 const SETTLE = { timeout: 10_000, interval: 50 };
@@ -18,8 +19,6 @@ function retained(): number {
   const m = process.memoryUsage();
   return m.heapUsed + m.external;
 }
-const SUBACK = 9;
-const PUBLISH = 3;
 const FAILURE = 0x80;
 
 /** Issue 8, row 10: subscriptions per client and topic length are bounded. */
@@ -40,13 +39,13 @@ describe('MQTT subscription and topic length limits', () => {
     const packets = 667;
     for (let p = 1; p <= packets; p++) {
       const junk = [0, 1, 2].map((k) => own + String(p * 3 + k).padEnd(60_000, 'x'));
-      const ok = conn.socket.write(subscribePacket(p, [`${own}+`, ...junk]));
+      const ok = conn.socket.write(subscribePacket([`${own}+`, ...junk], p));
       if (!ok) await new Promise((r) => conn.socket.once('drain', r));
       if (conn.closed()) break;
     }
     const subacks = await vi.waitFor(
       () => {
-        const acks = readPackets(conn.received()).filter((q) => q.type === SUBACK);
+        const acks = readPackets(conn.received()).filter((q) => q.type === PACKET.suback);
         expect(acks.length).toBe(packets);
         return acks;
       },
@@ -68,7 +67,7 @@ describe('MQTT subscription and topic length limits', () => {
       })
     ).body;
     await vi.waitFor(() => {
-      const publishes = readPackets(conn.received()).filter((q) => q.type === PUBLISH);
+      const publishes = readPackets(conn.received()).filter((q) => q.type === PACKET.publish);
       expect(publishes.map((q) => q.body.toString('latin1'))).toContainEqual(
         expect.stringContaining(`${own}${command.id}`),
       );

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FixedHeaderScanner, PACKET_REFUSAL, type PacketRefusal } from '../gateway/mqtt-packet-guard.ts';
-import { varint } from './helpers/mqtt-bytes.ts';
+import { remainingLength } from '../simulators/mqtt-bytes.ts';
 
 const limits = { maxConnectBytes: 120, maxPacketBytes: 300 };
 
@@ -13,7 +13,7 @@ function expected(
   let budget = limits.maxConnectBytes;
   for (const [i, p] of packets.entries()) {
     if (i === 0 && p.type !== 1) return PACKET_REFUSAL.firstNotConnect;
-    const size = 1 + varint(p.length).length + p.length;
+    const size = 1 + remainingLength(p.length).length + p.length;
     if (i >= acceptAfter) {
       if (size > limits.maxPacketBytes) return PACKET_REFUSAL.tooLarge;
     } else {
@@ -43,7 +43,7 @@ describe('the MQTT fixed header scanner', () => {
             if (i === 1) scanner.accept();
             const bytes = Buffer.concat([
               Buffer.from([p.type << 4]),
-              varint(p.length),
+              remainingLength(p.length),
               Buffer.alloc(p.length),
             ]);
             for (let at = 0; at < bytes.length && !verdict; ) {

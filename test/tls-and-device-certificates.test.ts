@@ -7,8 +7,9 @@ import { promisify } from 'node:util';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildGateway } from '../gateway/gateway.ts';
+import { publishOfSize } from '../simulators/mqtt-bytes.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
-import { publishOfSize, rawConnection } from './helpers/mqtt-bytes.ts';
+import { rawConnection } from './helpers/raw-mqtt.ts';
 
 /** Long enough for a loaded CI machine; a wait that ends early costs nothing. */
 const SETTLE = { timeout: 10_000, interval: 50 };

@@ -6,7 +6,7 @@ import {
   FINAL_STATUSES,
 } from '../../device-registry/commands.ts';
 import type { DeviceFilter } from '../../device-registry/devices.ts';
-import { findCommand, type ModelSpec } from '../../firmware-specs/define-device.ts';
+import { findCommand } from '../../firmware-specs/define-device.ts';
 import type { GatewayContext } from '../context.ts';
 import type { CommandService } from './command-service.ts';
 import { BulkNotFoundError, NoDevicesSelectedError } from './errors.ts';
@@ -57,7 +57,7 @@ export class BulkRollouts {
     const skipped: BulkRecord['skipped'] = [];
     const deviceIds: string[] = [];
     for (const d of selected) {
-      const spec: ModelSpec | undefined = devices.spec(d);
+      const spec = devices.spec(d);
       const cmd = spec && findCommand(spec, req.name);
       if (!spec) skipped.push({ deviceId: d.id, reason: `model ${d.model} is not loaded` });
       else if (!cmd) skipped.push({ deviceId: d.id, reason: `model ${d.model} has no command ${req.name}` });

@@ -1,5 +1,5 @@
 import type { Device, DeviceStore } from '../../device-registry/devices.ts';
-import { type CommandSpec, findCommand, type ModelSpec } from '../../firmware-specs/define-device.ts';
+import { type CommandSpec, findCommand } from '../../firmware-specs/define-device.ts';
 import {
   CommandParamsError,
   CommandRateLimitedError,
@@ -22,7 +22,7 @@ export function resolveCommand(
   rawParams: unknown,
 ): { cmdSpec: CommandSpec; params: Record<string, unknown> } {
   // undefined once the device's model file is gone (issue 8, row 17): refused, not a TypeError.
-  const spec: ModelSpec | undefined = devices.spec(device);
+  const spec = devices.spec(device);
   if (!spec) throw new ModelNotLoadedError(device.id, device.model);
   const cmdSpec = findCommand(spec, name);
   if (!cmdSpec) throw new UnknownCommandError(spec.id, clip(name), Object.keys(spec.commands).join(', '));

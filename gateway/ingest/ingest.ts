@@ -77,12 +77,7 @@ export class Ingest {
   telemetry(input: IngestInput, done: (err?: Error) => void): void {
     const receivedAt = this.#clock.now();
     const { device } = input;
-    const result = this.#normalizer.telemetry(
-      device,
-      this.#devices.specOf(device),
-      input.payload,
-      receivedAt,
-    );
+    const result = this.#normalizer.telemetry(device, this.#devices.spec(device), input.payload, receivedAt);
     this.#received[input.source].inc(
       result.accepted.length + result.rejected.reduce((n, r) => n + r.readings, 0),
     );

@@ -1,14 +1,15 @@
 import { createConnection, type Socket } from 'node:net';
-import type { ActionContext } from './actions.ts';
-import { buildValid, fillTopic, type RawAttack } from './arbitraries.ts';
 import {
+  type ConnectFields,
   connectPacket,
   PACKET,
   publishPacket,
   readPackets,
   remainingLength,
   subscribePacket,
-} from './mqtt-bytes.ts';
+} from '../mqtt-bytes.ts';
+import type { ActionContext } from './actions.ts';
+import { buildValid, fillTopic, type RawAttack } from './arbitraries.ts';
 
 /** A raw TCP client that keeps what the broker sent and whether it closed. */
 class RawClient {
@@ -67,6 +68,9 @@ class RawClient {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The suite's CONNECTs declare a 30 s keep-alive, as they always have: a seed replays the same bytes. */
+const connect = (f: ConnectFields): Buffer => connectPacket({ keepalive: 30, ...f });
+
 /** Sends `total` bytes of zeros in chunks, so that the test process never holds megabytes at once. */
 async function stream(c: RawClient, total: number): Promise<void> {
   const chunk = Buffer.alloc(64 * 1024);
@@ -77,7 +81,7 @@ async function stream(c: RawClient, total: number): Promise<void> {
 async function attack(ctx: ActionContext, c: RawClient, a: RawAttack): Promise<void> {
   const connectAs = async () => {
     const dev = ctx.next('raw');
-    await c.write(connectPacket({ clientId: dev.id, username: dev.id, password: dev.secret }));
+    await c.write(connect({ clientId: dev.id, username: dev.id, password: dev.secret }));
     return (await c.waitFor(PACKET.connack, 5000)) && c.accepted() ? dev : null;
   };
   switch (a.kind) {
@@ -86,7 +90,7 @@ async function attack(ctx: ActionContext, c: RawClient, a: RawAttack): Promise<v
       const dev = ctx.next('raw');
       const { payload, stamps } = buildValid({ count: 1, asArray: false, dim: 50 }, ctx.ts);
       const bytes = Buffer.concat([
-        connectPacket({ clientId: dev.id, username: dev.id, password: dev.secret }),
+        connect({ clientId: dev.id, username: dev.id, password: dev.secret }),
         publishPacket(`devices/${dev.id}/telemetry`, payload, 1, 7),
       ]);
       let at = 0;
@@ -117,7 +121,7 @@ async function attack(ctx: ActionContext, c: RawClient, a: RawAttack): Promise<v
     case 'mutated': {
       const dev = ctx.next('raw');
       const bytes = Buffer.concat([
-        connectPacket({ clientId: dev.id, username: dev.id, password: dev.secret }),
+        connect({ clientId: dev.id, username: dev.id, password: dev.secret }),
         publishPacket(
           `devices/${dev.id}/telemetry`,
           buildValid({ count: 2, asArray: true, dim: 9 }, ctx.ts).payload,
@@ -144,7 +148,7 @@ async function attack(ctx: ActionContext, c: RawClient, a: RawAttack): Promise<v
         longId: { clientId: 'x'.repeat(a.idLength), username: 'x'.repeat(a.idLength), password: 'secret' },
         noPassword: { clientId: v.id, username: v.id },
       }[a.variant];
-      await c.write(connectPacket(fields));
+      await c.write(connect(fields));
       await c.waitFor(PACKET.connack, 3000);
       return;
     }

@@ -1,37 +1,48 @@
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 
-/** MQTT 3.1.1 packets built by hand, for clients that misbehave at the byte level. */
+/**
+ * Raw TCP connections for tests whose attack is at the byte level; the packets come from
+ * simulators/mqtt-bytes.ts.
+ */
 
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
+/** A raw TCP connection that remembers every byte it received and whether it was closed. */
+export interface RawConnection {
+  socket: Socket;
+  received(): Buffer;
+  closed(): boolean;
 }
 
-function str(s: string | Buffer): Buffer {
-  const b = typeof s === 'string' ? Buffer.from(s) : s;
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(b.length);
-  return Buffer.concat([len, b]);
+export async function rawConnection(port: number, host = '127.0.0.1'): Promise<RawConnection> {
+  const socket = connect(port, host);
+  const chunks: Buffer[] = [];
+  let closed = false;
+  socket.on('data', (d: Buffer) => chunks.push(d));
+  socket.on('error', () => {});
+  socket.on('close', () => {
+    closed = true;
+  });
+  await once(socket, 'connect');
+  return { socket, received: () => Buffer.concat(chunks), closed: () => closed };
 }
 
-/** CONNECT with username and password, clean session; `v3` speaks MQTT 3.1 ("MQIsdp"). */
-export function connectPacket(opts: { clientId: string; username: string; password: string; v3?: boolean }) {
-  const header = opts.v3
-    ? Buffer.concat([str('MQIsdp'), Buffer.from([3, 0xc2, 0, 60])])
-    : Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 60])]);
-  const body = Buffer.concat([header, str(opts.clientId), str(opts.username), str(opts.password)]);
-  return Buffer.concat([Buffer.from([0x10]), varint(body.length), body]);
-}
-
-export function publishQos0(topic: string, payload: Buffer): Buffer {
-  const body = Buffer.concat([str(topic), payload]);
-  return Buffer.concat([Buffer.from([0x30]), varint(body.length), body]);
+/** Writes `total` bytes of filler after `head`, respecting back-pressure, until done or closed. */
+export async function stream(
+  conn: RawConnection,
+  head: Buffer,
+  total: number,
+  chunk = 1024 ** 2,
+): Promise<number> {
+  const filler = Buffer.alloc(chunk);
+  let sent = 0;
+  conn.socket.write(head);
+  while (sent < total && !conn.closed() && !conn.socket.destroyed) {
+    const ok = conn.socket.write(filler);
+    sent += chunk;
+    if (!ok)
+      await Promise.race([once(conn.socket, 'drain'), once(conn.socket, 'close')]).catch(() => undefined);
+  }
+  return sent;
 }
 
 export interface ConnectResult {
