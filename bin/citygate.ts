@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { addAlarmCommands } from './alarm-commands.ts';
 import { ApiClient, ApiError, parseParams } from './api-client.ts';
 import { eventCommands } from './events-commands.ts';
+import { historyCommand } from './history-command.ts';
 
 const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'expired', 'cancelled']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -245,6 +246,7 @@ eventCommands(
   () => ({ url: program.opts().url, token: program.opts().token ?? defaultToken() ?? '' }),
   table,
 );
+historyCommand(program, api);
 
 program.parseAsync().catch((err: Error & { code?: string }) => {
   console.error(`citygate: ${err instanceof ApiError && err.status ? `${err.status} ` : ''}${err.message}`);

@@ -72,7 +72,8 @@ export interface AlarmStore {
   shelved(): Array<{ id: string; shelvedUntil: number }>;
   countActive(): Array<{ severity: Severity; family: Family; n: number }>;
   /** Alarms not closed, by severity (the events summary's "open alarms"). */
-  countOpen(): Record<Severity, number>;
+  /** Alarms not closed, by severity; in one district when given. */
+  countOpen(district?: string): Record<Severity, number>;
   /** History entries of these transitions at or after `at` (the flood measure). */
   countTransitionsSince(at: number, transitions: readonly AlarmTransition[]): number;
   overrides(): StoredOverride[];
@@ -170,6 +171,9 @@ export class SqliteAlarmStore implements AlarmStore {
       countOpen: db.prepare(
         "SELECT severity, count(*) AS n FROM alarms WHERE state <> 'closed' GROUP BY severity",
       ),
+      countOpenIn: db.prepare(
+        "SELECT severity, count(*) AS n FROM alarms WHERE state <> 'closed' AND district = ? GROUP BY severity",
+      ),
       overrides: db.prepare('SELECT * FROM alarm_rule_overrides ORDER BY scope, key, rule_id'),
       putOverride: db.prepare(
         `INSERT INTO alarm_rule_overrides (scope, key, rule_id, body, updated_at, updated_by)
@@ -250,10 +254,10 @@ export class SqliteAlarmStore implements AlarmStore {
     return this.#stmts.countActive.all() as Array<{ severity: Severity; family: Family; n: number }>;
   }
 
-  countOpen(): Record<Severity, number> {
+  countOpen(district?: string): Record<Severity, number> {
     const out = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-    for (const { severity, n } of this.#stmts.countOpen.all() as Array<{ severity: Severity; n: number }>)
-      out[severity] = n;
+    const rows = district === undefined ? this.#stmts.countOpen.all() : this.#stmts.countOpenIn.all(district);
+    for (const { severity, n } of rows as Array<{ severity: Severity; n: number }>) out[severity] = n;
     return out;
   }
 

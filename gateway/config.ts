@@ -18,6 +18,19 @@ export const configSchema = z.object({
   INFLUX_TOKEN: z.string().optional(),
   INFLUX_ORG: z.string().default('citygate'),
   INFLUX_BUCKET: z.string().default('citygate'),
+  /** v2: the v2 write API (InfluxDB 1.8+, 2.x, 3.x); v1: `/write` of InfluxDB 1.x (issue 9). */
+  INFLUX_API: z.enum(['v1', 'v2']).default('v2'),
+  /** InfluxDB 1.x database (v1 writes, InfluxQL history); default INFLUX_BUCKET. */
+  INFLUX_DB: z.string().min(1).optional(),
+  INFLUX_RP: z.string().min(1).optional(),
+  INFLUX_USERNAME: z.string().min(1).optional(),
+  INFLUX_PASSWORD: z.string().optional(),
+  /** How long the embedded rollup store keeps 1-minute buckets. */
+  HISTORY_RETENTION_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 31)
+    .default(48),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CITYGATE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Disk bound of the outbox; past it QoS 1 readings get no PUBACK. */

@@ -28,10 +28,11 @@ import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
 import { DiskFullError, PortInUseError } from './errors.ts';
 import { createEventBus } from './events/bus.ts';
 import { eventsModule } from './events/events-module.ts';
+import { type HistoryModule, historyModule } from './history/history-module.ts';
 import { containHook, containPublish } from './ingest/contain-publish.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
-import { Normalizer } from './ingest/normalizer.ts';
+import { type Accepted, Normalizer } from './ingest/normalizer.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { guardMqttConnections } from './mqtt-packet-guard.ts';
@@ -39,6 +40,7 @@ import { Outbox } from './outbox.ts';
 import { SinkPump } from './sink-pump.ts';
 import { ArchiveSink } from './sinks/archive-sink.ts';
 import { InfluxSink } from './sinks/influx-sink.ts';
+import { influxV1SinkFrom } from './sinks/influx-v1-sink.ts';
 import type { Sink } from './sinks/sink.ts';
 import { createMqttsServer, HTTPS_HANDSHAKE_TIMEOUT_MS, loadTlsMaterial } from './tls.ts';
 
@@ -53,8 +55,8 @@ export interface GatewayModule {
   onReply?(route: PublishRoute): void;
   onState?(device: Device, state: Record<string, unknown>): void;
   onPresence?(device: Device, online: boolean): void;
-  /** Accepted readings, after their commit. */
-  onReadings?(device: Device, readings: ReadonlyArray<{ fields: Record<string, unknown>; ts: number }>): void;
+  /** Readings committed to the outbox, after the commit. */
+  onReadings?(device: Device, readings: readonly Accepted[]): void;
 }
 
 export interface GatewayOptions {
@@ -88,6 +90,7 @@ export interface Gateway {
   readonly adminToken: string;
   readonly commands: CommandsModule;
   readonly alarms: AlarmsModule;
+  readonly history: HistoryModule;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -161,7 +164,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     webhookMaxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
   });
   events.provideOpenAlarmCounts(() => alarms.service.openBySeverity());
-  const modules: GatewayModule[] = [commands, alarms, events, ...(opts.modules ?? [])];
+  const history = historyModule(config);
+  history.useOpenAlarms((district) => alarms.service.openBySeverity(district));
+  const modules: GatewayModule[] = [commands, alarms, events, history, ...(opts.modules ?? [])];
   let ctx: GatewayContext;
   let api: FastifyInstance;
   let mqttServer: Server;
@@ -198,6 +203,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     },
     commands,
     alarms,
+    history,
 
     async start() {
       prepareDataDir(config.CITYGATE_DATA_DIR, log);
@@ -231,6 +237,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       disk = new DiskGuard({ clock, log: log.child({ module: 'disk' }), counter: metrics.diskFull });
       const sink: Sink =
         opts.sink ??
+        influxV1SinkFrom(config) ??
         (config.INFLUX_URL
           ? new InfluxSink({
               url: config.INFLUX_URL,

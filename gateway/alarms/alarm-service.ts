@@ -112,8 +112,8 @@ export class AlarmService {
   }
 
   /** Alarms not closed, by severity. */
-  openBySeverity(): Record<Severity, number> {
-    return this.#d.store.countOpen();
+  openBySeverity(district?: string): Record<Severity, number> {
+    return this.#d.store.countOpen(district);
   }
 
   /** After a restart: shelving timers again, and the alarms whose condition held (for the engine). */

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Metrics } from '../metrics.ts';
 import { type QuarantineEntry, quarantineEntry } from '../quarantine-store.ts';
 import type { GroupCommitter } from './group-commit.ts';
-import type { Normalizer, Rejected } from './normalizer.ts';
+import type { Accepted, Normalizer, Rejected } from './normalizer.ts';
 import type { Reason } from './rejection.ts';
 
 export interface IngestInput {
@@ -39,11 +39,8 @@ export class Ingest {
     clock: Clock;
     /** QUARANTINE_MAX_RAW_BYTES: bytes of a refused payload kept. */
     maxRawBytes?: number;
-    /** After the commit, the accepted readings of one message (the alarm rules hear them). */
-    onReadings?(
-      device: Device,
-      readings: ReadonlyArray<{ fields: Record<string, unknown>; ts: number }>,
-    ): void;
+    /** After the commit, the accepted readings of one message (alarm rules, history rollups). */
+    onReadings?(device: Device, readings: readonly Accepted[]): void;
   }) {
     this.#devices = deps.devices;
     this.#normalizer = deps.normalizer;
