@@ -10,6 +10,7 @@ import { cityPlans } from '../load/scenario.ts';
 import { renderChart } from './chart.ts';
 import { measureConnections } from './connections.ts';
 import { measureFanout } from './fanout.ts';
+import { historySummary, measureHistory } from './history.ts';
 import { hostileSummary, measureHostile } from './hostile.ts';
 import { measureAlarmCost, measureIngestCost } from './ingest-cost.ts';
 import { describeMachine } from './machine.ts';
@@ -47,6 +48,13 @@ const o = new Command('bench')
   .option('--fanout-rate <n>', 'ratePerSecond of the bulk command', int, 2500)
   .option('--hostile-seconds <s>', 'seconds of the hostile-client suite (0: skip it)', (v) => Number(v), 60)
   .option('--hostile-seed <n>', 'fast-check seed of the hostile-client suite', int)
+  .option(
+    '--history-devices <n>',
+    'devices in the history query figure (0: skip it)',
+    (v) => Number(v),
+    10_000,
+  )
+  .option('--history-hours <n>', 'hours of minute rows per device in the history figure', int, 24)
   .option('--cpu-prof', 'write V8 CPU profiles of the gateway processes under tmp/bench-profiles/')
   .option('--out <file>', 'the report', 'docs/benchmarks.md')
   .parse()
@@ -189,6 +197,12 @@ async function main(): Promise<BenchResults> {
     log(`\n== hostile clients: ${o.hostileSeconds} s of generated attacks on a fresh gateway, seed ${seed}`);
     hostile = await measureHostile({ seconds: o.hostileSeconds, seed, secretCost: o.secretCost, log });
     log(`  ${hostileSummary(hostile)}`);
+  }
+
+  if (o.historyDevices > 0) {
+    log(`\n== history: a device's last 24 h from the embedded rollup store, ${o.historyDevices} devices`);
+    const history = await measureHistory({ devices: o.historyDevices, hours: o.historyHours });
+    for (const line of historySummary(history)) log(`  ${line}`);
   }
   return {
     startedAt: new Date(started).toISOString(),

@@ -149,6 +149,15 @@ export async function measureHistory(opts: { devices?: number; hours?: number; q
   } satisfies HistoryBenchResult;
 }
 
+/** The figures as the bench prints them. */
+export function historySummary(r: HistoryBenchResult): string[] {
+  return [
+    `history (embedded rollup): ${r.devices} devices x ${r.hours} h of 1-minute rows = ${r.rows} rows, filled in ${r.fillSeconds.toFixed(1)} s, ${(r.dbBytes / 1024 ** 2).toFixed(0)} MiB`,
+    `  a device's last 24 h at 5-minute steps (288 buckets), ${r.queries} queries: median ${r.queryMs.median.toFixed(2)} ms, p95 ${r.queryMs.p95.toFixed(2)} ms, max ${r.queryMs.max.toFixed(2)} ms wall, ${r.queryCpuMs.toFixed(2)} ms CPU each (target < 50 ms)`,
+    `  ingest side: record() ${r.recordUs.toFixed(2)} µs CPU per reading (5 fields); flushing one minute of ${r.devices} devices x 5 fields: ${r.flushMinuteMs.toFixed(0)} ms in transactions of 500 rows, the longest ${r.flushLongestTransactionMs.toFixed(0)} ms`,
+  ];
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({
     options: { devices: { type: 'string' }, hours: { type: 'string' }, queries: { type: 'string' } },
@@ -158,13 +167,5 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     hours: values.hours ? Number(values.hours) : undefined,
     queries: values.queries ? Number(values.queries) : undefined,
   });
-  console.log(
-    `history (embedded rollup): ${r.devices} devices x ${r.hours} h of 1-minute rows = ${r.rows} rows, filled in ${r.fillSeconds.toFixed(1)} s, ${(r.dbBytes / 1024 ** 2).toFixed(0)} MiB`,
-  );
-  console.log(
-    `  a device's last 24 h at 5-minute steps (288 buckets), ${r.queries} queries: median ${r.queryMs.median.toFixed(2)} ms, p95 ${r.queryMs.p95.toFixed(2)} ms, max ${r.queryMs.max.toFixed(2)} ms wall, ${r.queryCpuMs.toFixed(2)} ms CPU each (target < 50 ms)`,
-  );
-  console.log(
-    `  ingest side: record() ${r.recordUs.toFixed(2)} µs CPU per reading (5 fields); flushing one minute of ${r.devices} devices x 5 fields: ${r.flushMinuteMs.toFixed(0)} ms in transactions of 500 rows, the longest ${r.flushLongestTransactionMs.toFixed(0)} ms`,
-  );
+  for (const line of historySummary(r)) console.log(line);
 }
