@@ -30,6 +30,7 @@ export class SinkPump {
   #running = false;
   #timer: unknown = null;
   #wake: (() => void) | null = null;
+  #poked = false;
   #loop: Promise<void> | null = null;
 
   constructor(
@@ -64,7 +65,9 @@ export class SinkPump {
 
   /** New readings were committed: no need to wait for the idle poll. */
   poke(): void {
-    this.#wake?.();
+    // While a write is in flight nobody sleeps: the next sleep is skipped instead.
+    if (this.#wake) this.#wake();
+    else this.#poked = true;
   }
 
   /**
@@ -83,6 +86,11 @@ export class SinkPump {
   }
 
   #sleep(ms: number): Promise<void> {
+    // A poke or a stop that came during a write is not lost.
+    if (this.#poked || !this.#running) {
+      this.#poked = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       this.#wake = () => {
         this.#clock.clearTimeout(this.#timer);
