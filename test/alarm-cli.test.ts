@@ -1,24 +1,11 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.ts';
 import { fakeAlarmRules } from './helpers/fake-alarm-engine.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 
-const run = promisify(execFile);
-
 describe('alarms in the engineer CLI', () => {
   let gw: TestGateway;
-  const cli = (args: string[], token = gw.admin) =>
-    run(process.execPath, ['bin/citygate.js', ...args], {
-      env: { ...process.env, CITYGATE_URL: gw.httpUrl, CITYGATE_TOKEN: token },
-    }).then(
-      (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({
-        code: e.code,
-        out: e.stdout,
-        err: e.stderr,
-      }),
-    );
+  const cli = (args: string[], token = gw.admin) => runCli(gw, args, { token });
   const raise = async (id: string, district: string) => {
     const dev = await gw.register({ id, model: 'lumina-slc300', firmware: '1.0', district });
     const c = await gw.connect(dev.id, dev.secret);

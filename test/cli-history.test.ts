@@ -1,25 +1,12 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { historyFixture, publishReadings } from './helpers/history-fixture.ts';
-
-const run = promisify(execFile);
 
 describe('citygate history', () => {
   let gw: TestGateway;
   const fixture = historyFixture(Date.now());
-  const cli = (args: string[]) =>
-    run(process.execPath, ['bin/citygate.js', ...args], {
-      env: { ...process.env, CITYGATE_URL: gw.httpUrl, CITYGATE_TOKEN: gw.admin },
-    }).then(
-      (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({
-        code: e.code,
-        out: e.stdout,
-        err: e.stderr,
-      }),
-    );
+  const cli = (args: string[]) => runCli(gw, args);
 
   beforeAll(async () => {
     gw = await startTestGateway();

@@ -1,23 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
-
-const run = promisify(execFile);
 
 describe('engineer CLI', () => {
   let gw: TestGateway;
-  const cli = (args: string[]) =>
-    run(process.execPath, ['bin/citygate.js', ...args], {
-      env: { ...process.env, CITYGATE_URL: gw.httpUrl, CITYGATE_TOKEN: gw.admin },
-    }).then(
-      (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({
-        code: e.code,
-        out: e.stdout,
-        err: e.stderr,
-      }),
-    );
+  const cli = (args: string[]) => runCli(gw, args);
 
   beforeAll(async () => {
     gw = await startTestGateway();

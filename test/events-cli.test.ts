@@ -1,25 +1,11 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.ts';
 import { alarmEvent } from './helpers/events.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 
-const run = promisify(execFile);
-
 describe('CLI: citygate events and webhooks', () => {
   let gw: TestGateway;
-  const cli = (args: string[]) =>
-    run(process.execPath, ['bin/citygate.js', ...args], {
-      env: { ...process.env, CITYGATE_URL: gw.httpUrl, CITYGATE_TOKEN: gw.admin },
-      timeout: 20_000,
-    }).then(
-      (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({
-        code: e.code,
-        out: e.stdout,
-        err: e.stderr,
-      }),
-    );
+  const cli = (args: string[]) => runCli(gw, args, { timeoutMs: 20_000 });
 
   beforeAll(async () => {
     gw = await startTestGateway();
