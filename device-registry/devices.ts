@@ -46,6 +46,12 @@ export interface Device {
   reportedAt: number | null;
 }
 
+export type DeviceStatus = 'online' | 'offline' | 'disabled';
+
+/** What the operations centre calls a device's status: disabled first, then presence. */
+export const deviceStatus = (d: Device): DeviceStatus =>
+  !d.enabled ? 'disabled' : d.online ? 'online' : 'offline';
+
 export interface NewDevice {
   id: string;
   model: string;
@@ -63,7 +69,7 @@ export interface DeviceFilter {
   district?: string;
   ward?: string;
   tag?: string;
-  status?: 'online' | 'offline' | 'disabled';
+  status?: DeviceStatus;
   ids?: string[];
   model?: string;
   limit?: number;
@@ -262,6 +268,11 @@ export class DeviceStore {
     out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const offset = filter.offset ?? 0;
     return filter.limit === undefined ? out.slice(offset) : out.slice(offset, offset + filter.limit);
+  }
+
+  /** Every device, in no order: for counting without the sort that list() does. */
+  values(): IterableIterator<Device> {
+    return this.#cache.values();
   }
 
   count(): number {

@@ -126,7 +126,7 @@ export function eventsModule(opts: EventsOptions): EventsModule {
     },
     routes(app, ctx) {
       eventsRoutes(streams, opts.maxClients)(app, ctx);
-      webhookRoutes(store)(app, ctx);
+      webhookRoutes(store, () => dispatcher.webhooksChanged())(app, ctx);
     },
     start() {
       streams.start();

@@ -1,3 +1,4 @@
+import { deviceStatus } from '../../device-registry/devices.ts';
 import { FAMILIES } from '../../firmware-specs/families.ts';
 import { SEVERITIES, type Severity } from '../alarms/types.ts';
 import type { GatewayContext } from '../context.ts';
@@ -60,12 +61,9 @@ export class SummaryPublisher {
     const perFamily: Summary['devices'] = {};
     for (const f of FAMILIES) perFamily[f] = { online: 0, offline: 0, disabled: 0 };
     // O(devices) a second; the registry's cache is in memory, so no database round-trip.
-    for (const d of devices.list()) {
+    for (const d of devices.values()) {
       perFamily[d.family] ??= { online: 0, offline: 0, disabled: 0 };
-      const counts = perFamily[d.family];
-      if (!d.enabled) counts.disabled++;
-      else if (d.online) counts.online++;
-      else counts.offline++;
+      perFamily[d.family][deviceStatus(d)]++;
     }
     const summary: Summary = {
       type: 'summary',

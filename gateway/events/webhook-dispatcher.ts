@@ -63,6 +63,11 @@ export class WebhookDispatcher {
   #closed = false;
   /** Store calls are chained, so deliveries are queued in event order even if the store is async. */
   #chain: Promise<unknown> = Promise.resolve();
+  /**
+   * The registered webhooks, read once and kept until one is added or removed: every command
+   * transition is an event, so a bulk roll-out would otherwise read the table thousands of times.
+   */
+  #hooks: readonly Webhook[] | null = null;
 
   constructor(
     store: WebhookStore,
@@ -98,14 +103,22 @@ export class WebhookDispatcher {
   /** Called for every logged event; never throws into the event bus. */
   onEvent(e: LoggedEvent): void {
     if (e.event.type === 'summary' || this.#closed) return;
+    // With no webhook registered, nothing to queue (and no promise per event).
+    if (this.#hooks?.length === 0) return;
     this.#enqueue(e);
+  }
+
+  /** A webhook was added or removed: the list is read again for the next event. */
+  webhooksChanged(): void {
+    this.#hooks = null;
   }
 
   #enqueue(e: LoggedEvent): void {
     this.#chain = this.#chain
       .then(async () => {
         const now = this.#clock.now();
-        const hooks = await this.#store.list({ limit: 1000, offset: 0 });
+        this.#hooks ??= await this.#store.list({ limit: 1000, offset: 0 });
+        const hooks = this.#hooks;
         let queued = 0;
         for (const hook of hooks) {
           if (!wants(hook, e.event, now)) continue;

@@ -67,7 +67,8 @@ const toDeliveryView = (d: Delivery) => ({
 });
 
 /** POST/GET/DELETE /api/webhooks and GET /api/webhooks/{id}/deliveries, admin only (URLs may hold credentials). */
-export function webhookRoutes(store: WebhookStore) {
+/** `changed` runs after a webhook is added or removed (the dispatcher reads the list again). */
+export function webhookRoutes(store: WebhookStore, changed: () => void) {
   return (app: FastifyInstance, ctx: GatewayContext): void => {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const admin = (action: string) => ctx.requireRole('admin', action);
@@ -102,6 +103,7 @@ export function webhookRoutes(store: WebhookStore) {
         if ((await store.count()) >= MAX_WEBHOOKS) throw new WebhookLimitError(MAX_WEBHOOKS);
         const actor = req.principal!.name;
         const w = await store.create({ ...req.body, createdBy: actor }, ctx.clock.now());
+        changed();
         ctx.audit.record(w.createdAt, actor, 'webhook.create', w.id, { url: w.url, types: w.types });
         reply.code(201);
         return { ...(await view(w)), secret: w.secret };
@@ -152,6 +154,7 @@ export function webhookRoutes(store: WebhookStore) {
       { preHandler: admin('delete webhooks'), schema: { tags: ['webhooks'], params: idParam } },
       async (req, reply) => {
         if (!(await store.remove(req.params.id))) throw new WebhookNotFoundError(req.params.id);
+        changed();
         ctx.audit.record(ctx.clock.now(), req.principal!.name, 'webhook.delete', req.params.id);
         reply.code(204).send();
       },

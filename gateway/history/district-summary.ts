@@ -1,4 +1,4 @@
-import type { Device } from '../../device-registry/devices.ts';
+import { type Device, deviceStatus } from '../../device-registry/devices.ts';
 import { FAMILIES, type Family } from '../../firmware-specs/families.ts';
 import { HANOI_DISTRICTS } from '../../simulators/hanoi.ts';
 import { SEVERITIES, type Severity } from '../alarms/types.ts';
@@ -34,7 +34,7 @@ export async function districtSummary(input: SummaryInput) {
   const ids: Partial<Record<Family, string[]>> = {};
   for (const d of devices) {
     const c = byFamily[d.family] ?? { online: 0, offline: 0, disabled: 0 };
-    c[!d.enabled ? 'disabled' : d.online ? 'online' : 'offline']++;
+    c[deviceStatus(d)]++;
     byFamily[d.family] = c;
     const list = ids[d.family] ?? [];
     list.push(d.id);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { deviceStatus } from '../../device-registry/devices.ts';
 import { SEVERITIES, type Severity } from '../alarms/types.ts';
 import type { RouteModule } from '../api/app.ts';
 import { idParam } from '../api/schemas.ts';
@@ -108,10 +109,10 @@ export function historyRoutes(source: () => HistorySource, openAlarms: OpenAlarm
       },
       async (req) => {
         const counts = new Map<string, { online: number; offline: number; disabled: number }>();
-        for (const d of ctx.devices.list()) {
+        for (const d of ctx.devices.values()) {
           const c = counts.get(d.district) ?? { online: 0, offline: 0, disabled: 0 };
           counts.set(d.district, c);
-          c[!d.enabled ? 'disabled' : d.online ? 'online' : 'offline']++;
+          c[deviceStatus(d)]++;
         }
         const names = districtNames(counts.keys());
         const page = names.slice(req.query.offset, req.query.offset + req.query.limit);

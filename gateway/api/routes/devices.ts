@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Device } from '../../../device-registry/devices.ts';
+import { type Device, deviceStatus } from '../../../device-registry/devices.ts';
 import type { GatewayContext } from '../../context.ts';
 import { nextPage } from '../pagination.ts';
 import { deviceListQuery, deviceView, idParam, newDeviceBody, patchDeviceBody } from '../schemas.ts';
@@ -20,7 +20,7 @@ export function deviceToView(ctx: GatewayContext, d: Device) {
     lon: d.lon,
     tags: d.tags,
     enabled: d.enabled,
-    status: !d.enabled ? ('disabled' as const) : d.online ? ('online' as const) : ('offline' as const),
+    status: deviceStatus(d),
     modbus: d.modbus,
     createdAt: new Date(d.createdAt).toISOString(),
     lastSeenAt: iso(d.lastSeenAt),
