@@ -29,7 +29,7 @@ import { DiskFullError, PortInUseError } from './errors.ts';
 import { createEventBus } from './events/bus.ts';
 import { eventsModule } from './events/events-module.ts';
 import { type HistoryModule, historyModule } from './history/history-module.ts';
-import { containHook, containPublish } from './ingest/contain-publish.ts';
+import { containEach, containHook, containPublish } from './ingest/contain-publish.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { type Accepted, Normalizer } from './ingest/normalizer.ts';
@@ -278,6 +278,12 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       disk.onRetry('registry', flushRegistry);
       disk.onRetry('outbox', () => committer.retry());
       disk.onRetry('archive', () => pump.poke());
+      const hookLog = log.child({ module: 'ingest' });
+      const modulePresence = containEach(
+        'presence',
+        modules.map((m) => ({ name: m.name, hook: m.onPresence?.bind(m) })),
+        { log: hookLog, metrics },
+      );
       const ingest = new Ingest({
         devices,
         normalizer: new Normalizer({
@@ -290,9 +296,11 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         metrics,
         clock,
         maxRawBytes: config.QUARANTINE_MAX_RAW_BYTES,
-        onReadings: (device, readings) => {
-          for (const m of modules) m.onReadings?.(device, readings);
-        },
+        onReadings: containEach(
+          'readings',
+          modules.map((m) => ({ name: m.name, hook: m.onReadings?.bind(m) })),
+          { log: hookLog, metrics },
+        ),
       });
       const bus = createEventBus((err, event) =>
         log.error({ err, event: event.type }, 'event listener failed'),
@@ -302,7 +310,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         devices.markPresence(device.id, online, clock.now());
         const { id: deviceId, family, district } = device;
         bus.publish({ type: 'presence', at: clock.now(), deviceId, family, district, online });
-        for (const m of modules) m.onPresence?.(device, online);
+        modulePresence(device, online);
       };
       const hooks: BrokerHooks = {
         onDevicePublish(route) {
@@ -328,7 +336,6 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           }
         },
       };
-      const hookLog = log.child({ module: 'ingest' });
       hooks.onDevicePublish = containPublish(hooks.onDevicePublish, { ingest, log: hookLog, metrics });
       const mqttLog = log.child({ module: 'mqtt' });
       const guards = createAbuseGuards({ config, devices, clock, log: mqttLog, metrics });

@@ -67,3 +67,20 @@ export function containHook<A extends unknown[]>(
     }
   };
 }
+
+/**
+ * Calls one hook of several parts in turn, each containing its own errors: a part that throws is
+ * logged and counted, and the parts after it still hear the call.
+ */
+export function containEach<A extends unknown[]>(
+  what: string,
+  hooks: ReadonlyArray<{ name: string; hook: ((...args: A) => void) | undefined }>,
+  deps: { log: Logger; metrics: Metrics },
+): (...args: A) => void {
+  const contained = hooks.flatMap(({ name, hook }) =>
+    hook ? [containHook(what, hook, { log: deps.log.child({ part: name }), metrics: deps.metrics })] : [],
+  );
+  return (...args) => {
+    for (const h of contained) h(...args);
+  };
+}
