@@ -1,29 +1,15 @@
 import type { Family } from '../firmware-specs/families.ts';
-import { type AlarmState, type AlarmTransition, SEVERITIES, type Severity } from '../gateway/alarms/types.ts';
+import {
+  type Alarm,
+  type AlarmState,
+  type AlarmTransition,
+  SEVERITIES,
+  type Severity,
+} from '../gateway/alarms/types.ts';
 import type { Db } from './db.ts';
 
 /** An alarm as stored; times in epoch milliseconds. */
-export interface AlarmRecord {
-  id: string;
-  deviceId: string;
-  family: Family;
-  district: string;
-  ward: string;
-  ruleId: string;
-  severity: Severity;
-  state: AlarmState;
-  message: string;
-  value: number | boolean | string | null;
-  occurrences: number;
-  raisedAt: number;
-  updatedAt: number;
-  acknowledgedAt: number | null;
-  acknowledgedBy: string | null;
-  clearedAt: number | null;
-  shelvedUntil: number | null;
-  shelvedBy: string | null;
-  shelveReason: string | null;
-}
+export type AlarmRecord = Alarm<number>;
 
 /** One step of an alarm's life: who did what, when, and the state it left the alarm in. */
 export interface AlarmHistoryEntry {

@@ -32,8 +32,8 @@ export interface AlarmSignal {
   at: number;
 }
 
-/** An alarm as the API, the events stream and webhooks show it. */
-export interface AlarmView {
+/** An alarm; `T` is how its times are written (epoch ms in the store, ISO 8601 in the API). */
+export interface Alarm<T> {
   id: string;
   deviceId: string;
   family: Family;
@@ -45,15 +45,18 @@ export interface AlarmView {
   message: string;
   value: number | boolean | string | null;
   occurrences: number;
-  raisedAt: string;
-  updatedAt: string;
-  acknowledgedAt: string | null;
+  raisedAt: T;
+  updatedAt: T;
+  acknowledgedAt: T | null;
   acknowledgedBy: string | null;
-  clearedAt: string | null;
-  shelvedUntil: string | null;
+  clearedAt: T | null;
+  shelvedUntil: T | null;
   shelvedBy: string | null;
   shelveReason: string | null;
 }
+
+/** An alarm as the API, the events stream and webhooks show it. */
+export type AlarmView = Alarm<string>;
 
 export type AlarmTransition =
   | 'raised'
