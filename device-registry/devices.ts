@@ -64,6 +64,30 @@ export interface NewDevice {
   modbus?: ModbusEndpoint;
 }
 
+/** A device as it is on registration: enabled, never seen, nothing reported yet. */
+export function newDevice(input: NewDevice, family: Family, now: number): Device {
+  return {
+    id: input.id,
+    model: input.model,
+    family,
+    firmware: input.firmware,
+    district: input.district,
+    ward: input.ward,
+    lat: input.lat ?? null,
+    lon: input.lon ?? null,
+    tags: input.tags ?? [],
+    enabled: true,
+    modbus: input.modbus ?? null,
+    createdAt: now,
+    online: false,
+    lastSeenAt: null,
+    lastReading: null,
+    lastReadingAt: null,
+    reportedState: null,
+    reportedAt: null,
+  };
+}
+
 export interface DeviceFilter {
   family?: string;
   district?: string;
@@ -181,26 +205,7 @@ export class DeviceStore {
     const secret = spec.modbus ? null : generateSecret();
     const secretHash = secret ? await hashSecret(secret, this.#secretCost) : null;
     if (this.#cache.has(input.id)) throw new DeviceExistsError(input.id); // raced during the hash
-    const device: Device = {
-      id: input.id,
-      model: input.model,
-      family: spec.family,
-      firmware: input.firmware,
-      district: input.district,
-      ward: input.ward,
-      lat: input.lat ?? null,
-      lon: input.lon ?? null,
-      tags: input.tags ?? [],
-      enabled: true,
-      modbus: input.modbus ?? null,
-      createdAt: now,
-      online: false,
-      lastSeenAt: null,
-      lastReading: null,
-      lastReadingAt: null,
-      reportedState: null,
-      reportedAt: null,
-    };
+    const device = newDevice(input, spec.family, now);
     this.#db
       .prepare(
         `INSERT INTO devices (id, model, family, firmware, district, ward, lat, lon, tags, enabled, secret_hash, modbus, created_at)

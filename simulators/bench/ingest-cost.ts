@@ -1,4 +1,4 @@
-import type { Device } from '../../device-registry/devices.ts';
+import { type Device, newDevice } from '../../device-registry/devices.ts';
 import type { ModelSpec } from '../../firmware-specs/define-device.ts';
 import { cumulativeFields } from '../../firmware-specs/families.ts';
 import { CounterSanity } from '../../gateway/alarms/counter-sanity.ts';
@@ -19,26 +19,8 @@ export interface IngestCostRow {
 const WARMUP = 3000;
 
 function deviceOf(spec: ModelSpec, firmware: string): Device {
-  return {
-    id: `bench-${spec.id}`,
-    model: spec.id,
-    family: spec.family,
-    firmware,
-    district: 'Hoàn Kiếm',
-    ward: 'Hàng Bạc',
-    lat: 21.0288,
-    lon: 105.8525,
-    tags: [],
-    enabled: true,
-    modbus: null,
-    createdAt: 0,
-    online: true,
-    lastSeenAt: null,
-    lastReading: null,
-    lastReadingAt: null,
-    reportedState: null,
-    reportedAt: null,
-  };
+  const input = { id: `bench-${spec.id}`, model: spec.id, firmware, district: 'Hoàn Kiếm', ward: 'Hàng Bạc' };
+  return { ...newDevice({ ...input, lat: 21.0288, lon: 105.8525 }, spec.family, 0), online: true };
 }
 
 /**

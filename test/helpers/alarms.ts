@@ -1,4 +1,4 @@
-import type { Device } from '../../device-registry/devices.ts';
+import { type Device, newDevice } from '../../device-registry/devices.ts';
 import type { ModelSpec } from '../../firmware-specs/define-device.ts';
 import { loadSpecs } from '../../firmware-specs/index.ts';
 import { AlarmEngine } from '../../gateway/alarms/engine.ts';
@@ -12,27 +12,17 @@ export const specs = await loadSpecs();
 export function deviceOf(model: string, overrides: Partial<Device> = {}): Device {
   const spec = specs.get(model);
   if (!spec) throw new Error(`no model ${model}`);
-  return {
+  const firmware = Object.keys(spec.firmware)[0].replace('x', '0');
+  const input = {
     id: `${model}-1`,
     model,
-    family: spec.family,
-    firmware: Object.keys(spec.firmware)[0].replace('x', '0'),
+    firmware,
     district: 'Ba Đình',
     ward: 'Điện Biên',
     lat: 21.03,
     lon: 105.84,
-    tags: [],
-    enabled: true,
-    modbus: null,
-    createdAt: 0,
-    online: true,
-    lastSeenAt: null,
-    lastReading: null,
-    lastReadingAt: null,
-    reportedState: null,
-    reportedAt: null,
-    ...overrides,
   };
+  return { ...newDevice(input, spec.family, 0), online: true, ...overrides };
 }
 
 /** An engine on a fake clock with the default rules (plus overrides), recording its signals. */
