@@ -63,12 +63,20 @@ function parseJson(payload: Buffer, limits: { maxDepth: number; maxElements: num
   }
 }
 
+/**
+ * Reported state is merged into what the device reported before (DeviceStore.recordState), so
+ * its size is bounded across reports, not only per payload: at most this many fields in all, and
+ * text settings of at most MAX_STATE_TEXT characters.
+ */
+export const MAX_STATE_FIELDS = 64;
+export const MAX_STATE_TEXT = 256;
+
 // Reported state: canonical fields are typed; other settings a device reports (its report
 // interval) pass as scalars. Built once: a zod schema costs far more to build than to run.
 const stateSchemas = Object.fromEntries(
   Object.entries(familySchemas).map(([family, schema]) => [
     family,
-    schema.catchall(z.union([z.number(), z.boolean(), z.string()])),
+    schema.catchall(z.union([z.number(), z.boolean(), z.string().max(MAX_STATE_TEXT)])),
   ]),
 ) as unknown as Record<Family, z.ZodType<Record<string, unknown>>>;
 
@@ -229,6 +237,13 @@ export class Normalizer {
       const rejection = new Rejection();
       rejection.add(issuesToReasons(checked.error.issues, ''));
       return { ok: false, reasons: rejection.reasons };
+    }
+    const before = device.reportedState ?? {};
+    let fieldCount = Object.keys(before).length;
+    for (const key of Object.keys(checked.data)) if (!Object.hasOwn(before, key)) fieldCount++;
+    if (fieldCount > MAX_STATE_FIELDS) {
+      const message = `reported state would hold ${fieldCount} fields, more than ${MAX_STATE_FIELDS}`;
+      return { ok: false, reasons: [{ path: '$', message }] };
     }
     return { ok: true, state: checked.data };
   }
