@@ -22,14 +22,14 @@ const deviceId = z
   );
 
 export const modbusEndpoint = z.object({
-  host: z.string().min(1),
+  host: z.string().min(1).max(253),
   port: z.number().int().min(1).max(65535).default(502),
   unitId: z.number().int().min(0).max(255).default(1),
 });
 
 export const newDeviceBody = z.object({
   id: deviceId,
-  model: z.string().min(1),
+  model: z.string().min(1).max(100),
   firmware: z.string().regex(/^\d+(\.\d+){0,3}$/, 'a version like 1.4.2'),
   district: z.string().min(1).max(100),
   ward: z.string().min(1).max(100),
