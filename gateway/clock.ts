@@ -14,3 +14,10 @@ export const systemClock: Clock = {
   },
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
+
+/** Epoch milliseconds as the API writes them (ISO 8601, UTC); null stays null. */
+export function isoTime(t: number): string;
+export function isoTime(t: number | null): string | null;
+export function isoTime(t: number | null): string | null {
+  return t === null ? null : new Date(t).toISOString();
+}

@@ -7,6 +7,7 @@ import type {
 } from '../../device-registry/alarms.ts';
 import type { DeviceStore } from '../../device-registry/devices.ts';
 import type { Clock } from '../clock.ts';
+import { isoTime as iso } from '../clock.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../logger.ts';
 import { AlarmNotFoundError } from './errors.ts';
@@ -16,29 +17,14 @@ import type { AlarmSignal, AlarmTransition, AlarmView, Severity } from './types.
 /** Who moves an alarm when no person does: the rule engine and shelving expiry. */
 export const SYSTEM_ACTOR = 'system';
 
-const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
-
 export function alarmView(a: AlarmRecord): AlarmView {
   return {
-    id: a.id,
-    deviceId: a.deviceId,
-    family: a.family,
-    district: a.district,
-    ward: a.ward,
-    ruleId: a.ruleId,
-    severity: a.severity,
-    state: a.state,
-    message: a.message,
-    value: a.value,
-    occurrences: a.occurrences,
-    raisedAt: new Date(a.raisedAt).toISOString(),
-    updatedAt: new Date(a.updatedAt).toISOString(),
+    ...a,
+    raisedAt: iso(a.raisedAt),
+    updatedAt: iso(a.updatedAt),
     acknowledgedAt: iso(a.acknowledgedAt),
-    acknowledgedBy: a.acknowledgedBy,
     clearedAt: iso(a.clearedAt),
     shelvedUntil: iso(a.shelvedUntil),
-    shelvedBy: a.shelvedBy,
-    shelveReason: a.shelveReason,
   };
 }
 

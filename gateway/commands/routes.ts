@@ -3,12 +3,12 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { COMMAND_STATUS, type Command } from '../../device-registry/commands.ts';
 import { familyParam, idParam } from '../api/schemas.ts';
+import { isoTime as iso } from '../clock.ts';
 import type { GatewayContext } from '../context.ts';
 import type { BulkRollouts } from './bulk-rollout.ts';
 import type { CommandService } from './command-service.ts';
 
 const statusEnum = z.enum(Object.keys(COMMAND_STATUS) as [string, ...string[]]);
-const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
 const commandView = z.object({
   id: z.string(),

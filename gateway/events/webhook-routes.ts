@@ -10,6 +10,7 @@ import {
 import { SEVERITIES } from '../alarms/types.ts';
 import { nextPage, pageLimit } from '../api/pagination.ts';
 import { idParam } from '../api/schemas.ts';
+import { isoTime as iso } from '../clock.ts';
 import type { GatewayContext } from '../context.ts';
 import { WebhookLimitError, WebhookNotFoundError } from './errors.ts';
 
@@ -26,7 +27,6 @@ const newWebhookBody = z.object({
   description: z.string().max(200).nullable().default(null),
 });
 
-const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 const statusEnum = z.enum(Object.keys(DELIVERY_STATUS) as [keyof typeof DELIVERY_STATUS]);
 
 const webhookView = z.object({

@@ -5,6 +5,7 @@ import { deviceStatus } from '../../device-registry/devices.ts';
 import { SEVERITIES, type Severity } from '../alarms/types.ts';
 import type { RouteModule } from '../api/app.ts';
 import { idParam } from '../api/schemas.ts';
+import { isoTime as iso } from '../clock.ts';
 import type { GatewayContext } from '../context.ts';
 import { NotFoundError } from '../errors.ts';
 import { districtNames, districtSummary, type OpenAlarmCounts } from './district-summary.ts';
@@ -65,8 +66,6 @@ const summaryView = z.object({
     error: z.string().optional(),
   }),
 });
-
-const iso = (t: number) => new Date(t).toISOString();
 
 /** Device history and the district summary (issue 9, items 6 and the summary). */
 export function historyRoutes(source: () => HistorySource, openAlarms: OpenAlarmCounts): RouteModule {

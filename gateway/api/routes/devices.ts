@@ -2,11 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type Device, deviceStatus } from '../../../device-registry/devices.ts';
+import { isoTime as iso } from '../../clock.ts';
 import type { GatewayContext } from '../../context.ts';
 import { nextPage } from '../pagination.ts';
 import { deviceListQuery, deviceView, idParam, newDeviceBody, patchDeviceBody } from '../schemas.ts';
-
-const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
 export function deviceToView(ctx: GatewayContext, d: Device) {
   const view = {
