@@ -1,9 +1,48 @@
 import type { Db } from './db.ts';
 
-export class AuditLog {
+export interface AuditEntry {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  /** What the action was done to: a device id, a token id, … */
+  subject: string;
+  detail: unknown;
+}
+
+export interface AuditFilter {
+  subject?: string;
+  actor?: string;
+  action?: string;
+  /** Inclusive bounds on `at`, epoch milliseconds. */
+  since?: number;
+  until?: number;
+  /** Entries older than this id (the cursor of the previous page). */
+  beforeId?: number;
+  limit: number;
+}
+
+/** Who did what to which device or token, newest first; a PostgreSQL store implements it later. */
+export interface AuditStore {
+  record(at: number, actor: string, action: string, subject: string, detail?: unknown): void;
+  list(filter: AuditFilter): { entries: AuditEntry[]; total: number };
+}
+
+interface Row {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  subject: string;
+  detail: string | null;
+}
+
+export class AuditLog implements AuditStore {
+  readonly #db: Db;
   readonly #insert;
 
   constructor(db: Db) {
+    this.#db = db;
     this.#insert = db.prepare(
       'INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)',
     );
@@ -11,5 +50,37 @@ export class AuditLog {
 
   record(at: number, actor: string, action: string, subject: string, detail?: unknown): void {
     this.#insert.run(at, actor, action, subject, detail === undefined ? null : JSON.stringify(detail));
+  }
+
+  list(filter: AuditFilter): { entries: AuditEntry[]; total: number } {
+    const where: string[] = [];
+    const args: Record<string, string | number> = {};
+    const add = (sql: string, key: string, value: string | number | undefined) => {
+      if (value === undefined) return;
+      where.push(sql);
+      args[key] = value;
+    };
+    add('subject = @subject', 'subject', filter.subject);
+    add('actor = @actor', 'actor', filter.actor);
+    add('action = @action', 'action', filter.action);
+    add('at >= @since', 'since', filter.since);
+    add('at <= @until', 'until', filter.until);
+    const matching = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { total } = this.#db.prepare(`SELECT count(*) AS total FROM audit ${matching}`).get(args) as {
+      total: number;
+    };
+    if (filter.beforeId !== undefined) where.push('id < @beforeId');
+    const page = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = this.#db
+      .prepare(`SELECT * FROM audit ${page} ORDER BY id DESC LIMIT @limit`)
+      .all({
+        ...args,
+        ...(filter.beforeId !== undefined && { beforeId: filter.beforeId }),
+        limit: filter.limit,
+      }) as Row[];
+    return {
+      entries: rows.map((r) => ({ ...r, detail: r.detail === null ? null : JSON.parse(r.detail) })),
+      total,
+    };
   }
 }

@@ -1,8 +1,11 @@
 import { findFirmware, type ModelSpec } from '../firmware-specs/define-device.ts';
 import type { Family } from '../firmware-specs/families.ts';
+import { AuditLog, type AuditStore } from './audit.ts';
 import type { Db } from './db.ts';
 import {
+  DeviceDecommissionedError,
   DeviceExistsError,
+  DeviceHasNoSecretError,
   DeviceNotFoundError,
   FirmwareUnsupportedError,
   ModbusConfigError,
@@ -10,12 +13,13 @@ import {
   ScryptQueueFullError,
 } from './errors.ts';
 import {
-  DEFAULT_SCRYPT_COST,
   generateSecret,
-  hashSecret,
+  hashGeneratedSecret,
+  isFastHash,
   ScryptQueue,
   unmatchableHash,
   VerifiedSecrets,
+  verifyFastSecret,
   verifySecret,
 } from './secrets.ts';
 
@@ -44,6 +48,8 @@ export interface Device {
   lastReadingAt: number | null;
   reportedState: Record<string, unknown> | null;
   reportedAt: number | null;
+  /** Set once decommissioned: the device is disabled for good, its id kept (not reused). */
+  decommissionedAt?: number | null;
 }
 
 export type DeviceStatus = 'online' | 'offline' | 'disabled';
@@ -96,9 +102,31 @@ export interface DeviceFilter {
   status?: DeviceStatus;
   ids?: string[];
   model?: string;
+  /** Decommissioned devices are left out of lists unless this is true (then only they are listed). */
+  decommissioned?: boolean;
   limit?: number;
   offset?: number;
 }
+
+/** What may change in a registered device (issue 12); absent fields stay, null clears lat/lon. */
+export interface DevicePatch {
+  firmware?: string;
+  district?: string;
+  ward?: string;
+  lat?: number | null;
+  lon?: number | null;
+  tags?: string[];
+}
+
+export type DeviceChanges = Partial<Record<keyof DevicePatch, { from: unknown; to: unknown }>>;
+
+/** A new device's first problem, by field: what registration throws and what an import reports. */
+export interface RowProblem {
+  field: string;
+  error: Error;
+}
+
+export type DeviceChange = 'registered' | 'enabled' | 'disabled' | 'updated';
 
 export const CREDENTIAL_RESULTS = {
   ok: 'ok',
@@ -108,6 +136,8 @@ export const CREDENTIAL_RESULTS = {
   noSecret: 'noSecret',
   /** The scrypt queue was full: nothing was checked. */
   busy: 'busy',
+  /** The device was decommissioned: it never connects again. */
+  decommissioned: 'decommissioned',
 } as const;
 export type CredentialResult = keyof typeof CREDENTIAL_RESULTS;
 
@@ -131,6 +161,9 @@ interface Row {
   last_reading_at: number | null;
   reported_state: string | null;
   reported_at: number | null;
+  previous_secret_hash: string | null;
+  previous_secret_until: number | null;
+  decommissioned_at: number | null;
 }
 
 function fromRow(r: Row): Device {
@@ -153,82 +186,305 @@ function fromRow(r: Row): Device {
     lastReadingAt: r.last_reading_at,
     reportedState: r.reported_state ? JSON.parse(r.reported_state) : null,
     reportedAt: r.reported_at,
+    decommissionedAt: r.decommissioned_at,
   };
+}
+
+const INSERT_DEVICE = `INSERT INTO devices (id, model, family, firmware, district, ward, lat, lon, tags, enabled, secret_hash, modbus, created_at)
+  VALUES (@id, @model, @family, @firmware, @district, @ward, @lat, @lon, @tags, 1, @secretHash, @modbus, @createdAt)`;
+
+const insertArgs = (device: Device, secretHash: string | null) => ({
+  ...device,
+  tags: JSON.stringify(device.tags),
+  modbus: device.modbus ? JSON.stringify(device.modbus) : null,
+  secretHash,
+});
+
+const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The fleet operations of issue 12, as the API and the campaigns use them; a PostgreSQL store
+ * implements the same. Each change is written with its audit entry in one transaction.
+ */
+export interface FleetStore {
+  checkNew(input: NewDevice): RowProblem | null;
+  importDevices(
+    rows: ReadonlyArray<{ line: number; input: NewDevice }>,
+    opts: { partial: boolean; actor: string; now: number },
+  ): {
+    imported: Array<{ device: Device; secret: string | null }>;
+    problems: Array<{ line: number; problem: RowProblem }>;
+  };
+  update(id: string, patch: DevicePatch, actor: string): { device: Device; changes: DeviceChanges };
+  setFirmware(id: string, firmware: string, actor: string): Device;
+  rotateSecret(
+    id: string,
+    graceSeconds: number,
+    actor: string,
+  ): { device: Device; secret: string; previousValidUntil: number | null };
+  decommission(id: string, actor: string, reason?: string): Device;
 }
 
 /**
  * Devices and their credentials. Reads are served from memory; the hot path (last reading,
  * presence) is written behind, in one transaction per flush, not one per reading.
  */
-export class DeviceStore {
+export class DeviceStore implements FleetStore {
   readonly #db: Db;
   readonly #specs: ReadonlyMap<string, ModelSpec>;
   readonly #cache = new Map<string, Device>();
   readonly #secretHashes = new Map<string, string | null>();
+  /** A rotated secret's previous hash and until when it still works (epoch ms). */
+  readonly #previous = new Map<string, { hash: string; until: number }>();
   readonly #verified = new VerifiedSecrets();
   readonly #dirty = new Set<string>();
-  readonly #secretCost: number;
   readonly #scrypt: ScryptQueue;
   readonly #unmatchable: string;
-  readonly #listeners: Array<(device: Device, change: 'registered' | 'enabled' | 'disabled') => void> = [];
+  readonly #clock: { now(): number };
+  readonly #audit: AuditStore;
+  readonly #listeners: Array<(device: Device, change: DeviceChange) => void> = [];
 
   constructor(
     db: Db,
     specs: ReadonlyMap<string, ModelSpec>,
-    opts: { secretCost?: number; scryptQueue?: number } = {},
+    opts: {
+      /** Kept for callers of before issue 12: new secrets are SHA-256, scrypt hashes verify at their own cost. */
+      secretCost?: number;
+      scryptQueue?: number;
+      clock?: { now(): number };
+      audit?: AuditStore;
+    } = {},
   ) {
     this.#db = db;
     this.#specs = specs;
-    this.#secretCost = opts.secretCost ?? DEFAULT_SCRYPT_COST;
     this.#scrypt = new ScryptQueue({ limit: opts.scryptQueue });
-    this.#unmatchable = unmatchableHash(this.#secretCost);
+    this.#unmatchable = unmatchableHash();
+    this.#clock = opts.clock ?? { now: () => Date.now() };
+    this.#audit = opts.audit ?? new AuditLog(db);
     for (const row of db.prepare('SELECT * FROM devices').all() as Row[]) {
       this.#cache.set(row.id, fromRow(row));
       this.#secretHashes.set(row.id, row.secret_hash);
+      if (row.previous_secret_hash && row.previous_secret_until)
+        this.#previous.set(row.id, { hash: row.previous_secret_hash, until: row.previous_secret_until });
     }
+  }
+
+  /** The first reason `input` cannot be registered (model, firmware, Modbus, id taken), or null. */
+  checkNew(input: NewDevice): RowProblem | null {
+    const spec = this.#specs.get(input.model);
+    if (!spec) return { field: 'model', error: new ModelNotFoundError(input.model) };
+    if (!findFirmware(spec, input.firmware))
+      return {
+        field: 'firmware',
+        error: new FirmwareUnsupportedError(
+          input.model,
+          input.firmware,
+          Object.keys(spec.firmware).join(', '),
+        ),
+      };
+    if (spec.modbus && !input.modbus)
+      return {
+        field: 'modbus',
+        error: new ModbusConfigError(
+          `model ${input.model} is a Modbus device: modbus {host, port, unitId} is required`,
+        ),
+      };
+    if (!spec.modbus && input.modbus)
+      return {
+        field: 'modbus',
+        error: new ModbusConfigError(`model ${input.model} is not a Modbus device: modbus must be absent`),
+      };
+    const existing = this.#cache.get(input.id);
+    if (existing?.decommissionedAt)
+      return {
+        field: 'id',
+        error: new DeviceDecommissionedError(input.id, new Date(existing.decommissionedAt).toISOString()),
+      };
+    if (existing) return { field: 'id', error: new DeviceExistsError(input.id) };
+    return null;
   }
 
   /** Registers a device; the MQTT secret is returned once and kept only as a hash. */
   async register(input: NewDevice, now: number): Promise<{ device: Device; secret: string | null }> {
-    const spec = this.#specs.get(input.model);
-    if (!spec) throw new ModelNotFoundError(input.model);
-    if (!findFirmware(spec, input.firmware)) {
-      throw new FirmwareUnsupportedError(input.model, input.firmware, Object.keys(spec.firmware).join(', '));
-    }
-    if (spec.modbus && !input.modbus)
-      throw new ModbusConfigError(
-        `model ${input.model} is a Modbus device: modbus {host, port, unitId} is required`,
-      );
-    if (!spec.modbus && input.modbus)
-      throw new ModbusConfigError(`model ${input.model} is not a Modbus device: modbus must be absent`);
-    if (this.#cache.has(input.id)) throw new DeviceExistsError(input.id);
-    const secret = spec.modbus ? null : generateSecret();
-    const secretHash = secret ? await hashSecret(secret, this.#secretCost) : null;
-    if (this.#cache.has(input.id)) throw new DeviceExistsError(input.id); // raced during the hash
-    const device = newDevice(input, spec.family, now);
-    this.#db
-      .prepare(
-        `INSERT INTO devices (id, model, family, firmware, district, ward, lat, lon, tags, enabled, secret_hash, modbus, created_at)
-         VALUES (@id, @model, @family, @firmware, @district, @ward, @lat, @lon, @tags, 1, @secretHash, @modbus, @createdAt)`,
-      )
-      .run({
-        ...device,
-        tags: JSON.stringify(device.tags),
-        modbus: device.modbus ? JSON.stringify(device.modbus) : null,
-        secretHash,
-      });
-    this.#cache.set(device.id, device);
-    this.#secretHashes.set(device.id, secretHash);
-    this.#emit(device, 'registered');
-    return { device, secret };
+    const problem = this.checkNew(input);
+    if (problem) throw problem.error;
+    const [created] = this.#insert([input], now);
+    this.#emit(created.device, 'registered');
+    return created;
   }
 
-  /** Adapters and the command service follow registrations and enable/disable. */
-  onChange(fn: (device: Device, change: 'registered' | 'enabled' | 'disabled') => void): void {
+  /**
+   * Registers many devices in one transaction, or none: every row is checked first (the same
+   * checks as register(), plus ids repeated in the batch). With `partial` the valid rows go in
+   * and the others are reported; without it any problem imports nothing.
+   */
+  importDevices(
+    rows: ReadonlyArray<{ line: number; input: NewDevice }>,
+    opts: { partial: boolean; actor: string; now: number },
+  ): {
+    imported: Array<{ device: Device; secret: string | null }>;
+    problems: Array<{ line: number; problem: RowProblem }>;
+  } {
+    const problems: Array<{ line: number; problem: RowProblem }> = [];
+    const firstLine = new Map<string, number>();
+    const valid: NewDevice[] = [];
+    for (const { line, input } of rows) {
+      const seen = firstLine.get(input.id);
+      const problem: RowProblem | null =
+        seen !== undefined
+          ? { field: 'id', error: new DeviceExistsError(`${input.id} (line ${seen} of this import)`) }
+          : this.checkNew(input);
+      firstLine.set(input.id, seen ?? line);
+      if (problem) problems.push({ line, problem });
+      else valid.push(input);
+    }
+    if (problems.length > 0 && !opts.partial) return { imported: [], problems };
+    const imported = this.#insert(valid, opts.now, opts.actor);
+    for (const { device } of imported) this.#emit(device, 'registered');
+    return { imported, problems };
+  }
+
+  /** Inserts checked devices and their audit entries in one transaction; secrets come back once. */
+  #insert(inputs: NewDevice[], now: number, importedBy?: string) {
+    const insert = this.#db.prepare(INSERT_DEVICE);
+    const created = inputs.map((input) => {
+      const spec = this.#specs.get(input.model)!;
+      const secret = spec.modbus ? null : generateSecret();
+      return { device: newDevice(input, spec.family, now), secret };
+    });
+    const hashes = created.map(({ secret }) => (secret ? hashGeneratedSecret(secret) : null));
+    this.#db.transaction(() => {
+      created.forEach(({ device }, i) => {
+        insert.run(insertArgs(device, hashes[i]));
+        if (importedBy)
+          this.#audit.record(now, importedBy, 'device.register', device.id, {
+            model: device.model,
+            via: 'import',
+          });
+      });
+    })();
+    created.forEach(({ device }, i) => {
+      this.#cache.set(device.id, device);
+      this.#secretHashes.set(device.id, hashes[i]);
+    });
+    return created;
+  }
+
+  /**
+   * Changes firmware, district, ward, location or tags; audited with the old and new values.
+   * The device gets a new record object: whatever was derived from the old one (the firmware
+   * schema and the line-protocol tags the normalizer caches per object) is derived afresh from
+   * the next reading on.
+   */
+  update(id: string, patch: DevicePatch, actor: string): { device: Device; changes: DeviceChanges } {
+    const d = this.#requireActive(id);
+    if (patch.firmware !== undefined && patch.firmware !== d.firmware) {
+      const spec = this.#specs.get(d.model);
+      if (!spec) throw new ModelNotFoundError(d.model);
+      if (!findFirmware(spec, patch.firmware))
+        throw new FirmwareUnsupportedError(d.model, patch.firmware, Object.keys(spec.firmware).join(', '));
+    }
+    const changes: DeviceChanges = {};
+    for (const key of ['firmware', 'district', 'ward', 'lat', 'lon', 'tags'] as const) {
+      const to = patch[key];
+      if (to !== undefined && !sameValue(d[key], to)) changes[key] = { from: d[key], to };
+    }
+    if (Object.keys(changes).length === 0) return { device: d, changes };
+    const next: Device = { ...d };
+    for (const [key, change] of Object.entries(changes)) Object.assign(next, { [key]: change.to });
+    const now = this.#clock.now();
+    this.#db.transaction(() => {
+      this.#db
+        .prepare(
+          'UPDATE devices SET firmware = @firmware, district = @district, ward = @ward, lat = @lat, lon = @lon, tags = @tags WHERE id = @id',
+        )
+        .run({ ...next, tags: JSON.stringify(next.tags) });
+      const { firmware, ...others } = changes;
+      if (firmware) this.#audit.record(now, actor, 'device.firmware', id, firmware);
+      if (Object.keys(others).length > 0) this.#audit.record(now, actor, 'device.update', id, others);
+    })();
+    this.#cache.set(id, next);
+    this.#emit(next, 'updated');
+    return { device: next, changes };
+  }
+
+  /** What the firmware campaigns call once a device reports its new version after an update. */
+  setFirmware(id: string, firmware: string, actor: string): Device {
+    return this.update(id, { firmware }, actor).device;
+  }
+
+  /**
+   * A new secret, returned once; the previous one still works for `graceSeconds` (0: not at all),
+   * long enough for an installer to reconfigure the device.
+   */
+  rotateSecret(
+    id: string,
+    graceSeconds: number,
+    actor: string,
+  ): { device: Device; secret: string; previousValidUntil: number | null } {
+    const d = this.#requireActive(id);
+    const current = this.#secretHashes.get(id);
+    if (!current) throw new DeviceHasNoSecretError(id);
+    const secret = generateSecret();
+    const hash = hashGeneratedSecret(secret);
+    const now = this.#clock.now();
+    const until = graceSeconds > 0 ? now + graceSeconds * 1000 : null;
+    this.#db.transaction(() => {
+      this.#db
+        .prepare(
+          'UPDATE devices SET secret_hash = ?, previous_secret_hash = ?, previous_secret_until = ? WHERE id = ?',
+        )
+        .run(hash, until ? current : null, until, id);
+      this.#audit.record(now, actor, 'device.rotate_secret', id, {
+        graceSeconds,
+        previousValidUntil: until && new Date(until).toISOString(),
+      });
+    })();
+    this.#secretHashes.set(id, hash);
+    if (until) this.#previous.set(id, { hash: current, until });
+    else this.#previous.delete(id);
+    this.#verified.forget(id);
+    return { device: d, secret, previousValidUntil: until };
+  }
+
+  /**
+   * Disabled for good: the secret is erased (it can never connect again), the row stays (its
+   * history, commands and audit refer to it) and its id is never registered again.
+   */
+  decommission(id: string, actor: string, reason?: string): Device {
+    const d = this.#requireActive(id);
+    const now = this.#clock.now();
+    this.#db.transaction(() => {
+      this.#db
+        .prepare(
+          `UPDATE devices SET enabled = 0, decommissioned_at = ?, secret_hash = NULL,
+             previous_secret_hash = NULL, previous_secret_until = NULL WHERE id = ?`,
+        )
+        .run(now, id);
+      this.#audit.record(now, actor, 'device.decommission', id, reason ? { reason } : undefined);
+    })();
+    d.enabled = false;
+    d.decommissionedAt = now;
+    this.#secretHashes.set(id, null);
+    this.#previous.delete(id);
+    this.#verified.forget(id);
+    this.#emit(d, 'disabled');
+    return d;
+  }
+
+  #requireActive(id: string): Device {
+    const d = this.require(id);
+    if (d.decommissionedAt)
+      throw new DeviceDecommissionedError(id, new Date(d.decommissionedAt).toISOString());
+    return d;
+  }
+
+  /** Adapters and the command service follow registrations, changes and enable/disable. */
+  onChange(fn: (device: Device, change: DeviceChange) => void): void {
     this.#listeners.push(fn);
   }
 
-  #emit(device: Device, change: 'registered' | 'enabled' | 'disabled'): void {
+  #emit(device: Device, change: DeviceChange): void {
     for (const fn of this.#listeners) fn(device, change);
   }
 
@@ -257,8 +513,10 @@ export class DeviceStore {
 
   list(filter: DeviceFilter = {}): Device[] {
     const ids = filter.ids ? new Set(filter.ids) : null;
+    const decommissioned = filter.decommissioned ?? false;
     const out: Device[] = [];
     for (const d of this.#cache.values()) {
+      if (Boolean(d.decommissionedAt) !== decommissioned) continue;
       if (ids && !ids.has(d.id)) continue;
       if (filter.family && d.family !== filter.family) continue;
       if (filter.model && d.model !== filter.model) continue;
@@ -285,7 +543,7 @@ export class DeviceStore {
   }
 
   setEnabled(id: string, enabled: boolean): Device {
-    const d = this.require(id);
+    const d = enabled ? this.#requireActive(id) : this.require(id);
     this.#db.prepare('UPDATE devices SET enabled = ? WHERE id = ?').run(enabled ? 1 : 0, id);
     d.enabled = enabled;
     if (!enabled) this.#verified.forget(id);
@@ -299,8 +557,10 @@ export class DeviceStore {
   }
 
   /**
-   * Unknown ids and ids without a secret run the same scrypt, through the same queue, as a known
-   * id with a wrong secret: the refusal takes as long either way, so ids cannot be enumerated.
+   * Unknown ids and ids without a secret are checked against a hash no secret matches, of the
+   * same kind as a known id's: the refusal takes as long either way, so ids cannot be enumerated.
+   * SHA-256 hashes are checked at once; only a scrypt hash (from before issue 12) takes a turn in
+   * the scrypt queue, and is rewritten as SHA-256 once its secret matched.
    */
   async verifyCredentials(
     id: string,
@@ -309,20 +569,55 @@ export class DeviceStore {
   ): Promise<CredentialResult> {
     const d = this.#cache.get(id);
     const hash = d ? this.#secretHashes.get(id) : undefined;
-    if (!d || !hash || !this.#verified.has(id, secret)) {
-      let match: boolean;
+    if (d && hash && this.#verified.has(id, secret)) return d.enabled ? 'ok' : 'disabled';
+    const stored = hash ?? this.#unmatchable;
+    const previous = this.#livePrevious(id);
+    let match: 'current' | 'previous' | null;
+    if (isFastHash(stored) && (!previous || isFastHash(previous))) {
+      match = verifyFastSecret(secret, stored)
+        ? 'current'
+        : previous && verifyFastSecret(secret, previous)
+          ? 'previous'
+          : null;
+    } else {
       try {
-        match = await this.#scrypt.run(() => verifySecret(secret, hash ?? this.#unmatchable), opts);
+        match = await this.#scrypt.run(async () => {
+          if (await verifySecret(secret, stored)) return 'current' as const;
+          return previous && (await verifySecret(secret, previous)) ? ('previous' as const) : null;
+        }, opts);
       } catch (err) {
         if (err instanceof ScryptQueueFullError) return 'busy';
         throw err;
       }
-      if (!d) return 'unknown';
-      if (!hash) return 'noSecret';
-      if (!match) return 'bad';
+    }
+    if (!d) return 'unknown';
+    if (d.decommissionedAt) return 'decommissioned';
+    if (!hash) return 'noSecret';
+    if (!match) return 'bad';
+    // The previous secret is checked each time, so that it stops working when its grace ends.
+    if (match === 'current') {
       this.#verified.remember(id, secret);
+      if (!isFastHash(stored)) this.#rehash(id, stored, secret);
     }
     return d.enabled ? 'ok' : 'disabled';
+  }
+
+  #livePrevious(id: string): string | undefined {
+    const p = this.#previous.get(id);
+    if (!p) return undefined;
+    if (p.until > this.#clock.now()) return p.hash;
+    this.#previous.delete(id);
+    return undefined;
+  }
+
+  /** A scrypt hash whose secret just matched becomes SHA-256 (unless it changed meanwhile). */
+  #rehash(id: string, old: string, secret: string): void {
+    if (this.#secretHashes.get(id) !== old) return;
+    const hash = hashGeneratedSecret(secret);
+    this.#db
+      .prepare('UPDATE devices SET secret_hash = ? WHERE id = ? AND secret_hash = ?')
+      .run(hash, id, old);
+    this.#secretHashes.set(id, hash);
   }
 
   markPresence(id: string, online: boolean, at: number): void {

@@ -206,4 +206,17 @@ export const migrations: ReadonlyArray<readonly [number, string]> = [
     CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
     `,
   ],
+  [
+    7,
+    `
+    -- Fleet lifecycle (issue 12): a rotated secret's previous hash works until its grace ends; a
+    -- decommissioned device keeps its row (history, commands and audit refer to it) and its id.
+    ALTER TABLE devices ADD COLUMN previous_secret_hash TEXT;
+    ALTER TABLE devices ADD COLUMN previous_secret_until INTEGER;
+    ALTER TABLE devices ADD COLUMN decommissioned_at INTEGER;
+    CREATE INDEX audit_at ON audit (at);
+    CREATE INDEX audit_actor ON audit (actor, at);
+    CREATE INDEX audit_action ON audit (action, at);
+    `,
+  ],
 ];

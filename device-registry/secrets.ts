@@ -1,11 +1,15 @@
-import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { ScryptQueueFullError } from './errors.ts';
 
 /**
- * Device secrets: 256-bit random tokens, stored only as scrypt hashes
- * (`scrypt$N$r$p$salt$hash`, so the cost can rise later without breaking old hashes).
+ * Device secrets: 256-bit random tokens, stored only as hashes. New secrets get a plain SHA-256
+ * (`sha256$hash`): a 256-bit random value cannot be guessed, so a slow KDF buys nothing and would
+ * cost a 100,000-device import minutes (docs/security.md, "Device secrets"). Hashes written
+ * before are scrypt (`scrypt$N$r$p$salt$hash`) and still verify; a successful login rewrites
+ * them as SHA-256.
  */
 export const DEFAULT_SCRYPT_COST = 16384;
+const SHA256_PREFIX = 'sha256$';
 
 export function generateSecret(): string {
   return randomBytes(32).toString('base64url');
@@ -25,7 +29,26 @@ export async function hashSecret(secret: string, cost = DEFAULT_SCRYPT_COST): Pr
   return `scrypt$${cost}$8$1$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
+/** The hash of a generated (256-bit random) secret: fast enough for an import of 100,000. */
+export function hashGeneratedSecret(secret: string): string {
+  return SHA256_PREFIX + createHash('sha256').update(secret).digest('base64url');
+}
+
+/** A SHA-256 hash is checked at once, off any queue; only a scrypt hash needs the scrypt queue. */
+export function isFastHash(stored: string): boolean {
+  return stored.startsWith(SHA256_PREFIX);
+}
+
+/** Constant-time check of a `sha256$` hash; false for any other kind. */
+export function verifyFastSecret(secret: string, stored: string): boolean {
+  if (!isFastHash(stored)) return false;
+  const expected = Buffer.from(stored.slice(SHA256_PREFIX.length), 'base64url');
+  const key = createHash('sha256').update(secret).digest();
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
 export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+  if (isFastHash(stored)) return verifyFastSecret(secret, stored);
   const [alg, n, r, p, salt, hash] = stored.split('$');
   if (alg !== 'scrypt' || !hash) return false;
   const expected = Buffer.from(hash, 'base64url');
@@ -59,11 +82,13 @@ export class VerifiedSecrets {
 }
 
 /**
- * A stored hash no secret matches, at the given cost: unknown ids and ids without a secret are
- * checked against it, so a refusal takes as long whether or not the id exists (no enumeration).
+ * A stored hash no secret matches: unknown ids and ids without a secret are checked against it,
+ * so a refusal takes as long whether or not the id exists (no enumeration). SHA-256, like the
+ * hash of every secret generated now; an id still on a scrypt hash is slower to refuse until
+ * its device logs in once (and its hash is rewritten).
  */
-export function unmatchableHash(cost = DEFAULT_SCRYPT_COST): string {
-  return `scrypt$${cost}$8$1$${randomBytes(16).toString('base64url')}$${randomBytes(32).toString('base64url')}`;
+export function unmatchableHash(): string {
+  return SHA256_PREFIX + randomBytes(32).toString('base64url');
 }
 
 /**

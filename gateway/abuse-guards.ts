@@ -77,7 +77,8 @@ export function createAbuseGuards(opts: {
           metrics.authThrottled.inc({ reason: 'queue_full' });
           return { reason: 'busy', returnCode: CONNACK.serverUnavailable };
         }
-        const returnCode = result === 'disabled' ? CONNACK.notAuthorized : CONNACK.badUsernameOrPassword;
+        const refusedForGood = result === 'disabled' || result === 'decommissioned';
+        const returnCode = refusedForGood ? CONNACK.notAuthorized : CONNACK.badUsernameOrPassword;
         return { reason: result, returnCode };
       }
       metrics.authThrottled.inc({ reason: outcome.throttled });

@@ -209,9 +209,12 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       prepareDataDir(config.CITYGATE_DATA_DIR, log);
       const specs = opts.specs ?? (await loadSpecs());
       registryDb = openRegistryDb(privateDbFile(join(config.CITYGATE_DATA_DIR, 'registry.db'), log));
+      const audit = new AuditLog(registryDb);
       const devices = new DeviceStore(registryDb, specs, {
         secretCost: opts.secretCost,
         scryptQueue: config.AUTH_SCRYPT_QUEUE,
+        clock,
+        audit,
       });
       devices.resetPresence();
       // A model file removed or renamed since its devices registered: their readings are quarantined.
@@ -366,7 +369,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         db: registryDb,
         devices,
         tokens,
-        audit: new AuditLog(registryDb),
+        audit,
         outbox,
         ingest,
         pump,

@@ -14,6 +14,7 @@ import {
 import type { GatewayContext } from '../context.ts';
 import { DiskFullError } from '../errors.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { fleetRoutes } from './routes/fleet.ts';
 import { modelRoutes } from './routes/models.ts';
 import { operationRoutes } from './routes/operations.ts';
 
@@ -75,6 +76,7 @@ export async function buildApi(
 
   modelRoutes(app, ctx);
   deviceRoutes(app, ctx);
+  fleetRoutes(app, ctx);
   operationRoutes(app, ctx);
   for (const routes of extraRoutes) routes(app, ctx);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -60,6 +60,7 @@ export const deviceView = z.object({
   lastReadingAt: z.string().nullable(),
   reportedState: z.record(z.string(), z.unknown()).nullable(),
   desiredState: z.record(z.string(), z.unknown()).nullable().optional(),
+  decommissionedAt: z.string().nullable().optional(),
 });
 
 export const deviceListQuery = z.object({
@@ -69,13 +70,29 @@ export const deviceListQuery = z.object({
   tag: z.string().optional(),
   model: z.string().optional(),
   status: z.enum(DEVICE_STATUSES).optional(),
+  decommissioned: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => v === 'true')
+    .describe('list only decommissioned devices (they are left out otherwise)'),
   limit: pageLimit,
   offset: z.coerce.number().int().min(0).default(0),
 });
 
 export const idParam = z.object({ id: z.string().min(1) });
 
-export const patchDeviceBody = z.object({ enabled: z.boolean() });
+/** Enable/disable, and the lifecycle changes of issue 12 (firmware, place, tags); at least one field. */
+export const patchDeviceBody = z
+  .object({
+    enabled: z.boolean().optional(),
+    firmware: newDeviceBody.shape.firmware.optional(),
+    district: newDeviceBody.shape.district.optional(),
+    ward: newDeviceBody.shape.ward.optional(),
+    lat: z.number().min(-90).max(90).nullable().optional(),
+    lon: z.number().min(-180).max(180).nullable().optional(),
+    tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+  })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), 'give at least one field to change');
 
 export const quarantineQuery = z.object({
   deviceId: z.string().optional(),

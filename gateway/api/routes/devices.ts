@@ -26,6 +26,7 @@ export function deviceToView(ctx: GatewayContext, d: Device) {
     lastReading: d.lastReading,
     lastReadingAt: iso(d.lastReadingAt),
     reportedState: d.reportedState,
+    decommissionedAt: iso(d.decommissionedAt ?? null),
   };
   return Object.assign(view, ...ctx.deviceExtras.map((extra) => extra(d)));
 }
@@ -89,16 +90,16 @@ export function deviceRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       schema: { tags: ['devices'], params: idParam, body: patchDeviceBody, response: { 200: deviceView } },
     },
     async (req) => {
-      const device = ctx.devices.setEnabled(req.params.id, req.body.enabled);
-      ctx.audit.record(
-        ctx.clock.now(),
-        req.principal!.name,
-        req.body.enabled ? 'device.enable' : 'device.disable',
-        device.id,
-      );
-      // A disabled device is cut off at once, not at its next reconnect.
-      if (!req.body.enabled) ctx.link.disconnect(device.id);
-      return deviceToView(ctx, device);
+      const { enabled, ...patch } = req.body;
+      const actor = req.principal!.name;
+      if (Object.values(patch).some((v) => v !== undefined)) ctx.devices.update(req.params.id, patch, actor);
+      if (enabled !== undefined) {
+        const device = ctx.devices.setEnabled(req.params.id, enabled);
+        ctx.audit.record(ctx.clock.now(), actor, enabled ? 'device.enable' : 'device.disable', device.id);
+        // A disabled device is cut off at once, not at its next reconnect.
+        if (!enabled) ctx.link.disconnect(device.id);
+      }
+      return deviceToView(ctx, ctx.devices.require(req.params.id));
     },
   );
 }
