@@ -71,13 +71,11 @@ export class AuditLog implements AuditStore {
     };
     if (filter.beforeId !== undefined) where.push('id < @beforeId');
     const page = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const rows = this.#db
-      .prepare(`SELECT * FROM audit ${page} ORDER BY id DESC LIMIT @limit`)
-      .all({
-        ...args,
-        ...(filter.beforeId !== undefined && { beforeId: filter.beforeId }),
-        limit: filter.limit,
-      }) as Row[];
+    const rows = this.#db.prepare(`SELECT * FROM audit ${page} ORDER BY id DESC LIMIT @limit`).all({
+      ...args,
+      ...(filter.beforeId !== undefined && { beforeId: filter.beforeId }),
+      limit: filter.limit,
+    }) as Row[];
     return {
       entries: rows.map((r) => ({ ...r, detail: r.detail === null ? null : JSON.parse(r.detail) })),
       total,

@@ -208,6 +208,10 @@ const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringi
  */
 export interface FleetStore {
   checkNew(input: NewDevice): RowProblem | null;
+  checkImport(rows: ReadonlyArray<{ line: number; input: NewDevice }>): {
+    valid: NewDevice[];
+    problems: Array<{ line: number; problem: RowProblem }>;
+  };
   importDevices(
     rows: ReadonlyArray<{ line: number; input: NewDevice }>,
     opts: { partial: boolean; actor: string; now: number },
@@ -325,6 +329,18 @@ export class DeviceStore implements FleetStore {
     imported: Array<{ device: Device; secret: string | null }>;
     problems: Array<{ line: number; problem: RowProblem }>;
   } {
+    const { valid, problems } = this.checkImport(rows);
+    if (problems.length > 0 && !opts.partial) return { imported: [], problems };
+    const imported = this.#insert(valid, opts.now, opts.actor);
+    for (const { device } of imported) this.#emit(device, 'registered');
+    return { imported, problems };
+  }
+
+  /** The rows' problems (those of register(), and ids repeated in the batch), and the valid rows. */
+  checkImport(rows: ReadonlyArray<{ line: number; input: NewDevice }>): {
+    valid: NewDevice[];
+    problems: Array<{ line: number; problem: RowProblem }>;
+  } {
     const problems: Array<{ line: number; problem: RowProblem }> = [];
     const firstLine = new Map<string, number>();
     const valid: NewDevice[] = [];
@@ -338,10 +354,7 @@ export class DeviceStore implements FleetStore {
       if (problem) problems.push({ line, problem });
       else valid.push(input);
     }
-    if (problems.length > 0 && !opts.partial) return { imported: [], problems };
-    const imported = this.#insert(valid, opts.now, opts.actor);
-    for (const { device } of imported) this.#emit(device, 'registered');
-    return { imported, problems };
+    return { valid, problems };
   }
 
   /** Inserts checked devices and their audit entries in one transaction; secrets come back once. */

@@ -139,12 +139,11 @@ export function fleetRoutes(app: FastifyInstance, ctx: GatewayContext): void {
           errorsTruncated: errors.length > IMPORT_MAX_ERRORS,
         });
       };
-      if (parsed.errors.length > 0 && !partial) return refuse(parsed.errors);
-      const { imported, problems } = ctx.devices.importDevices(parsed.rows, {
-        partial,
-        actor,
-        now: ctx.clock.now(),
-      });
+      // Rows that passed the schema are checked against the registry too, so one answer lists all.
+      const { imported, problems } =
+        parsed.errors.length > 0 && !partial
+          ? { imported: [], problems: ctx.devices.checkImport(parsed.rows).problems }
+          : ctx.devices.importDevices(parsed.rows, { partial, actor, now: ctx.clock.now() });
       const errors = [
         ...parsed.errors,
         ...problems.map(({ line, problem }) => ({
