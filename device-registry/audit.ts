@@ -25,7 +25,8 @@ export interface AuditFilter {
 /** Who did what to which device or token, newest first; a PostgreSQL store implements it later. */
 export interface AuditStore {
   record(at: number, actor: string, action: string, subject: string, detail?: unknown): void;
-  list(filter: AuditFilter): { entries: AuditEntry[]; total: number };
+  /** A page of entries, the number matching the filter, and whether older ones follow the page. */
+  list(filter: AuditFilter): { entries: AuditEntry[]; total: number; more: boolean };
 }
 
 interface Row {
@@ -52,7 +53,7 @@ export class AuditLog implements AuditStore {
     this.#insert.run(at, actor, action, subject, detail === undefined ? null : JSON.stringify(detail));
   }
 
-  list(filter: AuditFilter): { entries: AuditEntry[]; total: number } {
+  list(filter: AuditFilter): { entries: AuditEntry[]; total: number; more: boolean } {
     const where: string[] = [];
     const args: Record<string, string | number> = {};
     const add = (sql: string, key: string, value: string | number | undefined) => {
@@ -74,10 +75,13 @@ export class AuditLog implements AuditStore {
     const rows = this.#db.prepare(`SELECT * FROM audit ${page} ORDER BY id DESC LIMIT @limit`).all({
       ...args,
       ...(filter.beforeId !== undefined && { beforeId: filter.beforeId }),
-      limit: filter.limit,
+      limit: filter.limit + 1,
     }) as Row[];
     return {
-      entries: rows.map((r) => ({ ...r, detail: r.detail === null ? null : JSON.parse(r.detail) })),
+      more: rows.length > filter.limit,
+      entries: rows
+        .slice(0, filter.limit)
+        .map((r) => ({ ...r, detail: r.detail === null ? null : JSON.parse(r.detail) })),
       total,
     };
   }

@@ -239,7 +239,7 @@ export function fleetRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     },
     async (req) => {
       const q = req.query;
-      const { entries, total } = ctx.audit.list({
+      const { entries, total, more } = ctx.audit.list({
         subject: q.device,
         actor: q.actor,
         action: q.action,
@@ -248,7 +248,7 @@ export function fleetRoutes(app: FastifyInstance, ctx: GatewayContext): void {
         beforeId: q.beforeId,
         limit: q.limit,
       });
-      const last = entries.length === q.limit ? entries.at(-1) : undefined;
+      const last = more ? entries.at(-1) : undefined;
       return {
         total,
         entries: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
