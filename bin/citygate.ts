@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { addAlarmCommands } from './alarm-commands.ts';
 import { ApiClient, ApiError, parseParams } from './api-client.ts';
 import { eventCommands } from './events-commands.ts';
+import { addFleetCommands } from './fleet-commands.ts';
 import { historyCommand } from './history-command.ts';
 
 const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'expired', 'cancelled']);
@@ -247,6 +248,12 @@ eventCommands(
   table,
 );
 historyCommand(program, api);
+addFleetCommands(
+  program,
+  api,
+  () => ({ url: program.opts().url, token: program.opts().token ?? defaultToken() ?? '' }),
+  table,
+);
 
 program.parseAsync().catch((err: Error & { code?: string }) => {
   console.error(`citygate: ${err instanceof ApiError && err.status ? `${err.status} ` : ''}${err.message}`);
