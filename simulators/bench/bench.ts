@@ -12,6 +12,7 @@ import { measureConnections } from './connections.ts';
 import { measureFanout } from './fanout.ts';
 import { historySummary, measureHistory } from './history.ts';
 import { hostileSummary, measureHostile } from './hostile.ts';
+import { importSummary, measureImport } from './import.ts';
 import { measureAlarmCost, measureIngestCost } from './ingest-cost.ts';
 import { describeMachine } from './machine.ts';
 import { renderMarkdown } from './markdown.ts';
@@ -54,6 +55,13 @@ const o = new Command('bench')
     (v) => Number(v),
     10_000,
   )
+  .option(
+    '--import-devices <n>',
+    'devices in one POST /api/devices/import, issue 12 (0: skip it)',
+    (v) => Number(v),
+    100_000,
+  )
+  .option('--only-import', 'run only the import figure and print it (docs/benchmarks.md untouched)')
   .option('--history-hours <n>', 'hours of minute rows per device in the history figure', int, 24)
   .option('--cpu-prof', 'write V8 CPU profiles of the gateway processes under tmp/bench-profiles/')
   .option('--out <file>', 'the report', 'docs/benchmarks.md')
@@ -97,6 +105,13 @@ async function main(): Promise<BenchResults> {
   log(
     `citygate bench on ${machine.cpu} (${machine.cores} cores), load average ${machine.loadAverageAtStart}`,
   );
+
+  let deviceImport: BenchResults['deviceImport'];
+  if (o.importDevices > 0) {
+    log(`\n== bulk provisioning: ${o.importDevices} devices in one POST /api/devices/import`);
+    deviceImport = await measureImport({ specs, devices: o.importDevices, log });
+    log(`  ${importSummary(deviceImport)}`);
+  }
 
   log('\n== ingest cost per reading (Normalizer.telemetry)');
   const ingestCost = measureIngestCost(specs);
@@ -216,7 +231,26 @@ async function main(): Promise<BenchResults> {
     connections,
     fanout,
     hostile,
+    deviceImport,
   };
+}
+
+if (o.onlyImport) {
+  try {
+    const result = await measureImport({
+      specs: await loadSpecs(),
+      devices: o.importDevices || 100_000,
+      log,
+    });
+    process.stdout.write(`${importSummary(result)}\n`);
+    process.stdout.write(
+      `  ${result.seconds < 60 ? 'met ' : 'MISS'}  ${result.devices.toLocaleString('en-US')} devices imported: ${result.seconds.toFixed(1)} s (target < 60 s)\n`,
+    );
+    process.exit(0);
+  } catch (err) {
+    log(`\nimport bench failed: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  }
 }
 
 try {

@@ -1,6 +1,7 @@
 import type { HostileResult } from '../hostile/driver.ts';
 import type { ConnectionResult } from './connections.ts';
 import type { FanoutResult } from './fanout.ts';
+import type { ImportBenchResult } from './import.ts';
 import type { IngestCostRow } from './ingest-cost.ts';
 import type { Machine } from './machine.ts';
 import type { LatencyResult, ThroughputResult } from './throughput.ts';
@@ -34,6 +35,8 @@ export interface BenchResults {
   fanout: FanoutResult;
   /** The hostile-client suite; absent when skipped. */
   hostile?: HostileResult;
+  /** One CSV import of many devices (issue 12); absent when skipped. */
+  deviceImport?: ImportBenchResult;
 }
 
 export interface TargetCheck {
@@ -90,6 +93,14 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
           ? 'not measured'
           : `${r.hostile.eventLoopDelayMaxMs.toFixed(0)} ms (${r.hostile.runs} scenarios, seed ${r.hostile.seed})`,
       met: r.hostile?.eventLoopDelayMaxMs == null ? null : r.hostile.eventLoopDelayMaxMs <= 50,
+    },
+    {
+      name: `${(r.deviceImport?.devices ?? 100_000).toLocaleString('en-US')} devices in one CSV import`,
+      target: '< 60 s',
+      measured: r.deviceImport
+        ? `${r.deviceImport.seconds.toFixed(1)} s (gateway CPU ${r.deviceImport.cpuSeconds.toFixed(1)} s)`
+        : 'not measured',
+      met: r.deviceImport ? r.deviceImport.seconds < 60 && r.deviceImport.devices >= 100_000 : null,
     },
   ];
 }
