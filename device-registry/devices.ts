@@ -14,6 +14,7 @@ import {
 } from './errors.ts';
 import {
   generateSecret,
+  generateSecrets,
   hashGeneratedSecret,
   isFastHash,
   ScryptQueue,
@@ -360,10 +361,10 @@ export class DeviceStore implements FleetStore {
   /** Inserts checked devices and their audit entries in one transaction; secrets come back once. */
   #insert(inputs: NewDevice[], now: number, importedBy?: string) {
     const insert = this.#db.prepare(INSERT_DEVICE);
-    const created = inputs.map((input) => {
+    const secrets = generateSecrets(inputs.length);
+    const created = inputs.map((input, i) => {
       const spec = this.#specs.get(input.model)!;
-      const secret = spec.modbus ? null : generateSecret();
-      return { device: newDevice(input, spec.family, now), secret };
+      return { device: newDevice(input, spec.family, now), secret: spec.modbus ? null : secrets[i] };
     });
     const hashes = created.map(({ secret }) => (secret ? hashGeneratedSecret(secret) : null));
     this.#db.transaction(() => {

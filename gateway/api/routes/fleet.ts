@@ -114,9 +114,9 @@ export function fleetRoutes(app: FastifyInstance, ctx: GatewayContext): void {
           error: 'Unsupported Media Type',
           message: 'send the file as text/csv or application/x-ndjson',
         });
-      let parsed: ReturnType<typeof parseImport>;
+      let parsed: Awaited<ReturnType<typeof parseImport>>;
       try {
-        parsed = parseImport(req.body, format);
+        parsed = await parseImport(req.body, format);
       } catch (err) {
         if (!(err instanceof ImportTooLargeError)) throw err;
         return reply.code(413).send({
