@@ -201,6 +201,18 @@ const insertArgs = (device: Device, secretHash: string | null) => ({
   secretHash,
 });
 
+/** Import rows whose secrets and records are made between two turns of the event loop. */
+const IMPORT_ROWS_PER_TURN = 5000;
+
+/** A checked row made into a record, its secret (shown once) and the hash to store. */
+interface Made {
+  line: number;
+  input: NewDevice;
+  device: Device;
+  secret: string | null;
+  hash: string | null;
+}
+
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
@@ -216,10 +228,10 @@ export interface FleetStore {
   importDevices(
     rows: ReadonlyArray<{ line: number; input: NewDevice }>,
     opts: { partial: boolean; actor: string; now: number },
-  ): {
+  ): Promise<{
     imported: Array<{ device: Device; secret: string | null }>;
     problems: Array<{ line: number; problem: RowProblem }>;
-  };
+  }>;
   update(id: string, patch: DevicePatch, actor: string): { device: Device; changes: DeviceChanges };
   setFirmware(id: string, firmware: string, actor: string): Device;
   rotateSecret(
@@ -313,9 +325,11 @@ export class DeviceStore implements FleetStore {
   async register(input: NewDevice, now: number): Promise<{ device: Device; secret: string | null }> {
     const problem = this.checkNew(input);
     if (problem) throw problem.error;
-    const [created] = this.#insert([input], now);
-    this.#emit(created.device, 'registered');
-    return created;
+    const made = this.#make([{ line: 1, input }], now);
+    this.#write(made, now);
+    const { device, secret } = made[0];
+    this.#emit(device, 'registered');
+    return { device, secret };
   }
 
   /**
@@ -323,18 +337,32 @@ export class DeviceStore implements FleetStore {
    * checks as register(), plus ids repeated in the batch). With `partial` the valid rows go in
    * and the others are reported; without it any problem imports nothing.
    */
-  importDevices(
+  async importDevices(
     rows: ReadonlyArray<{ line: number; input: NewDevice }>,
     opts: { partial: boolean; actor: string; now: number },
-  ): {
+  ): Promise<{
     imported: Array<{ device: Device; secret: string | null }>;
     problems: Array<{ line: number; problem: RowProblem }>;
-  } {
-    const { valid, problems } = this.checkImport(rows);
+  }> {
+    const { problems } = this.checkImport(rows);
     if (problems.length > 0 && !opts.partial) return { imported: [], problems };
-    const imported = this.#insert(valid, opts.now, opts.actor);
-    for (const { device } of imported) this.#emit(device, 'registered');
-    return { imported, problems };
+    const bad = new Set(problems.map((p) => p.line));
+    const valid = rows.filter((r) => !bad.has(r.line));
+    // Secrets, hashes and records are made between turns of the event loop; only the inserts
+    // hold it, in the one transaction.
+    const made: Made[] = [];
+    for (let i = 0; i < valid.length; i += IMPORT_ROWS_PER_TURN) {
+      made.push(...this.#make(valid.slice(i, i + IMPORT_ROWS_PER_TURN), opts.now));
+      await new Promise((r) => setImmediate(r));
+    }
+    // Ids registered by another request meanwhile.
+    const late = made.filter((m) => this.#cache.has(m.device.id));
+    for (const m of late) problems.push({ line: m.line, problem: this.checkNew(m.input)! });
+    if (late.length > 0 && !opts.partial) return { imported: [], problems };
+    const fresh = late.length ? made.filter((m) => !this.#cache.has(m.device.id)) : made;
+    this.#write(fresh, opts.now, opts.actor);
+    for (const { device } of fresh) this.#emit(device, 'registered');
+    return { imported: fresh.map(({ device, secret }) => ({ device, secret })), problems };
   }
 
   /** The rows' problems (those of register(), and ids repeated in the batch), and the valid rows. */
@@ -358,30 +386,39 @@ export class DeviceStore implements FleetStore {
     return { valid, problems };
   }
 
-  /** Inserts checked devices and their audit entries in one transaction; secrets come back once. */
-  #insert(inputs: NewDevice[], now: number, importedBy?: string) {
-    const insert = this.#db.prepare(INSERT_DEVICE);
-    const secrets = generateSecrets(inputs.length);
-    const created = inputs.map((input, i) => {
+  /** New records with their secrets (MQTT models) and the hashes to store; nothing written yet. */
+  #make(rows: ReadonlyArray<{ line: number; input: NewDevice }>, now: number): Made[] {
+    const secrets = generateSecrets(rows.length);
+    return rows.map(({ line, input }, i) => {
       const spec = this.#specs.get(input.model)!;
-      return { device: newDevice(input, spec.family, now), secret: spec.modbus ? null : secrets[i] };
+      const secret = spec.modbus ? null : secrets[i];
+      return {
+        line,
+        input,
+        device: newDevice(input, spec.family, now),
+        secret,
+        hash: secret ? hashGeneratedSecret(secret) : null,
+      };
     });
-    const hashes = created.map(({ secret }) => (secret ? hashGeneratedSecret(secret) : null));
+  }
+
+  /** Inserts checked devices (and, for an import, their audit entries) in one transaction. */
+  #write(made: Made[], now: number, importedBy?: string): void {
+    const insert = this.#db.prepare(INSERT_DEVICE);
     this.#db.transaction(() => {
-      created.forEach(({ device }, i) => {
-        insert.run(insertArgs(device, hashes[i]));
+      for (const { device, hash } of made) {
+        insert.run(insertArgs(device, hash));
         if (importedBy)
           this.#audit.record(now, importedBy, 'device.register', device.id, {
             model: device.model,
             via: 'import',
           });
-      });
+      }
     })();
-    created.forEach(({ device }, i) => {
+    for (const { device, hash } of made) {
       this.#cache.set(device.id, device);
-      this.#secretHashes.set(device.id, hashes[i]);
-    });
-    return created;
+      this.#secretHashes.set(device.id, hash);
+    }
   }
 
   /**

@@ -15,6 +15,8 @@ export interface ImportBenchResult {
   cpuSeconds: number;
   /** Gateway RSS after the import, MiB. */
   rssMib: number;
+  /** The slowest GET /healthz answer while the import ran: how long devices and clients waited. */
+  healthzMaxMs: number;
   /** A gateway restart that loads the registry with them, seconds to ready. */
   restartSeconds: number;
   /** Devices from the secrets CSV that then connected over MQTT. */
@@ -66,6 +68,7 @@ export async function measureImport(opts: {
     opts.log(`  ${opts.devices} rows, ${(csv.length / 1024 ** 2).toFixed(1)} MiB of CSV`);
     const cpu0 = gateway.cpuMs();
     const t0 = performance.now();
+    const probe = healthzProbe(gateway.httpUrl!);
     const res = await fetch(`${gateway.httpUrl}/api/devices/import`, {
       method: 'POST',
       headers: { authorization: `Bearer ${gateway.adminToken}`, 'content-type': 'text/csv' },
@@ -74,6 +77,7 @@ export async function measureImport(opts: {
     });
     const body = (await res.json()) as { imported: number; secretsCsv: string; message?: string };
     const seconds = (performance.now() - t0) / 1000;
+    const healthzMaxMs = await probe.stop();
     const cpuSeconds = (gateway.cpuMs() - cpu0) / 1000;
     if (res.status !== 201 || body.imported !== opts.devices)
       throw new Error(`import: ${res.status} ${body.message ?? `${body.imported} imported`}`);
@@ -102,6 +106,7 @@ export async function measureImport(opts: {
       devices: opts.devices,
       csvBytes: csv.length,
       seconds,
+      healthzMaxMs,
       cpuSeconds,
       rssMib,
       restartSeconds,
@@ -113,7 +118,28 @@ export async function measureImport(opts: {
   }
 }
 
+/** GET /healthz one after another until stopped; the slowest answer, in ms. */
+function healthzProbe(url: string) {
+  let max = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t = performance.now();
+      await fetch(`${url}/healthz`).then((r) => r.arrayBuffer());
+      max = Math.max(max, performance.now() - t);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return max;
+    },
+  };
+}
+
 export const importSummary = (r: ImportBenchResult) =>
   `${r.devices.toLocaleString('en-US')} devices imported in ${r.seconds.toFixed(1)} s ` +
-  `(gateway CPU ${r.cpuSeconds.toFixed(1)} s, RSS ${r.rssMib.toFixed(0)} MiB after; restart with them ${r.restartSeconds.toFixed(1)} s; ` +
+  `(gateway CPU ${r.cpuSeconds.toFixed(1)} s, slowest /healthz during it ${Math.round(r.healthzMaxMs)} ms, RSS ${r.rssMib.toFixed(0)} MiB after; restart with them ${r.restartSeconds.toFixed(1)} s; ` +
   `${r.connected} sampled secrets connected)`;

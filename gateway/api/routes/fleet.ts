@@ -143,7 +143,7 @@ export function fleetRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       const { imported, problems } =
         parsed.errors.length > 0 && !partial
           ? { imported: [], problems: ctx.devices.checkImport(parsed.rows).problems }
-          : ctx.devices.importDevices(parsed.rows, { partial, actor, now: ctx.clock.now() });
+          : await ctx.devices.importDevices(parsed.rows, { partial, actor, now: ctx.clock.now() });
       const errors = [
         ...parsed.errors,
         ...problems.map(({ line, problem }) => ({
