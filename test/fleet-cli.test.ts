@@ -49,7 +49,7 @@ describe('fleet commands of the engineer CLI against a real gateway', () => {
     expect(again.code).toBe(1);
     expect(again.out).toMatch(/2\s+id\s+device cli-l1 already exists/);
     expect(again.out).toMatch(/3\s+id\s+device cli-l2 already exists/);
-  });
+  }, 60_000);
 
   it('imports NDJSON with --partial and reports the rejected rows in JSON', async () => {
     const file = join(dir, 'batch.ndjson');
@@ -141,5 +141,6 @@ describe('fleet commands of the engineer CLI against a real gateway', () => {
     expect(audit.out).toContain('replaced by cli-r2');
     const json = JSON.parse((await cli(['audit', '--action', 'device.firmware', '--json'])).out);
     expect(json.entries.map((e: { subject: string }) => e.subject)).toEqual(['cli-r1']);
-  });
+    // Each command is a process of its own (node + tsx): about 2 s each on a busy machine.
+  }, 120_000);
 });
