@@ -40,7 +40,7 @@ describe('a flood of wrong-secret CONNECTs (issue 8, row 8)', () => {
   afterEach(async () => gw?.stop());
 
   it('lets the real device in from another address within a second, and bans the flooding address', async () => {
-    // The production scrypt cost: the flood costs what it would in the field.
+    // The production scrypt cost (for hashes from before issue 12; new secrets are SHA-256).
     const g = await startTestGateway({ secretCost: DEFAULT_SCRYPT_COST });
     gw = g;
     const target = await g.register({ model: 'lumina-slc300', firmware: '1.0.0' });
@@ -62,7 +62,7 @@ describe('a flood of wrong-secret CONNECTs (issue 8, row 8)', () => {
     try {
       // Every attacker has had its first answer; they go on for the whole measurement.
       await expect.poll(() => flood.total, { timeout: 10_000, interval: 5 }).toBeGreaterThanOrEqual(100);
-      // Neither device has connected since the start: their secrets cost a scrypt each.
+      // Neither device has connected since the start: their secrets are not yet remembered.
       for (const [name, dev] of [
         ['target', target],
         ['other', other],
