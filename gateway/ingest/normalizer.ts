@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import type { Device } from '../../device-registry/devices.ts';
 import { type FirmwareSpec, findFirmware, type ModelSpec } from '../../firmware-specs/define-device.ts';
-import { canonicalChecks, type Family, familySchemas } from '../../firmware-specs/families.ts';
+import {
+  canonicalChecks,
+  type Family,
+  familySchemas,
+  roundToPrecision,
+} from '../../firmware-specs/families.ts';
 import type { CounterSanity } from '../alarms/counter-sanity.ts';
 import { tagSet, toLine } from './line-protocol.ts';
 import { scanPayload } from './payload-scan.ts';
@@ -205,6 +210,7 @@ export class Normalizer {
         }
         fields = fam.data;
       }
+      fields = roundToPrecision(device.family, fields);
       const { ts } = resolveTs(item.ts, receivedAt, this.#maxAgeMs);
       // Counter sanity (issue 9): a suspicious counter step is tagged, never dropped.
       const counterCheck = this.#counters?.check(device, spec, fields, ts);
@@ -245,6 +251,6 @@ export class Normalizer {
       const message = `reported state would hold ${fieldCount} fields, more than ${MAX_STATE_FIELDS}`;
       return { ok: false, reasons: [{ path: '$', message }] };
     }
-    return { ok: true, state: checked.data };
+    return { ok: true, state: roundToPrecision(device.family, checked.data) };
   }
 }
