@@ -66,6 +66,7 @@ export const setReportInterval = (): CommandSpec =>
     params: z.object({ seconds: z.number().int().min(5).max(3600) }),
     example: { seconds: 60 },
     badExample: { seconds: 0 },
-    desired: () => ({}),
+    // A setting the device reports in its state (families.ts familySettings), so it reconciles.
+    desired: (p: { seconds: number }) => ({ report_interval_seconds: p.seconds }),
     description: 'Set how often the sensor reports, in seconds',
   }) as CommandSpec;

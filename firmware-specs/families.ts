@@ -54,6 +54,18 @@ export const familySchemas = {
     .partial(),
 } as const;
 
+/**
+ * Settings a device reports in its state beside the canonical readings, and that a state command
+ * can ask for: they are desired and reconciled like readings, never written as telemetry.
+ */
+export const familySettings = {
+  electricity_meter: {},
+  streetlight: {},
+  water_station: {},
+  // setReportInterval (firmware-specs/commands.ts): seconds between readings.
+  air_quality: { report_interval_seconds: z.number().int().min(5).max(3600) },
+} as const satisfies Record<keyof typeof familySchemas, z.ZodRawShape>;
+
 export type Family = keyof typeof familySchemas;
 export const FAMILIES = Object.keys(familySchemas) as Family[];
 export type CanonicalReading<F extends Family = Family> = z.infer<(typeof familySchemas)[F]>;
@@ -150,6 +162,11 @@ export const cumulativeFields: Record<Family, readonly string[]> = {
 
 export function canonicalFieldsOf(family: Family): string[] {
   return Object.keys(familySchemas[family].shape);
+}
+
+/** What a device's reported and desired state may name: its canonical fields and settings. */
+export function stateFieldsOf(family: Family): string[] {
+  return [...canonicalFieldsOf(family), ...Object.keys(familySettings[family])];
 }
 
 type Check = (v: unknown) => boolean;

@@ -5,6 +5,7 @@ import {
   canonicalChecks,
   type Family,
   familySchemas,
+  familySettings,
   roundToPrecision,
 } from '../../firmware-specs/families.ts';
 import type { CounterSanity } from '../alarms/counter-sanity.ts';
@@ -76,12 +77,14 @@ function parseJson(payload: Buffer, limits: { maxDepth: number; maxElements: num
 export const MAX_STATE_FIELDS = 64;
 export const MAX_STATE_TEXT = 256;
 
-// Reported state: canonical fields are typed; other settings a device reports (its report
-// interval) pass as scalars. Built once: a zod schema costs far more to build than to run.
+// Reported state: canonical fields and the family's declared settings are typed; other settings a
+// device reports pass as scalars. Built once: a zod schema costs far more to build than to run.
 const stateSchemas = Object.fromEntries(
   Object.entries(familySchemas).map(([family, schema]) => [
     family,
-    schema.catchall(z.union([z.number(), z.boolean(), z.string().max(MAX_STATE_TEXT)])),
+    schema
+      .extend(z.object(familySettings[family as Family]).partial().shape)
+      .catchall(z.union([z.number(), z.boolean(), z.string().max(MAX_STATE_TEXT)])),
   ]),
 ) as unknown as Record<Family, z.ZodType<Record<string, unknown>>>;
 
