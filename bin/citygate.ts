@@ -1,20 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { addAlarmCommands } from './alarm-commands.ts';
 import { ApiClient, ApiError, parseParams } from './api-client.ts';
 import { eventCommands } from './events-commands.ts';
+import { locateGateway } from './gateway-locator.ts';
 import { historyCommand } from './history-command.ts';
 
 const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'expired', 'cancelled']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function defaultToken(): string | undefined {
-  if (process.env.CITYGATE_TOKEN) return process.env.CITYGATE_TOKEN;
-  const file = resolve(process.env.CITYGATE_DATA_DIR ?? './data', 'admin-token');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
-}
 
 function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
   const cell = (v: unknown) =>
@@ -37,19 +30,21 @@ const program = new Command('citygate')
     'citygate engineer CLI: devices, commands, bulk roll-outs and the quarantine, over the HTTP API',
   )
   .addOption(
-    new Option('--url <url>', 'gateway HTTP API').env('CITYGATE_URL').default('http://127.0.0.1:8080'),
+    new Option(
+      '--url <url>',
+      'gateway HTTP API (default: <data dir>/http-url of a running gateway or demo, else http://127.0.0.1:8080)',
+    ).env('CITYGATE_URL'),
   )
   .addOption(
-    new Option('--token <token>', 'bearer token (default: $CITYGATE_TOKEN or <data dir>/admin-token)').env(
-      'CITYGATE_TOKEN',
-    ),
+    new Option('--token <token>', 'bearer token (default: <data dir>/admin-token)').env('CITYGATE_TOKEN'),
   );
 
+const gatewayTarget = () => locateGateway(program.opts<{ url?: string; token?: string }>());
+
 const api = () => {
-  const { url, token } = program.opts<{ url: string; token?: string }>();
-  const t = token ?? defaultToken();
-  if (!t) throw new ApiError(0, 'CLI_ERR_NO_TOKEN', 'no token: pass --token or set CITYGATE_TOKEN');
-  return new ApiClient(url, t);
+  const { url, token } = gatewayTarget();
+  if (!token) throw new ApiError(0, 'CLI_ERR_NO_TOKEN', 'no token: pass --token or set CITYGATE_TOKEN');
+  return new ApiClient(url, token);
 };
 
 program
@@ -243,12 +238,21 @@ addAlarmCommands(program, api, table);
 eventCommands(
   program,
   api,
-  () => ({ url: program.opts().url, token: program.opts().token ?? defaultToken() ?? '' }),
+  () => {
+    const { url, token } = gatewayTarget();
+    return { url, token: token ?? '' };
+  },
   table,
 );
 historyCommand(program, api);
 
 program.parseAsync().catch((err: Error & { code?: string }) => {
-  console.error(`citygate: ${err instanceof ApiError && err.status ? `${err.status} ` : ''}${err.message}`);
+  const hint =
+    err instanceof ApiError && err.code === 'CLI_ERR_UNREACHABLE'
+      ? ` (URL from ${gatewayTarget().from})`
+      : '';
+  console.error(
+    `citygate: ${err instanceof ApiError && err.status ? `${err.status} ` : ''}${err.message}${hint}`,
+  );
   process.exitCode = 1;
 });
