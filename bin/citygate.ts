@@ -5,6 +5,8 @@ import { ApiClient, ApiError, parseParams } from './api-client.ts';
 import { eventCommands } from './events-commands.ts';
 import { locateGateway } from './gateway-locator.ts';
 import { historyCommand } from './history-command.ts';
+import { addJsonOutput } from './json-output.ts';
+import { addOpsCommands } from './ops-commands.ts';
 
 const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'expired', 'cancelled']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -63,13 +65,6 @@ program
     );
     console.log(`\n${res.devices.length} of ${res.total}`);
   });
-
-program
-  .command('device <id>')
-  .description('show one device with its last reading, reported and desired state')
-  .action(async (id) =>
-    console.log(JSON.stringify(await api().get(`/api/devices/${encodeURIComponent(id)}`), null, 2)),
-  );
 
 program
   .command('send <deviceId> <name> [params...]')
@@ -204,36 +199,6 @@ program
     console.log(`\n${res.entries.length} shown, ${res.total} in the quarantine`);
   });
 
-program
-  .command('models')
-  .description('list device models')
-  .action(async () => {
-    const res = await api().get('/api/models');
-    console.log(
-      table(
-        res.models.map(
-          (m: {
-            id: string;
-            family: string;
-            vendor: string;
-            model: string;
-            firmware: Array<{ version: string }>;
-            commands: Array<{ name: string }>;
-            modbus: unknown;
-          }) => ({
-            id: m.id,
-            family: m.family,
-            vendor: `${m.vendor} ${m.model}`,
-            firmware: m.firmware.map((f) => f.version).join(' '),
-            commands: m.commands.map((c) => c.name).join(' '),
-            protocol: m.modbus ? 'modbus' : 'mqtt',
-          }),
-        ),
-        ['id', 'family', 'vendor', 'firmware', 'commands', 'protocol'],
-      ),
-    );
-  });
-
 addAlarmCommands(program, api, table);
 eventCommands(
   program,
@@ -245,6 +210,8 @@ eventCommands(
   table,
 );
 historyCommand(program, api);
+addOpsCommands(program, api, table);
+addJsonOutput(program); // last: every command gets --json
 
 program.parseAsync().catch((err: Error & { code?: string }) => {
   const hint =

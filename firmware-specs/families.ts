@@ -121,6 +121,14 @@ export const fieldFormats: FieldFormats = {
   },
 };
 
+/** Unit of each setting of familySettings. */
+export const settingFormats: Record<Family, Record<string, FieldFormat>> = {
+  electricity_meter: {},
+  streetlight: {},
+  water_station: {},
+  air_quality: { report_interval_seconds: { unit: 's' } },
+};
+
 const scales = Object.fromEntries(
   FAMILIES.map((family) => [
     family,
