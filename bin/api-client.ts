@@ -11,6 +11,9 @@ export class ApiError extends Error {
   }
 }
 
+/** The last answer body, kept while `--json` is asked (bin/json-output.ts prints it). */
+export const lastAnswer: { keep: boolean; body?: unknown } = { keep: false };
+
 /** The API for the CLI: an error answer becomes an ApiError carrying the server's message. */
 export class ApiClient {
   readonly #api: GatewayApi;
@@ -32,6 +35,7 @@ export class ApiClient {
     });
     if (res.status >= 400)
       throw new ApiError(res.status, res.body?.code ?? 'HTTP', res.body?.message ?? String(res.status));
+    if (lastAnswer.keep) lastAnswer.body = res.body;
     return res.body as T;
   }
 
@@ -41,6 +45,10 @@ export class ApiClient {
 
   post<T = any>(path: string, body?: unknown) {
     return this.request<T>('POST', path, body ?? {});
+  }
+
+  delete<T = any>(path: string) {
+    return this.request<T>('DELETE', path);
   }
 }
 

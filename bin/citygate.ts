@@ -1,21 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { addAlarmCommands } from './alarm-commands.ts';
 import { ApiClient, ApiError, parseParams } from './api-client.ts';
 import { eventCommands } from './events-commands.ts';
 import { addFleetCommands } from './fleet-commands.ts';
+import { locateGateway } from './gateway-locator.ts';
 import { historyCommand } from './history-command.ts';
+import { addJsonOutput } from './json-output.ts';
+import { addOpsCommands } from './ops-commands.ts';
 
 const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'expired', 'cancelled']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function defaultToken(): string | undefined {
-  if (process.env.CITYGATE_TOKEN) return process.env.CITYGATE_TOKEN;
-  const file = resolve(process.env.CITYGATE_DATA_DIR ?? './data', 'admin-token');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
-}
 
 function table(rows: Array<Record<string, unknown>>, columns: string[]): string {
   const cell = (v: unknown) =>
@@ -38,19 +33,21 @@ const program = new Command('citygate')
     'citygate engineer CLI: devices, commands, bulk roll-outs and the quarantine, over the HTTP API',
   )
   .addOption(
-    new Option('--url <url>', 'gateway HTTP API').env('CITYGATE_URL').default('http://127.0.0.1:8080'),
+    new Option(
+      '--url <url>',
+      'gateway HTTP API (default: <data dir>/http-url of a running gateway or demo, else http://127.0.0.1:8080)',
+    ).env('CITYGATE_URL'),
   )
   .addOption(
-    new Option('--token <token>', 'bearer token (default: $CITYGATE_TOKEN or <data dir>/admin-token)').env(
-      'CITYGATE_TOKEN',
-    ),
+    new Option('--token <token>', 'bearer token (default: <data dir>/admin-token)').env('CITYGATE_TOKEN'),
   );
 
+const gatewayTarget = () => locateGateway(program.opts<{ url?: string; token?: string }>());
+
 const api = () => {
-  const { url, token } = program.opts<{ url: string; token?: string }>();
-  const t = token ?? defaultToken();
-  if (!t) throw new ApiError(0, 'CLI_ERR_NO_TOKEN', 'no token: pass --token or set CITYGATE_TOKEN');
-  return new ApiClient(url, t);
+  const { url, token } = gatewayTarget();
+  if (!token) throw new ApiError(0, 'CLI_ERR_NO_TOKEN', 'no token: pass --token or set CITYGATE_TOKEN');
+  return new ApiClient(url, token);
 };
 
 program
@@ -69,13 +66,6 @@ program
     );
     console.log(`\n${res.devices.length} of ${res.total}`);
   });
-
-program
-  .command('device <id>')
-  .description('show one device with its last reading, reported and desired state')
-  .action(async (id) =>
-    console.log(JSON.stringify(await api().get(`/api/devices/${encodeURIComponent(id)}`), null, 2)),
-  );
 
 program
   .command('send <deviceId> <name> [params...]')
@@ -210,52 +200,36 @@ program
     console.log(`\n${res.entries.length} shown, ${res.total} in the quarantine`);
   });
 
-program
-  .command('models')
-  .description('list device models')
-  .action(async () => {
-    const res = await api().get('/api/models');
-    console.log(
-      table(
-        res.models.map(
-          (m: {
-            id: string;
-            family: string;
-            vendor: string;
-            model: string;
-            firmware: Array<{ version: string }>;
-            commands: Array<{ name: string }>;
-            modbus: unknown;
-          }) => ({
-            id: m.id,
-            family: m.family,
-            vendor: `${m.vendor} ${m.model}`,
-            firmware: m.firmware.map((f) => f.version).join(' '),
-            commands: m.commands.map((c) => c.name).join(' '),
-            protocol: m.modbus ? 'modbus' : 'mqtt',
-          }),
-        ),
-        ['id', 'family', 'vendor', 'firmware', 'commands', 'protocol'],
-      ),
-    );
-  });
-
 addAlarmCommands(program, api, table);
 eventCommands(
   program,
   api,
-  () => ({ url: program.opts().url, token: program.opts().token ?? defaultToken() ?? '' }),
+  () => {
+    const { url, token } = gatewayTarget();
+    return { url, token: token ?? '' };
+  },
   table,
 );
 historyCommand(program, api);
 addFleetCommands(
   program,
   api,
-  () => ({ url: program.opts().url, token: program.opts().token ?? defaultToken() ?? '' }),
+  () => {
+    const { url, token } = gatewayTarget();
+    return { url, token: token ?? '' };
+  },
   table,
 );
+addOpsCommands(program, api, table);
+addJsonOutput(program); // last: every command gets --json
 
 program.parseAsync().catch((err: Error & { code?: string }) => {
-  console.error(`citygate: ${err instanceof ApiError && err.status ? `${err.status} ` : ''}${err.message}`);
+  const hint =
+    err instanceof ApiError && err.code === 'CLI_ERR_UNREACHABLE'
+      ? ` (URL from ${gatewayTarget().from})`
+      : '';
+  console.error(
+    `citygate: ${err instanceof ApiError && err.status ? `${err.status} ` : ''}${err.message}${hint}`,
+  );
   process.exitCode = 1;
 });

@@ -1,21 +1,41 @@
 import createError from '@fastify/error';
 
-export const DeviceNotFoundError = createError('REG_ERR_DEVICE_NOT_FOUND', 'device %s not found', 404);
-export const DeviceExistsError = createError('REG_ERR_DEVICE_EXISTS', 'device %s already exists', 409);
-export const ModelNotFoundError = createError('REG_ERR_MODEL_NOT_FOUND', 'model %s not found', 404);
-export const FirmwareUnsupportedError = createError(
+export const DeviceNotFoundError = createError<'REG_ERR_DEVICE_NOT_FOUND', [string]>(
+  'REG_ERR_DEVICE_NOT_FOUND',
+  'device %s not found',
+  404,
+);
+export const DeviceExistsError = createError<'REG_ERR_DEVICE_EXISTS', [string]>(
+  'REG_ERR_DEVICE_EXISTS',
+  'device %s already exists',
+  409,
+);
+export const ModelNotFoundError = createError<'REG_ERR_MODEL_NOT_FOUND', [string]>(
+  'REG_ERR_MODEL_NOT_FOUND',
+  'model %s not found',
+  404,
+);
+export const FirmwareUnsupportedError = createError<'REG_ERR_FIRMWARE_UNSUPPORTED', [string, string, string]>(
   'REG_ERR_FIRMWARE_UNSUPPORTED',
   'model %s supports no firmware %s (supported: %s)',
   400,
 );
-export const ModbusConfigError = createError('REG_ERR_MODBUS_CONFIG', '%s', 400);
-export const AdminTokenRevokedError = createError(
+export const ModbusConfigError = createError<'REG_ERR_MODBUS_CONFIG', [string]>(
+  'REG_ERR_MODBUS_CONFIG',
+  '%s',
+  400,
+);
+export const AdminTokenRevokedError = createError<'REG_ERR_ADMIN_TOKEN_REVOKED', [string, string, string]>(
   'REG_ERR_ADMIN_TOKEN_REVOKED',
   'the admin token from %s was revoked (%s); %s',
   500,
 );
-export const MigrationError = createError('REG_ERR_MIGRATION', 'migration %d failed: %s', 500);
-export const ScryptQueueFullError = createError(
+export const MigrationError = createError<'REG_ERR_MIGRATION', [number, string]>(
+  'REG_ERR_MIGRATION',
+  'migration %d failed: %s',
+  500,
+);
+export const ScryptQueueFullError = createError<'REG_ERR_AUTH_BUSY', [number]>(
   'REG_ERR_AUTH_BUSY',
   'credential checks queue is full (%d waiting); try again later',
   503,

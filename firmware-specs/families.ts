@@ -54,9 +54,111 @@ export const familySchemas = {
     .partial(),
 } as const;
 
+/**
+ * Settings a device reports in its state beside the canonical readings, and that a state command
+ * can ask for: they are desired and reconciled like readings, never written as telemetry.
+ */
+export const familySettings = {
+  electricity_meter: {},
+  streetlight: {},
+  water_station: {},
+  // setReportInterval (firmware-specs/commands.ts): seconds between readings.
+  air_quality: { report_interval_seconds: z.number().int().min(5).max(3600) },
+} as const satisfies Record<keyof typeof familySchemas, z.ZodRawShape>;
+
 export type Family = keyof typeof familySchemas;
 export const FAMILIES = Object.keys(familySchemas) as Family[];
 export type CanonicalReading<F extends Family = Family> = z.infer<(typeof familySchemas)[F]>;
+
+/**
+ * Unit and declared precision of each canonical field. A number is stored rounded to its decimals
+ * (a Modbus register scaled by 0.1 gives 230.10000000000002, a sensor 27.0000000001): more digits
+ * than the instrument resolves are noise. `decimals` is absent for booleans and integers.
+ */
+export interface FieldFormat {
+  unit: string;
+  decimals?: number;
+}
+
+type FieldFormats = { [F in Family]: { [K in keyof (typeof familySchemas)[F]['shape']]-?: FieldFormat } };
+
+export const fieldFormats: FieldFormats = {
+  electricity_meter: {
+    energy_kwh: { unit: 'kWh', decimals: 3 },
+    power_w: { unit: 'W', decimals: 1 },
+    voltage_v: { unit: 'V', decimals: 1 },
+    current_a: { unit: 'A', decimals: 3 },
+    power_factor: { unit: '', decimals: 3 },
+    frequency_hz: { unit: 'Hz', decimals: 2 },
+    relay_closed: { unit: '' },
+  },
+  streetlight: {
+    lamp_on: { unit: '' },
+    dim_percent: { unit: '%', decimals: 1 },
+    lamp_power_w: { unit: 'W', decimals: 1 },
+    ambient_lux: { unit: 'lx', decimals: 1 },
+    burn_hours: { unit: 'h', decimals: 2 },
+    fault_code: { unit: '' },
+  },
+  water_station: {
+    flow_m3h: { unit: 'm³/h', decimals: 3 },
+    pressure_bar: { unit: 'bar', decimals: 3 },
+    total_volume_m3: { unit: 'm³', decimals: 3 },
+    turbidity_ntu: { unit: 'NTU', decimals: 2 },
+    chlorine_mgl: { unit: 'mg/L', decimals: 3 },
+    ph: { unit: 'pH', decimals: 2 },
+    valve_percent: { unit: '%', decimals: 1 },
+  },
+  air_quality: {
+    pm25_ugm3: { unit: 'µg/m³', decimals: 1 },
+    pm10_ugm3: { unit: 'µg/m³', decimals: 1 },
+    no2_ugm3: { unit: 'µg/m³', decimals: 1 },
+    o3_ugm3: { unit: 'µg/m³', decimals: 1 },
+    co_mgm3: { unit: 'mg/m³', decimals: 3 },
+    so2_ugm3: { unit: 'µg/m³', decimals: 1 },
+    temperature_c: { unit: '°C', decimals: 2 },
+    humidity_pct: { unit: '%', decimals: 1 },
+  },
+};
+
+/** Unit of each setting of familySettings. */
+export const settingFormats: Record<Family, Record<string, FieldFormat>> = {
+  electricity_meter: {},
+  streetlight: {},
+  water_station: {},
+  air_quality: { report_interval_seconds: { unit: 's' } },
+};
+
+const scales = Object.fromEntries(
+  FAMILIES.map((family) => [
+    family,
+    new Map(
+      Object.entries(fieldFormats[family] as Record<string, FieldFormat>)
+        .filter(([, f]) => f.decimals !== undefined)
+        .map(([name, f]) => [name, 10 ** (f.decimals as number)]),
+    ),
+  ]),
+) as Record<Family, Map<string, number>>;
+
+/**
+ * The reading with each number rounded to its field's declared decimals; the same object when
+ * nothing changed. An integer over a multiple of a power of ten is the nearest double to the
+ * decimal, so 27.0000000001 becomes 27 and 230.10000000000002 becomes 230.1.
+ */
+export function roundToPrecision(family: Family, reading: Record<string, unknown>): Record<string, unknown> {
+  const scale = scales[family];
+  let out: Record<string, unknown> | null = null;
+  for (const key in reading) {
+    const v = reading[key];
+    const f = scale.get(key);
+    if (f === undefined || typeof v !== 'number') continue;
+    const rounded = Math.round(v * f) / f;
+    if (rounded === v || !Number.isFinite(rounded)) continue;
+    out ??= { ...reading };
+    out[key] = rounded;
+  }
+  return out ?? reading;
+}
 
 /** Fields the family declares as cumulative counters: they never decrease for one device. */
 export const cumulativeFields: Record<Family, readonly string[]> = {
@@ -68,6 +170,11 @@ export const cumulativeFields: Record<Family, readonly string[]> = {
 
 export function canonicalFieldsOf(family: Family): string[] {
   return Object.keys(familySchemas[family].shape);
+}
+
+/** What a device's reported and desired state may name: its canonical fields and settings. */
+export function stateFieldsOf(family: Family): string[] {
+  return [...canonicalFieldsOf(family), ...Object.keys(familySettings[family])];
 }
 
 type Check = (v: unknown) => boolean;

@@ -28,6 +28,7 @@ import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
 import { DiskFullError, PortInUseError } from './errors.ts';
 import { createEventBus } from './events/bus.ts';
 import { eventsModule } from './events/events-module.ts';
+import { registerFleetMetrics } from './fleet-metrics.ts';
 import { type HistoryModule, historyModule } from './history/history-module.ts';
 import { containEach, containHook, containPublish } from './ingest/contain-publish.ts';
 import { GroupCommitter } from './ingest/group-commit.ts';
@@ -228,6 +229,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         throw err;
       }
       const metrics = createMetrics();
+      registerFleetMetrics(metrics.registry, devices);
       const outbox = new Outbox(privateDbFile(join(config.CITYGATE_DATA_DIR, 'outbox.db'), log), {
         quarantine: {
           maxRawBytes: config.QUARANTINE_MAX_RAW_BYTES,

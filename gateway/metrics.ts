@@ -1,9 +1,11 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Command } from '../device-registry/commands.ts';
 
 /** The gateway's counters (issue: received, accepted, quarantined, buffered, written, refusals). */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'citygate_process_' });
+  // The default names already start with process_ or nodejs_: citygate_process_cpu_user_seconds_total.
+  collectDefaultMetrics({ register: registry, prefix: 'citygate_' });
   const counter = (name: string, help: string, labelNames: string[] = []) =>
     new Counter({ name: `citygate_${name}`, help, labelNames, registers: [registry] });
   const gauge = (name: string, help: string, collect?: (g: Gauge) => void) =>
@@ -17,8 +19,25 @@ export function createMetrics() {
           }
         : undefined,
     });
+  const commandsFinished = counter(
+    'commands_total',
+    'Commands that reached a final state, by command, family and final status',
+    ['command', 'family', 'status'],
+  );
+  const commandDuration = new Histogram({
+    name: 'citygate_command_duration_seconds',
+    help: 'Time from a command being queued to its final state, by command and family',
+    labelNames: ['command', 'family'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+    registers: [registry],
+  });
   return {
     registry,
+    /** A command reached its final state at `at`. */
+    commandFinished(c: Pick<Command, 'name' | 'status' | 'createdAt'>, family: string, at: number): void {
+      commandsFinished.inc({ command: c.name, family, status: c.status });
+      commandDuration.observe({ command: c.name, family }, Math.max(0, at - c.createdAt) / 1000);
+    },
     received: counter('readings_received_total', 'Telemetry readings received (each element of an array)', [
       'source',
     ]),

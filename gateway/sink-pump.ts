@@ -5,7 +5,10 @@ import type { Sink } from './sinks/sink.ts';
 
 export interface PumpStats {
   sinkUp: boolean;
+  /** The error of the failing sink now; null once a write succeeds. */
   lastError: string | null;
+  /** The last failure the sink recovered from: when it began and when a write succeeded again. */
+  pastError: { message: string; at: number; recoveredAt: number } | null;
 }
 
 const SENT = { written: 'written', setAside: 'setAside', failed: 'failed' } as const;
@@ -17,7 +20,8 @@ type SendOutcome = keyof typeof SENT;
  * Counts go to the callers' counters (onWritten, onFailed); the pump keeps only the sink's state.
  */
 export class SinkPump {
-  readonly stats: PumpStats = { sinkUp: true, lastError: null };
+  readonly stats: PumpStats = { sinkUp: true, lastError: null, pastError: null };
+  #failingSince = 0;
   readonly #outbox: Outbox;
   readonly #sink: Sink;
   readonly #clock: Clock;
@@ -110,6 +114,7 @@ export class SinkPump {
       this.#onFailed(err, 'sink');
       this.stats.lastError = (err as Error).message;
       if (this.stats.sinkUp) {
+        this.#failingSince = this.#clock.now();
         this.#log.warn(
           { sink: this.#sink.name, err: this.stats.lastError },
           'sink write failed; readings wait in the outbox',
@@ -126,7 +131,15 @@ export class SinkPump {
       this.#onFailed(err, 'outbox');
       return 'failed';
     }
-    if (!this.stats.sinkUp) this.#log.info({ sink: this.#sink.name }, 'sink is back; draining the outbox');
+    if (!this.stats.sinkUp) {
+      this.#log.info({ sink: this.#sink.name }, 'sink is back; draining the outbox');
+      this.stats.pastError = {
+        message: this.stats.lastError ?? '',
+        at: this.#failingSince,
+        recoveredAt: this.#clock.now(),
+      };
+      this.stats.lastError = null;
+    }
     this.stats.sinkUp = true;
     this.#onWritten(batch.count);
     return 'written';

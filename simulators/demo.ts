@@ -7,6 +7,7 @@ import { modbusModule } from '../adapters/modbus/modbus-module.ts';
 import { loadSpecs } from '../firmware-specs/index.ts';
 import { buildGateway, type GatewayModule } from '../gateway/gateway.ts';
 import { createLogger } from '../gateway/logger.ts';
+import { removeUrlFile, writeUrlFile } from '../gateway/url-file.ts';
 import { printAlarms, scaleAlarmRules } from './demo-alarms.ts';
 import { Fleet } from './fleet.ts';
 import { type DevicePlan, placeDevices } from './hanoi.ts';
@@ -60,9 +61,7 @@ async function portOr0(what: string, host: string, wanted: number): Promise<numb
     s.listen(wanted, host, () => s.close(() => done(true)));
   });
   if (free) return wanted;
-  say(
-    `${what} port ${wanted} is taken by another process (on this machine, Mosquitto has 1883); using a free port.`,
-  );
+  say(`${what} port ${wanted} is taken by another process; the ${what} listener takes a free port instead.`);
   return 0;
 }
 
@@ -133,6 +132,8 @@ const gateway = buildGateway({
 });
 await gateway.start();
 const httpUrl = `http://${httpHost}:${gateway.httpPort}`;
+// Beside admin-token: the CLI finds this demo on whatever port it got (bin/gateway-locator.ts).
+writeUrlFile(dataDir, httpUrl);
 const mqttUrl = `mqtt://${mqttHost}:${gateway.mqttPort}`;
 const api = new GatewayApi(httpUrl, gateway.adminToken);
 
@@ -197,6 +198,13 @@ if (scaled.failed) say(`alarms: rule delays not scaled to ${o.accelerate}x time 
 const stopAlarmPrints = printAlarms(gateway.ctx.events, say, hanoiTime);
 const fleetStarted = fleet.start();
 
+// From the project directory the CLI finds the demo by itself (its http-url and admin-token
+// files); the explicit line works from anywhere.
+const cliHere =
+  dataDir === resolve('data/demo')
+    ? 'npm run citygate -- devices'
+    : `CITYGATE_DATA_DIR=${dataDir} npm run citygate -- devices`;
+const cliAnywhere = `npx tsx bin/citygate.ts --url ${httpUrl} --token ${gateway.adminToken} devices`;
 say(`
 citygate demo: a simulated Hanoi on ${o.accelerate}x time
   HTTP API     ${httpUrl}
@@ -210,6 +218,8 @@ citygate demo: a simulated Hanoi on ${o.accelerate}x time
   admin token  ${gateway.adminToken}
   sink         ${gateway.ctx.sinkName}${gateway.config.INFLUX_URL ? ` (${gateway.config.INFLUX_URL})` : ` (${join(dataDir, 'archive')})`}
   e.g. curl -H 'authorization: Bearer ${gateway.adminToken}' ${httpUrl}/api/quarantine
+  CLI          ${cliHere}
+               ${cliAnywhere}
 Ctrl-C stops.
 `);
 
@@ -320,6 +330,7 @@ async function stop(signal: string): Promise<void> {
   await fleet.stop();
   await fleetStarted.catch(() => {});
   await gateway.stop();
+  removeUrlFile(dataDir);
   await modbusSim.stop();
   say('stopped');
   process.exit(0);

@@ -13,7 +13,7 @@ import {
   registerWords,
   validateSpec,
 } from '../firmware-specs/define-device.ts';
-import { canonicalFieldsOf, FAMILIES, familySchemas } from '../firmware-specs/families.ts';
+import { FAMILIES, familySchemas, stateFieldsOf } from '../firmware-specs/families.ts';
 import { loadSpecs, SpecError } from '../firmware-specs/index.ts';
 import { modbusLayout } from '../firmware-specs/modbus-layout.ts';
 
@@ -77,10 +77,10 @@ describe.each(all.map((s) => [s.id, s] as const))('spec %s', (_id, spec) => {
       expect(cmd.params.safeParse(cmd.badExample).success).toBe(false);
     });
 
-    it('asks, when it sets state, only for canonical fields', () => {
+    it('asks, when it sets state, only for canonical fields and declared settings', () => {
       if (!cmd.desired) return;
       const desired = cmd.desired(cmd.params.parse(cmd.example));
-      for (const field of Object.keys(desired)) expect(canonicalFieldsOf(spec.family)).toContain(field);
+      for (const field of Object.keys(desired)) expect(stateFieldsOf(spec.family)).toContain(field);
     });
   });
 });

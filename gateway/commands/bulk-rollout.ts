@@ -33,6 +33,8 @@ interface Rollout {
   refused: Array<{ deviceId: string; reason: string }>;
   timer: unknown;
   request: BulkRequest;
+  /** Commands the rate allows and not yet sent: fractions carry over, so 1/s or 30/s hold exactly. */
+  credit: number;
 }
 
 /**
@@ -91,7 +93,7 @@ export class BulkRollouts {
   }
 
   #run(record: BulkRecord, queue: string[], request: BulkRequest): void {
-    const rollout: Rollout = { record, queue, next: 0, refused: [], timer: null, request };
+    const rollout: Rollout = { record, queue, next: 0, refused: [], timer: null, request, credit: 1 };
     this.#active.set(record.id, rollout);
     this.#tick(rollout);
   }
@@ -120,8 +122,10 @@ export class BulkRollouts {
   }
 
   #tick(r: Rollout): void {
-    const perTick = Math.max(1, Math.round((r.record.ratePerSecond * TICK_MS) / 1000));
-    const end = Math.min(r.next + perTick, r.queue.length);
+    // A slow rate ticks less often (1/s: once a second); a fast one sends several per 50 ms tick.
+    const interval = Math.max(TICK_MS, 1000 / r.record.ratePerSecond);
+    const end = Math.min(r.next + Math.floor(r.credit), r.queue.length);
+    r.credit -= end - r.next;
     for (; r.next < end; r.next++) {
       const deviceId = r.queue[r.next];
       try {
@@ -140,7 +144,10 @@ export class BulkRollouts {
       }
     }
     if (r.next < r.queue.length) {
-      r.timer = this.#ctx.clock.setTimeout(() => this.#tick(r), TICK_MS);
+      r.timer = this.#ctx.clock.setTimeout(() => {
+        r.credit += (r.record.ratePerSecond * interval) / 1000;
+        this.#tick(r);
+      }, interval);
       return;
     }
     // Every device has its command (or its refusal, now persisted): the store answers from here.

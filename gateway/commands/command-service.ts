@@ -69,8 +69,12 @@ export class CommandService {
     actor: string,
     extra?: Parameters<CommandStore['transition']>[4],
   ): Command | null {
-    const c = this.#store.transition(id, to, this.#ctx.clock.now(), actor, extra);
-    if (c && FINAL_STATUSES.has(to)) this.#clearTimer(id);
+    const at = this.#ctx.clock.now();
+    const c = this.#store.transition(id, to, at, actor, extra);
+    if (c && FINAL_STATUSES.has(to)) {
+      this.#clearTimer(id);
+      this.#ctx.metrics.commandFinished(c, this.#ctx.devices.get(c.deviceId)?.family ?? 'unknown', at);
+    }
     if (c) this.#ctx.events.publish(commandEvent(c));
     return c;
   }

@@ -10,8 +10,12 @@ export const ModelNotLoadedError = createError<'CMD_ERR_MODEL_NOT_LOADED', [stri
   'device %s has model %s, which this gateway has not loaded: it cannot take commands',
   409,
 );
-export const CommandParamsError = createError('CMD_ERR_PARAMS_INVALID', '%s', 400);
-export const ConfirmRequiredError = createError(
+export const CommandParamsError = createError<'CMD_ERR_PARAMS_INVALID', [string]>(
+  'CMD_ERR_PARAMS_INVALID',
+  '%s',
+  400,
+);
+export const ConfirmRequiredError = createError<'CMD_ERR_CONFIRM_REQUIRED', [string, string]>(
   'CMD_ERR_CONFIRM_REQUIRED',
   '%s with these params needs "confirm": true (%s)',
   400,
@@ -21,15 +25,23 @@ export const CommandRateLimitedError = createError<'CMD_ERR_RATE_LIMITED', [stri
   '%s may run at most once per %d s on this device; try again in %d s',
   429,
 );
-export const CommandNotFoundError = createError('CMD_ERR_NOT_FOUND', 'command %s not found', 404);
-export const BulkNotFoundError = createError('CMD_ERR_BULK_NOT_FOUND', 'bulk command %s not found', 404);
-export const NotCancellableError = createError(
+export const CommandNotFoundError = createError<'CMD_ERR_NOT_FOUND', [string]>(
+  'CMD_ERR_NOT_FOUND',
+  'command %s not found',
+  404,
+);
+export const BulkNotFoundError = createError<'CMD_ERR_BULK_NOT_FOUND', [string]>(
+  'CMD_ERR_BULK_NOT_FOUND',
+  'bulk command %s not found',
+  404,
+);
+export const NotCancellableError = createError<'CMD_ERR_NOT_CANCELLABLE', [string, string]>(
   'CMD_ERR_NOT_CANCELLABLE',
   'command %s is %s: only a queued command can be cancelled',
   409,
 );
-export const NoDevicesSelectedError = createError(
+export const NoDevicesSelectedError = createError<'CMD_ERR_NO_DEVICES', [string]>(
   'CMD_ERR_NO_DEVICES',
-  'the selector matches no enabled device',
+  'no device to send to: %s',
   400,
 );

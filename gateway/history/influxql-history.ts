@@ -84,7 +84,7 @@ export class InfluxQlHistory implements HistorySource {
     if (!res.ok) throw new HistorySourceError('influxdb', `${res.status} ${text.slice(0, 300)}`);
     const results = (JSON.parse(text) as { results?: QueryResult[] }).results ?? [];
     const failed = results.find((r) => r.error);
-    if (failed) throw new HistorySourceError('influxdb', failed.error);
+    if (failed) throw new HistorySourceError('influxdb', String(failed.error));
     return results;
   }
 

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import type { Device } from '../../device-registry/devices.ts';
 import { type FirmwareSpec, findFirmware, type ModelSpec } from '../../firmware-specs/define-device.ts';
-import { canonicalChecks, type Family, familySchemas } from '../../firmware-specs/families.ts';
+import {
+  canonicalChecks,
+  type Family,
+  familySchemas,
+  familySettings,
+  roundToPrecision,
+} from '../../firmware-specs/families.ts';
 import type { CounterSanity } from '../alarms/counter-sanity.ts';
 import { tagSet, toLine } from './line-protocol.ts';
 import { scanPayload } from './payload-scan.ts';
@@ -71,12 +77,14 @@ function parseJson(payload: Buffer, limits: { maxDepth: number; maxElements: num
 export const MAX_STATE_FIELDS = 64;
 export const MAX_STATE_TEXT = 256;
 
-// Reported state: canonical fields are typed; other settings a device reports (its report
-// interval) pass as scalars. Built once: a zod schema costs far more to build than to run.
+// Reported state: canonical fields and the family's declared settings are typed; other settings a
+// device reports pass as scalars. Built once: a zod schema costs far more to build than to run.
 const stateSchemas = Object.fromEntries(
   Object.entries(familySchemas).map(([family, schema]) => [
     family,
-    schema.catchall(z.union([z.number(), z.boolean(), z.string().max(MAX_STATE_TEXT)])),
+    schema
+      .extend(z.object(familySettings[family as Family]).partial().shape)
+      .catchall(z.union([z.number(), z.boolean(), z.string().max(MAX_STATE_TEXT)])),
   ]),
 ) as unknown as Record<Family, z.ZodType<Record<string, unknown>>>;
 
@@ -205,6 +213,7 @@ export class Normalizer {
         }
         fields = fam.data;
       }
+      fields = roundToPrecision(device.family, fields);
       const { ts } = resolveTs(item.ts, receivedAt, this.#maxAgeMs);
       // Counter sanity (issue 9): a suspicious counter step is tagged, never dropped.
       const counterCheck = this.#counters?.check(device, spec, fields, ts);
@@ -245,6 +254,6 @@ export class Normalizer {
       const message = `reported state would hold ${fieldCount} fields, more than ${MAX_STATE_FIELDS}`;
       return { ok: false, reasons: [{ path: '$', message }] };
     }
-    return { ok: true, state: checked.data };
+    return { ok: true, state: roundToPrecision(device.family, checked.data) };
   }
 }

@@ -66,7 +66,7 @@ export function hostileMarkdown(h: HostileResult | undefined): string[] {
     `against a fresh gateway process: ${h.runs} generated scenarios (fast-check seed ${h.seed}) of valid and invalid`,
     'telemetry (nesting, sizes, arrays, own-property keys), command replies, topic strings and raw-socket',
     'fragments, bogus remaining lengths and bad authentications. The event-loop delay is measured inside',
-    'the gateway (perf_hooks.monitorEventLoopDelay via `citygate_process_nodejs_eventloop_lag_max_seconds`,',
+    'the gateway (perf_hooks.monitorEventLoopDelay via `citygate_nodejs_eventloop_lag_max_seconds`,',
     'reset when the suite starts); /healthz is probed every 50 ms from a worker thread.',
     '',
     '| | |',

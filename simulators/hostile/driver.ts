@@ -66,7 +66,7 @@ export interface HostileResult {
 }
 
 /** prom-client's default metrics include a monitorEventLoopDelay histogram, reset at each scrape. */
-const EVENT_LOOP_MAX = /^citygate_process_nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? (\S+)$/m;
+const EVENT_LOOP_MAX = /^citygate_nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? (\S+)$/m;
 
 export async function eventLoopDelayMaxMs(httpUrl: string): Promise<number | null> {
   try {

@@ -24,3 +24,20 @@ export function runCli(
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
   );
 }
+
+/** The CLI with only the given environment for finding its gateway (no CITYGATE_URL/TOKEN). */
+export function runCliWithEnv(
+  env: Record<string, string>,
+  args: string[],
+  opts: { cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  const { CITYGATE_URL: _u, CITYGATE_TOKEN: _t, CITYGATE_DATA_DIR: _d, ...rest } = process.env;
+  return run(process.execPath, [`${process.cwd()}/bin/citygate.js`, ...args], {
+    env: { ...rest, ...env },
+    cwd: opts.cwd,
+    timeout: opts.timeoutMs ?? 0,
+  }).then(
+    (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
+  );
+}

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ModelSpec } from '../../../firmware-specs/define-device.ts';
+import { type FieldFormat, fieldFormats, settingFormats } from '../../../firmware-specs/families.ts';
 import type { GatewayContext } from '../../context.ts';
 import { NotFoundError } from '../../errors.ts';
 import { idParam } from '../schemas.ts';
@@ -14,6 +15,8 @@ export function modelView(spec: ModelSpec) {
     model: spec.model,
     description: spec.description ?? null,
     reportIntervalSeconds: spec.reportIntervalSeconds ?? null,
+    /** Unit and declared precision of each canonical field and setting the family reports. */
+    fields: { ...fieldFormats[spec.family], ...settingFormats[spec.family] } as Record<string, FieldFormat>,
     firmware: Object.entries(spec.firmware).map(([version, fw]) => ({
       version,
       example: fw.example,
@@ -41,6 +44,7 @@ const modelResponse = z.object({
   model: z.string(),
   description: z.string().nullable(),
   reportIntervalSeconds: z.number().nullable(),
+  fields: z.record(z.string(), z.object({ unit: z.string(), decimals: z.number().optional() })),
   firmware: z.array(
     z.object({
       version: z.string(),

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { GatewayContext } from '../../context.ts';
 import { NotFoundError } from '../../errors.ts';
 import { counterValue } from '../../metrics.ts';
+import type { PumpStats } from '../../sink-pump.ts';
 import { nextPage } from '../pagination.ts';
 import { deadLetterQuery, idParam, newTokenBody, quarantineQuery, quarantineView } from '../schemas.ts';
 
@@ -95,7 +96,7 @@ export function operationRoutes(app: FastifyInstance, ctx: GatewayContext): void
       connectedDevices: (await metrics.connected.get()).values[0]?.value ?? 0,
       devices: ctx.devices.count(),
       deadLettered: ctx.outbox.deadLetterCount(),
-      sink: { name: ctx.sinkName, up: ctx.pump.stats.sinkUp, lastError: ctx.pump.stats.lastError },
+      sink: sinkState(ctx.sinkName, ctx.pump.stats),
     }),
   );
 
@@ -146,4 +147,19 @@ function notReadyReasons(ctx: GatewayContext): string[] {
   const reasons = [...ctx.disk.reasons];
   if (ctx.broker.closed) reasons.push('mqtt broker closed');
   return reasons;
+}
+
+/** The sink now; an error it recovered from is shown as past, with its times. */
+function sinkState(name: string, stats: PumpStats) {
+  const past = stats.pastError;
+  return {
+    name,
+    up: stats.sinkUp,
+    lastError: stats.lastError,
+    pastError: past && {
+      message: past.message,
+      at: new Date(past.at).toISOString(),
+      recoveredAt: new Date(past.recoveredAt).toISOString(),
+    },
+  };
 }
