@@ -40,17 +40,17 @@ export const ScryptQueueFullError = createError<'REG_ERR_AUTH_BUSY', [number]>(
   'credential checks queue is full (%d waiting); try again later',
   503,
 );
-export const DeviceDecommissionedError = createError(
+export const DeviceDecommissionedError = createError<'REG_ERR_DEVICE_DECOMMISSIONED', [string, string]>(
   'REG_ERR_DEVICE_DECOMMISSIONED',
   'device %s was decommissioned at %s; its id is not reused (register the replacement under a new id)',
   409,
 );
-export const DeviceHasNoSecretError = createError(
+export const DeviceHasNoSecretError = createError<'REG_ERR_NO_SECRET', [string]>(
   'REG_ERR_NO_SECRET',
   'device %s is polled over Modbus and has no MQTT secret to rotate',
   400,
 );
-export const ImportInvalidError = createError(
+export const ImportInvalidError = createError<'REG_ERR_IMPORT_INVALID', [number, number]>(
   'REG_ERR_IMPORT_INVALID',
   '%d of %d rows are invalid; nothing was imported (fix them, or import the valid rows with partial)',
   400,
