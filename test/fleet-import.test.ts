@@ -97,6 +97,25 @@ describe('bulk provisioning: POST /api/devices/import', () => {
     expect(meter.body.modbus).toEqual({ host: '10.0.0.5', port: 502, unitId: 3 });
   });
 
+  it('reads quoted CSV cells (commas, quotes, newlines) and names the line of a broken quote', async () => {
+    const file = [
+      HEADER,
+      'imp-q1,lumina-slc300,1.0.0,"Hoàn Kiếm","Hàng Bạc, phố cổ",,,"a;""b""",,,',
+      'imp-q2,lumina-slc300,1.0.0,Hoàn Kiếm,"Hàng\nĐào",,,,,,',
+      'imp-q3,lumina-slc300,1.0.0,Hoàn Kiếm,Hàng "Bồ",,,,,,',
+      'imp-q4,lumina-slc300,1.0.0,Hoàn Kiếm,Hàng Bồ,,,,,,',
+    ].join('\n');
+    const res = await importFile(gw, file, 'text/csv', '?partial=true');
+    expect(res.status).toBe(201);
+    // The second row spans lines 3 and 4, so the stray quote is on line 5.
+    expect(res.body.errors.map((e: { line: number; field: string }) => `${e.line}:${e.field}`)).toEqual([
+      '5:row',
+    ]);
+    expect(res.body).toMatchObject({ imported: 3, rejected: 1 });
+    const q1 = await gw.api('GET', '/api/devices/imp-q1');
+    expect(q1.body).toMatchObject({ ward: 'Hàng Bạc, phố cổ', tags: ['a', '"b"'] });
+  });
+
   it('takes NDJSON with the same rules, errors by line', async () => {
     const file = [
       JSON.stringify({

@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import type { NewDevice } from '../../device-registry/devices.ts';
 import { newDeviceBody } from './schemas.ts';
 
@@ -133,10 +134,13 @@ function fromColumns(columns: string[], cells: string[]): Record<string, unknown
 }
 
 function* csvRecords(text: string): Generator<RawRecord> {
-  const lines = csvRows(text);
-  const header = lines.next();
-  if (header.done) return;
-  const columns = header.value.cells.map((c) => c.trim().toLowerCase());
+  const [header, ...lines] = csvRows(text);
+  if (!header) return;
+  if ('error' in header) {
+    yield header;
+    return;
+  }
+  const columns = header.cells.map((c) => c.trim().toLowerCase());
   const unknown = columns.filter((c) => !(CSV_COLUMNS as readonly string[]).includes(c));
   const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
   if (unknown.length || missing.length) {
@@ -147,7 +151,12 @@ function* csvRecords(text: string): Generator<RawRecord> {
     yield { error: { line: 1, field: 'header', message: `${why} (columns: ${CSV_COLUMNS.join(',')})` } };
     return;
   }
-  for (const { line, cells } of lines) {
+  for (const row of lines) {
+    if ('error' in row) {
+      yield row;
+      continue;
+    }
+    const { line, cells } = row;
     if (cells.length === 1 && cells[0].trim() === '') continue; // a blank line
     if (cells.length !== columns.length) {
       yield {
@@ -163,43 +172,35 @@ function* csvRecords(text: string): Generator<RawRecord> {
   }
 }
 
-/** RFC 4180 records with the line each starts on: quoted cells may hold commas, quotes ("") and newlines. */
-function* csvRows(text: string): Generator<{ line: number; cells: string[] }> {
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; // a byte-order mark, as spreadsheets write
-  let line = 1;
-  while (i < text.length) {
-    const start = line;
-    const cells: string[] = [];
-    for (;;) {
-      let value = '';
-      if (text[i] === '"') {
-        i++;
-        for (;;) {
-          const q = text.indexOf('"', i);
-          if (q < 0) {
-            value += text.slice(i);
-            i = text.length;
-            break;
-          }
-          value += text.slice(i, q);
-          i = q + 1;
-          if (text[i] === '"') {
-            value += '"';
-            i++;
-          } else break;
-        }
-        for (const ch of value) if (ch === '\n') line++;
-      }
-      let end = i;
-      while (end < text.length && text[end] !== ',' && text[end] !== '\n') end++;
-      value += text.slice(i, end).replace(/\r$/, '');
-      cells.push(value);
-      i = end + 1;
-      if (text[end] !== ',') break;
-    }
-    line++;
-    yield { line: start, cells };
+/**
+ * RFC 4180 records (csv-parse) with the line each starts on: quoted cells may hold commas, quotes
+ * ("") and newlines. A record csv-parse cannot read (a stray or unclosed quote) is reported on its
+ * line and the others are still read, so a partial import keeps them.
+ */
+function csvRows(text: string): Array<{ line: number; cells: string[] } | { error: RowError }> {
+  const out: Array<{ line: number; cells: string[] } | { error: RowError }> = [];
+  const records = parse(text, {
+    bom: true,
+    info: true,
+    relax_column_count: true,
+    skip_empty_lines: false,
+    record_delimiter: ['\r\n', '\n'],
+    skip_records_with_error: true,
+    on_skip: (err) => {
+      const line = Number(err?.lines);
+      const last = out.at(-1);
+      // One record can fail on several quotes: its line is named once.
+      if (err && !(last && 'error' in last && last.error.line === line))
+        out.push({ error: { line, field: 'row', message: err.message } });
+    },
+  }) as unknown as Array<{ record: string[]; info: { lines: number } }>; // with info: true
+  for (const { record, info } of records) {
+    // info.lines is the line the record ends on; newlines inside its quoted cells come before.
+    let inner = 0;
+    for (const c of record) for (let i = c.indexOf('\n'); i >= 0; i = c.indexOf('\n', i + 1)) inner++;
+    out.push({ line: info.lines - inner, cells: record });
   }
+  return out.sort((a, b) => ('error' in a ? a.error.line : a.line) - ('error' in b ? b.error.line : b.line));
 }
 
 function* ndjsonRecords(text: string): Generator<RawRecord> {
