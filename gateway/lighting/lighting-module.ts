@@ -92,7 +92,11 @@ export function lightingModule(
             .forDevice(id, { status: ['queued', 'sent', 'delivered'] })
             .some((c) => c.name === 'setDimming'),
       });
-      ctx.devices.onChange(() => scheduler.lampsChanged());
+      ctx.devices.onChange((d, change) => {
+        if (d.family !== 'streetlight') return;
+        if (change === 'disabled') scheduler.lampsChanged();
+        else scheduler.lampJoined(d.id);
+      });
       service = new LightingService({
         store,
         scheduler,

@@ -55,6 +55,7 @@ export class LightingScheduler {
   #timer: unknown = null;
   #running = false;
   #warnedBackwards = new Set<string>();
+  readonly #joined = new Set<string>();
 
   constructor(deps: SchedulerDeps) {
     this.#d = deps;
@@ -76,6 +77,12 @@ export class LightingScheduler {
   /** Lamps registered, enabled or disabled: plans are rebuilt when next needed. */
   lampsChanged(): void {
     this.#plans.clear();
+  }
+
+  /** A lamp registered or enabled: at the next look it gets the level in force, as a reconnect would. */
+  lampJoined(deviceId: string): void {
+    this.#plans.clear();
+    this.#joined.add(deviceId);
   }
 
   get resolver(): CalendarResolver {
@@ -157,8 +164,10 @@ export class LightingScheduler {
     for (const unit of previous.units.values()) this.#due(unit, unit.steps.length - 1, now, levels, executed);
     for (const unit of this.plan(night).units.values())
       this.#due(unit, stepAt(unit.steps, now), now, levels, executed);
+    for (const id of this.#joined) resumed.add(id);
+    this.#joined.clear();
     for (const id of resumed) {
-      if (levels.has(id)) continue;
+      if (levels.has(id) || this.#d.desiredLevel(id) === this.expectedLevel(id, now)?.level) continue;
       const level = this.expectedLevel(id, now)?.level;
       if (level !== undefined) levels.set(id, level);
     }
