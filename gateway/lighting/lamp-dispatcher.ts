@@ -11,11 +11,15 @@ const TICK_MS = 50;
 /**
  * Lighting levels on their way to the command service, at a bounded rate: a city-wide step is
  * spread over `count / ratePerSecond` seconds so 300,000 lamps (and the broker) do not all hear
- * at once. A newer level for a lamp replaces a queued older one here already, as the command
- * service does for queued state commands.
+ * at once. A newer level for a lamp replaces a queued older one here already (keeping its place
+ * in the queue), as the command service does for queued state commands.
  */
 export class LampDispatcher {
+  /** Levels waiting, by lamp; `#order` holds the lamps in turn (a Map drained from its front
+   * is walked over its deleted entries again on every pass: quadratic for 300,000 lamps). */
   readonly #queue = new Map<string, LampCommand>();
+  #order: string[] = [];
+  #next = 0;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #submit: (deviceId: string, cmd: LampCommand) => void;
@@ -43,7 +47,7 @@ export class LampDispatcher {
   /** Queues levels; the first tick's share goes at once. */
   enqueue(levels: ReadonlyMap<string, number>, actor: string): void {
     for (const [id, level] of levels) {
-      this.#queue.delete(id); // re-inserted at the end: its turn comes after the older ones
+      if (!this.#queue.has(id)) this.#order.push(id);
       this.#queue.set(id, { level, actor });
     }
     if (this.#timer === null && this.#queue.size > 0) this.#drain();
@@ -51,9 +55,9 @@ export class LampDispatcher {
 
   #drain(): void {
     this.#timer = null;
-    let n = 0;
-    for (const [id, cmd] of this.#queue) {
-      if (n++ >= this.#perTick) break;
+    for (let n = 0; n < this.#perTick && this.#next < this.#order.length; n++) {
+      const id = this.#order[this.#next++];
+      const cmd = this.#queue.get(id)!;
       this.#queue.delete(id);
       try {
         this.#submit(id, cmd);
@@ -62,6 +66,10 @@ export class LampDispatcher {
         this.refused++;
         this.#log.warn({ deviceId: id, err: (err as Error).message }, 'lighting command refused');
       }
+    }
+    if (this.#next === this.#order.length) {
+      this.#order = [];
+      this.#next = 0;
     }
     if (this.#queue.size > 0) this.#timer = this.#clock.setTimeout(() => this.#drain(), TICK_MS);
   }
