@@ -6,6 +6,7 @@ import { addAlarmCommands } from './alarm-commands.ts';
 import { ApiClient, ApiError, parseParams } from './api-client.ts';
 import { eventCommands } from './events-commands.ts';
 import { historyCommand } from './history-command.ts';
+import { addLightingCommands } from './lighting-commands.ts';
 
 const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'expired', 'cancelled']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -247,6 +248,7 @@ eventCommands(
   table,
 );
 historyCommand(program, api);
+addLightingCommands(program, api, table);
 
 program.parseAsync().catch((err: Error & { code?: string }) => {
   console.error(`citygate: ${err instanceof ApiError && err.status ? `${err.status} ` : ''}${err.message}`);
