@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSpecs } from '../firmware-specs/index.ts';
+import type { Clock } from '../gateway/clock.ts';
 import { localClock, localDate, localInstant } from '../gateway/lighting/local-time.ts';
 import { nightSun } from '../gateway/lighting/sun.ts';
 import { SimulatedDevice } from '../simulators/mqtt-device.ts';
@@ -53,10 +54,20 @@ async function connectLamp(lab: Lab, id: string, reconnectPeriod = 0): Promise<S
 async function startLab(
   startLocal: string,
   lamps: Array<{ id: string } & typeof HOAN_KIEM>,
-  opts: { reconnectPeriod?: number } = {},
+  opts: { reconnectPeriod?: number; lightingShift?: { ms: number } } = {},
 ): Promise<Lab> {
   const clock = new FakeClock(Date.parse(`${startLocal}+07:00`));
-  const gw = await startTestGateway({ clock, lighting: { enabled: true, tickMs: 15_000 } });
+  const shift = opts.lightingShift;
+  // A wall clock that can be set back: the programs' clock, the gateway's shifted by `shift.ms`.
+  const lightingClock: Clock | undefined = shift && {
+    now: () => clock.now() + shift.ms,
+    setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
+    clearTimeout: (h) => clock.clearTimeout(h),
+  };
+  const gw = await startTestGateway({
+    clock,
+    lighting: { enabled: true, tickMs: 15_000, clock: lightingClock },
+  });
   const lab: Lab = { gw, clock, lamps: new Map(), secrets: new Map(), heard: new Map() };
   labs.push(lab);
   for (const l of lamps) {
@@ -289,5 +300,18 @@ describe('street-lighting programs on a fake clock', () => {
     await runUntil(lab, '2026-12-01T01:10:00');
     expect(commandsOf(lab, 'sl-jump').slice(before)).toEqual(['01:00:00 30 lighting-program']);
     expect(reported(lab, 'sl-jump')).toBe(30);
+  }, 120_000);
+
+  it('a clock set back an hour replays nothing; the next step goes out when the program reaches it', async () => {
+    const shift = { ms: 0 };
+    const lab = await startLab('2026-11-30T22:00:00', [{ id: 'sl-back', ...HOAN_KIEM }], {
+      lightingShift: shift,
+    });
+    await runUntil(lab, '2026-11-30T23:00:00');
+    const at = lab.clock.now();
+    shift.ms = -3600_000; // the programs' clock now reads 22:00: the 22:30 step is ahead again
+    await runUntil(lab, '2026-12-01T01:40:00');
+    expect(commandsOf(lab, 'sl-back', at)).toEqual(['01:30:00 30 lighting-program']);
+    expect(lab.heard.get('sl-back')).toEqual([100, 60, 30]);
   }, 120_000);
 });

@@ -29,3 +29,8 @@ export const OverrideNotFoundError = createError(
   404,
 );
 export const NoLampsError = createError('LGT_ERR_NO_LAMPS', 'no controllable lamp matches: %s', 400);
+export const SchedulerOffError = createError(
+  'LGT_ERR_SCHEDULER_OFF',
+  'the lighting scheduler is off (LIGHTING_SCHEDULER=off): %s',
+  409,
+);

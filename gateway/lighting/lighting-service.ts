@@ -8,6 +8,7 @@ import {
   GroupNotFoundError,
   ProgramInUseError,
   ProgramNotFoundError,
+  SchedulerOffError,
 } from './errors.ts';
 import { addDays, type LocalDate, localClock, nightOf, nightStart } from './local-time.ts';
 import { REFERENCE_POSITION, stepAt } from './night-units.ts';
@@ -320,6 +321,8 @@ export class LightingService {
   }
 
   override(req: { group: Group; level: number; minutes?: number; reason: string }, actor: string) {
+    // Without the scheduler nothing would end it: a plain bulk command says what it is.
+    if (!this.#d.enabled) throw new SchedulerOffError('use a bulk setDimming command instead');
     const o = this.#d.scheduler.override(req, actor);
     this.#d.audit.record(this.now(), actor, 'lighting.override', o.id, {
       group: o.group,
@@ -336,6 +339,7 @@ export class LightingService {
   }
 
   reconcile() {
+    if (!this.#d.enabled) throw new SchedulerOffError('nothing drives the lamps');
     return this.#d.scheduler.reconcile();
   }
 }

@@ -175,6 +175,8 @@ export class LightingScheduler {
     if (executed.length) {
       this.#d.store.markExecuted(executed);
       this.#d.store.pruneExecuted(addDays(night, -7));
+      const oldest = addDays(night, -2);
+      for (const key of this.#executed.keys()) if (key < oldest) this.#executed.delete(key);
     }
   }
 
