@@ -28,9 +28,14 @@ describe('5,000 lamps stepping together', () => {
       assignments: [{ id: 'all', group: {}, programs: { weekday: 'hanoi-standard' } }],
     });
     expect(cal.status, JSON.stringify(cal.body)).toBe(200);
-    const plans = placeDevices({ perFamily: { streetlight: LAMPS }, seed: 'lighting-5000' }, gw.gateway.ctx.specs);
+    const plans = placeDevices(
+      { perFamily: { streetlight: LAMPS }, seed: 'lighting-5000' },
+      gw.gateway.ctx.specs,
+    );
     const t0 = Date.now();
-    const provisioned = await provisionDevices(new GatewayApi(gw.httpUrl, gw.admin), plans, { concurrency: 16 });
+    const provisioned = await provisionDevices(new GatewayApi(gw.httpUrl, gw.admin), plans, {
+      concurrency: 16,
+    });
     console.log(`registered in ${Date.now() - t0} ms`);
     fleet = new Fleet({
       url: gw.mqttUrl,
@@ -55,10 +60,13 @@ describe('5,000 lamps stepping together', () => {
     // The lamps joined at 22:00: the first look gives each the level in force (sunset + 5: 100 %).
     programClock.advance(1000);
     await expect
-      .poll(() => [...fleet.devices.values()].filter((d) => d.pattern.reported().dim_percent === 100).length, {
-        timeout: 180_000,
-        interval: 500,
-      })
+      .poll(
+        () => [...fleet.devices.values()].filter((d) => d.pattern.reported().dim_percent === 100).length,
+        {
+          timeout: 180_000,
+          interval: 500,
+        },
+      )
       .toBe(LAMPS);
     const from = Date.now();
     programClock.advance(30 * 60_000 - 1000); // 22:30:00
@@ -80,7 +88,9 @@ describe('5,000 lamps stepping together', () => {
       busiest = Math.max(busiest, j - i);
     }
     const spreadMs = times[times.length - 1] - times[0];
-    console.log(`5,000 lamps: commands spread over ${spreadMs} ms, busiest second ${busiest} (bound ${RATE}/s)`);
+    console.log(
+      `5,000 lamps: commands spread over ${spreadMs} ms, busiest second ${busiest} (bound ${RATE}/s)`,
+    );
     // 50 ms pacing ticks of RATE/20 commands: a one-second window meets at most 21 of them.
     expect(busiest).toBeLessThanOrEqual(RATE + RATE / 20);
     expect(spreadMs).toBeGreaterThanOrEqual(((LAMPS - RATE) / RATE) * 1000 * 0.95);
