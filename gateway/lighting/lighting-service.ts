@@ -215,19 +215,25 @@ export class LightingService {
       const exp = this.#d.scheduler.expectedLevel(id, now);
       if (!exp) continue;
       const reported = this.#d.reportedLevel(d);
-      const desired = this.#d.desiredLevel(id);
+      // The desired level is a registry read: only for lamps not in step, or listed.
+      let desired: number | null | undefined;
+      const desiredNow = () => {
+        if (desired === undefined) desired = this.#d.desiredLevel(id);
+        return desired;
+      };
       const state =
         reported === exp.level
           ? 'in_step'
           : !d.online
             ? 'offline'
-            : desired === exp.level
+            : desiredNow() === exp.level
               ? 'pending'
               : 'out_of_step';
       if (state !== 'in_step') outOfStep++;
       if (q.outOfStep && state === 'in_step') continue;
       total++;
       if (total <= q.offset || rows.length >= q.limit) continue;
+      desiredNow();
       rows.push({
         deviceId: id,
         district: d.district,
