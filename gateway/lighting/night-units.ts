@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Device } from '../../device-registry/devices.ts';
 import type { CalendarResolver, DayType } from './calendar.ts';
 import type { LocalDate } from './local-time.ts';
@@ -45,6 +46,10 @@ export function buildNightUnits(
   sun: SunCache,
 ): NightUnits {
   const out: NightUnits = { night, units: new Map(), unitOf: new Map(), failed: new Map() };
+  // A program edited mid-night is a new unit: its recorded step index meant the old steps.
+  const version = new Map<string, string>();
+  for (const [id, p] of programs)
+    version.set(id, createHash('sha256').update(JSON.stringify(p.steps)).digest('hex').slice(0, 8));
   const unplannable = new Map<string, string>();
   for (const d of lamps) {
     if (d.family !== 'streetlight' || !d.enabled) continue;
@@ -52,7 +57,7 @@ export function buildNightUnits(
     if (!r) continue;
     const pos = lampPosition(d);
     const cell = cellOf(pos.lat, pos.lon);
-    const key = `${r.assignment}|${r.program}|${cell.key}`;
+    const key = `${r.assignment}|${r.program}@${version.get(r.program) ?? '-'}|${cell.key}`;
     let unit = out.units.get(key);
     if (!unit) {
       const reason = unplannable.get(key);
