@@ -11,7 +11,8 @@ import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
  * LIGHTING_COMMANDS_PER_SECOND.
  */
 const LAMPS = Number(process.env.LAMPS ?? 5000);
-const RATE = 1000;
+// Below what this machine sustains (about 180-1000 commands/s under load), so the bound is what paces.
+const RATE = 200;
 
 describe('5,000 lamps stepping together', () => {
   let gw: TestGateway;
