@@ -7,6 +7,7 @@ import { addFleetCommands } from './fleet-commands.ts';
 import { locateGateway } from './gateway-locator.ts';
 import { historyCommand } from './history-command.ts';
 import { addJsonOutput } from './json-output.ts';
+import { addLightingCommands } from './lighting-commands.ts';
 import { addOpsCommands } from './ops-commands.ts';
 
 const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'expired', 'cancelled']);
@@ -221,6 +222,7 @@ addFleetCommands(
   table,
 );
 addOpsCommands(program, api, table);
+addLightingCommands(program, api, table);
 addJsonOutput(program); // last: every command gets --json
 
 program.parseAsync().catch((err: Error & { code?: string }) => {

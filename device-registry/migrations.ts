@@ -219,4 +219,44 @@ export const migrations: ReadonlyArray<readonly [number, string]> = [
     CREATE INDEX audit_action ON audit (action, at);
     `,
   ],
+  [
+    9,
+    `
+    -- Street lighting (issue 13): programs and calendar versions as validated JSON documents,
+    -- the last step executed per night and unit (group, program, position cell), and overrides.
+    CREATE TABLE lighting_programs (
+      id TEXT PRIMARY KEY,
+      body TEXT NOT NULL,
+      updated_at INTEGER NOT NULL,
+      updated_by TEXT NOT NULL
+    );
+    CREATE TABLE lighting_calendar (
+      version INTEGER PRIMARY KEY,
+      body TEXT NOT NULL,
+      updated_at INTEGER NOT NULL,
+      updated_by TEXT NOT NULL
+    );
+    CREATE TABLE lighting_executed (
+      night TEXT NOT NULL,
+      unit TEXT NOT NULL,
+      step INTEGER NOT NULL,
+      at INTEGER NOT NULL,
+      executed_at INTEGER NOT NULL,
+      PRIMARY KEY (night, unit)
+    );
+    CREATE TABLE lighting_overrides (
+      id TEXT PRIMARY KEY,
+      body TEXT NOT NULL,
+      level INTEGER NOT NULL,
+      reason TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      created_by TEXT NOT NULL,
+      until INTEGER NOT NULL,
+      mode TEXT NOT NULL,
+      ended_at INTEGER,
+      ended_by TEXT
+    );
+    CREATE INDEX lighting_overrides_active ON lighting_overrides (created_at) WHERE ended_at IS NULL;
+    `,
+  ],
 ];

@@ -105,6 +105,10 @@ export const configSchema = z.object({
   EVENTS_MAX_CLIENTS: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Attempts per webhook delivery (back-off 1 s, 2 s, 4 s … capped at an hour) before it fails. */
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(15),
+  /** on: the lighting calendar drives the streetlights (issue 13); off: programs are only shown. */
+  LIGHTING_SCHEDULER: z.enum(['on', 'off']).default('off'),
+  /** Bound on the setDimming commands the lighting programs send, spread over the seconds it takes. */
+  LIGHTING_COMMANDS_PER_SECOND: z.coerce.number().int().min(1).max(100_000).default(1000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -34,6 +34,7 @@ import { containEach, containHook, containPublish } from './ingest/contain-publi
 import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { type Accepted, Normalizer } from './ingest/normalizer.ts';
+import { type LightingModule, type LightingOptions, lightingModule } from './lighting/lighting-module.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { guardMqttConnections } from './mqtt-packet-guard.ts';
@@ -72,6 +73,8 @@ export interface GatewayOptions {
   /** Extra modules (protocol adapters); the command service is always there. */
   modules?: GatewayModule[];
   commands?: Partial<CommandOptions>;
+  /** Street-lighting programs (issue 13): the scheduler switch, rate and programs' clock. */
+  lighting?: Partial<LightingOptions>;
   /** The alarm rule engine and rule book (tests pass a fake; default: gateway/alarms/default-rules.ts). */
   alarmRules?: AlarmRules<any>;
   specs?: ReadonlyMap<string, ModelSpec>;
@@ -92,6 +95,7 @@ export interface Gateway {
   readonly commands: CommandsModule;
   readonly alarms: AlarmsModule;
   readonly history: HistoryModule;
+  readonly lighting: LightingModule;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -167,7 +171,12 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   events.provideOpenAlarmCounts(() => alarms.service.openBySeverity());
   const history = historyModule(config);
   history.useOpenAlarms((district) => alarms.service.openBySeverity(district));
-  const modules: GatewayModule[] = [commands, alarms, events, history, ...(opts.modules ?? [])];
+  const lighting = lightingModule(() => commands.service, {
+    enabled: config.LIGHTING_SCHEDULER === 'on',
+    ratePerSecond: config.LIGHTING_COMMANDS_PER_SECOND,
+    ...opts.lighting,
+  });
+  const modules: GatewayModule[] = [commands, alarms, events, history, lighting, ...(opts.modules ?? [])];
   let ctx: GatewayContext;
   let api: FastifyInstance;
   let mqttServer: Server;
@@ -205,6 +214,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     commands,
     alarms,
     history,
+    lighting,
 
     async start() {
       prepareDataDir(config.CITYGATE_DATA_DIR, log);

@@ -11,6 +11,7 @@ import { removeUrlFile, writeUrlFile } from '../gateway/url-file.ts';
 import { printAlarms, scaleAlarmRules } from './demo-alarms.ts';
 import { Fleet } from './fleet.ts';
 import { type DevicePlan, placeDevices } from './hanoi.ts';
+import { acceleratedClock, printLighting } from './lighting/demo-lighting.ts';
 import { GatewayApi } from './load/gateway-api.ts';
 import { cityPlans, parsePerFamily } from './load/scenario.ts';
 import { ModbusDeviceSimulator } from './modbus-device.ts';
@@ -43,6 +44,10 @@ const o = new Command('demo')
   .option('--status <s>', 'seconds between status lines', num, 5)
   .option('--commands <s>', 'seconds between demonstration commands (dimming, valves)', num, 20)
   .option('--duration <s>', 'stop after this many seconds (default: at Ctrl-C)', num)
+  .option(
+    '--start <HH:MM>',
+    'Hanoi time the simulated clock starts at today (default now; 17:00 shows the lamps switching on)',
+  )
   .parse()
   .opts();
 
@@ -67,7 +72,15 @@ async function portOr0(what: string, host: string, wanted: number): Promise<numb
 
 // Simulated time: an hour a minute by default.
 const wallStart = Date.now();
-const patternTime = acceleratedTime(o.accelerate, wallStart, wallStart);
+const simStart = o.start ? hanoiToday(String(o.start)) : wallStart;
+const patternTime = acceleratedTime(o.accelerate, simStart, wallStart);
+
+/** Today's (Hanoi) date at a Hanoi clock time. */
+function hanoiToday(hhmm: string): number {
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(hhmm)) throw new InvalidArgumentError(`--start ${hhmm}: HH:MM`);
+  const date = new Date(wallStart + HANOI_UTC_OFFSET_MS).toISOString().slice(0, 10);
+  return Date.parse(`${date}T${hhmm}:00+07:00`);
+}
 const specs = await loadSpecs();
 
 // Devices: registered through the API on the first run; their secrets (shown once) are kept in
@@ -116,11 +129,14 @@ const gateway = buildGateway({
   specs,
   printAdminToken: false,
   modules,
+  // Street-lighting programs on the simulated (accelerated) clock; commands paced on the wall's.
+  lighting: { clock: acceleratedClock(o.accelerate, patternTime), tickMs: 15_000 * o.accelerate },
   config: {
     // The whole simulated city connects from this one address: per-address auth limits would
     // refuse its start-up burst (CONNACK 3). The environment may still set them.
     AUTH_PENDING_PER_ADDRESS: 1_000_000,
     AUTH_SCRYPT_QUEUE: 1_000_000,
+    LIGHTING_SCHEDULER: 'on',
     ...env,
     CITYGATE_DATA_DIR: dataDir,
     MQTT_HOST: mqttHost,
@@ -196,6 +212,10 @@ const hanoiTime = () => new Date(patternTime(Date.now()) + HANOI_UTC_OFFSET_MS).
 const scaled = await scaleAlarmRules(api, specs, o.accelerate);
 if (scaled.failed) say(`alarms: rule delays not scaled to ${o.accelerate}x time (${scaled.failed})`);
 const stopAlarmPrints = printAlarms(gateway.ctx.events, say, hanoiTime);
+const lightingOn = gateway.config.LIGHTING_SCHEDULER === 'on';
+const stopLightingPrints = lightingOn
+  ? printLighting(gateway.ctx.events, gateway.commands.service.store, say, hanoiTime)
+  : () => {};
 const fleetStarted = fleet.start();
 
 // From the project directory the CLI finds the demo by itself (its http-url and admin-token
@@ -215,6 +235,7 @@ citygate demo: a simulated Hanoi on ${o.accelerate}x time
   OpenAPI      ${httpUrl}/api/openapi.json
   MQTT         ${mqttUrl}
   Modbus       ${modbusPort === undefined ? 'none' : `${modbusPlans.length} units behind 127.0.0.1:${modbusPort}`}
+  lighting     ${lightingOn ? `Hanoi calendar on the simulated clock (citygate lighting status | preview)` : 'off (LIGHTING_SCHEDULER=off)'}
   admin token  ${gateway.adminToken}
   sink         ${gateway.ctx.sinkName}${gateway.config.INFLUX_URL ? ` (${gateway.config.INFLUX_URL})` : ` (${join(dataDir, 'archive')})`}
   e.g. curl -H 'authorization: Bearer ${gateway.adminToken}' ${httpUrl}/api/quarantine
@@ -249,7 +270,8 @@ const stations = modbusPlans.filter((p) => p.family === 'water_station');
 let round = 0;
 async function demonstrateCommands(): Promise<void> {
   round++;
-  if (round % 2 === 1 && lamps > 0) {
+  // With the lighting programs on, they drive the lamps; a hand-sent bulk dimming would fight them.
+  if (round % 2 === 1 && lamps > 0 && !lightingOn) {
     const level = [30, 60, 100][Math.floor(round / 2) % 3];
     const started = Date.now();
     const res = await api.call<{ id: string; total: number }>('POST', '/api/commands/bulk', {
@@ -326,6 +348,7 @@ async function stop(signal: string): Promise<void> {
   clearInterval(status);
   clearInterval(commandTimer);
   stopAlarmPrints();
+  stopLightingPrints();
   setTimeout(() => process.exit(1), 15_000).unref();
   await fleet.stop();
   await fleetStarted.catch(() => {});

@@ -38,4 +38,14 @@ export class FakeClock implements Clock {
     }
     this.#now = target;
   }
+
+  /**
+   * Sets the time forward as a wall-clock jump does (an NTP step, a VM resumed): timers due
+   * meanwhile fire once, all at the new time, not at the times in between.
+   */
+  jump(ms: number): void {
+    const target = this.#now + ms;
+    for (const t of this.#timers.values()) if (t.at < target) t.at = target;
+    this.advance(ms);
+  }
 }
