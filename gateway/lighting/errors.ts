@@ -11,7 +11,7 @@ export const NoSunEventError = createError<'LGT_ERR_NO_SUN_EVENT', [string]>(
   'no sun event: %s',
   422,
 );
-export const ProgramNotFoundError = createError(
+export const ProgramNotFoundError = createError<'LGT_ERR_PROGRAM_NOT_FOUND', [string]>(
   'LGT_ERR_PROGRAM_NOT_FOUND',
   'lighting program %s not found',
   404,
@@ -21,15 +21,27 @@ export const ProgramInUseError = createError<'LGT_ERR_PROGRAM_IN_USE', [string, 
   'lighting program %s is used by the calendar (%s)',
   409,
 );
-export const CalendarInvalidError = createError('LGT_ERR_CALENDAR_INVALID', 'calendar: %s', 400);
-export const GroupNotFoundError = createError('LGT_ERR_GROUP_NOT_FOUND', 'lighting group %s not found', 404);
-export const OverrideNotFoundError = createError(
+export const CalendarInvalidError = createError<'LGT_ERR_CALENDAR_INVALID', [string]>(
+  'LGT_ERR_CALENDAR_INVALID',
+  'calendar: %s',
+  400,
+);
+export const GroupNotFoundError = createError<'LGT_ERR_GROUP_NOT_FOUND', [string]>(
+  'LGT_ERR_GROUP_NOT_FOUND',
+  'lighting group %s not found',
+  404,
+);
+export const OverrideNotFoundError = createError<'LGT_ERR_OVERRIDE_NOT_FOUND', [string]>(
   'LGT_ERR_OVERRIDE_NOT_FOUND',
   'lighting override %s not found or already ended',
   404,
 );
-export const NoLampsError = createError('LGT_ERR_NO_LAMPS', 'no controllable lamp matches: %s', 400);
-export const SchedulerOffError = createError(
+export const NoLampsError = createError<'LGT_ERR_NO_LAMPS', [string]>(
+  'LGT_ERR_NO_LAMPS',
+  'no controllable lamp matches: %s',
+  400,
+);
+export const SchedulerOffError = createError<'LGT_ERR_SCHEDULER_OFF', [string]>(
   'LGT_ERR_SCHEDULER_OFF',
   'the lighting scheduler is off (LIGHTING_SCHEDULER=off): %s',
   409,
