@@ -60,7 +60,7 @@ export async function openDashboard(
     async screenshot(name) {
       mkdirSync(SCREENSHOTS, { recursive: true });
       const file = join(SCREENSHOTS, `${name}.png`);
-      await page.screenshot({ path: file });
+      await page.screenshot({ path: file, fullPage: true });
       return file;
     },
   };
