@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { City } from '../live.ts';
 import { navigate } from '../router.ts';
-import { fit, latToY, lonToX, TILE, type View } from './projection.ts';
+import { fitView, latToY, lonToX, TILE, type View } from './projection.ts';
 import { markerRank, RANK_COLOUR, RANK_KEYS, type RankKey } from './ranks.ts';
 import { type TileCache, tileCache } from './tiles.ts';
 
@@ -28,7 +28,7 @@ export interface CityMapProps {
   district: number | null;
   onDistrict(index: number | null): void;
   label: string;
-  describe(device: number): string;
+  describeDevice(device: number): string;
 }
 
 /**
@@ -75,7 +75,7 @@ export function CityMap(props: CityMapProps) {
     const ctx = el.getContext('2d', { alpha: false })!;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     if (!s.world || s.world.city !== city) s.world = project(city);
-    if (!s.view) s.view = fit(city.districts, w, h);
+    if (!s.view) s.view = fitView(city.districts, w, h);
     const { view } = s;
     const scale = 2 ** view.zoom;
     const sx = (x: number) => (x - view.cx) * scale + w / 2;
@@ -171,10 +171,10 @@ export function CityMap(props: CityMapProps) {
   useEffect(() => {
     const s = state.current;
     const el = canvas.current;
-    if (!el || !el.clientWidth) return;
+    if (!el?.clientWidth) return;
     const { city, district } = props;
     const points = district === null ? city.districts : inDistrict(city, district);
-    s.view = fit(points.length ? points : city.districts, el.clientWidth, el.clientHeight);
+    s.view = fitView(points.length ? points : city.districts, el.clientWidth, el.clientHeight);
     request();
   }, [props.district, props.city]);
   useEffect(() => {
@@ -272,7 +272,9 @@ export function CityMap(props: CityMapProps) {
           }
           const [x, y] = local(e);
           const hit = hitAt(x, y);
-          setTip(hit ? { x, y, text: hit.device >= 0 ? props.describe(hit.device) : `${hit.count}` } : null);
+          setTip(
+            hit ? { x, y, text: hit.device >= 0 ? props.describeDevice(hit.device) : `${hit.count}` } : null,
+          );
         }}
         onPointerUp={(e) => {
           const d = drag.current;
@@ -300,7 +302,7 @@ export function CityMap(props: CityMapProps) {
             '=': () => zoomAt(1, el.clientWidth / 2, el.clientHeight / 2),
             '-': () => zoomAt(-1, el.clientWidth / 2, el.clientHeight / 2),
             '0': () => {
-              state.current.view = fit(props.city.districts, el.clientWidth, el.clientHeight);
+              state.current.view = fitView(props.city.districts, el.clientWidth, el.clientHeight);
               request();
             },
           };

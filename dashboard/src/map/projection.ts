@@ -27,7 +27,7 @@ export interface View {
 }
 
 /** The view that fits the points' box into width × height with a margin. */
-export function fit(
+export function fitView(
   points: Array<{ lat: number; lon: number }>,
   width: number,
   height: number,

@@ -95,7 +95,7 @@ export function OverviewView() {
             district={selected}
             onDistrict={select}
             label={t('mapLabel', { count: stats.total.devices })}
-            describe={(i) => describe(city, i, c)}
+            describeDevice={(i) => describeDevice(city, i, c)}
           />
           <p class="muted small">{t('mapHelp')}</p>
           <Legend />
@@ -106,7 +106,11 @@ export function OverviewView() {
   );
 }
 
-function describe(city: NonNullable<typeof live.city>, i: number, c: ReturnType<typeof useT<any>>): string {
+function describeDevice(
+  city: NonNullable<typeof live.city>,
+  i: number,
+  c: ReturnType<typeof useT<any>>,
+): string {
   const status = c(`status_${['online', 'offline', 'disabled'][city.status[i]]}`);
   const alarm = city.alarm[i] >= 0 ? ` · ${c(`severity_${SEVERITIES[city.alarm[i]]}`)}` : '';
   return `${city.ids[i]} · ${city.districts[city.district[i]].name} · ${status}${alarm}`;
