@@ -22,6 +22,7 @@ import type { CommandOptions } from './commands/command-service.ts';
 import { type CommandsModule, commandsModule } from './commands/commands-module.ts';
 import { type Config, loadConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
+import { dashboardModule } from './dashboard/dashboard-module.ts';
 import { prepareDataDir, privateDbFile, privateFile } from './data-dir.ts';
 import { createDeviceLink } from './device-link.ts';
 import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
@@ -176,7 +177,16 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     ratePerSecond: config.LIGHTING_COMMANDS_PER_SECOND,
     ...opts.lighting,
   });
-  const modules: GatewayModule[] = [commands, alarms, events, history, lighting, ...(opts.modules ?? [])];
+  const dashboard = dashboardModule({ alarms: () => alarms.service, tileUrl: config.MAP_TILE_URL ?? null });
+  const modules: GatewayModule[] = [
+    commands,
+    alarms,
+    events,
+    history,
+    lighting,
+    dashboard,
+    ...(opts.modules ?? []),
+  ];
   let ctx: GatewayContext;
   let api: FastifyInstance;
   let mqttServer: Server;

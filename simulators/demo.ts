@@ -227,6 +227,8 @@ const cliHere =
 const cliAnywhere = `npx tsx bin/citygate.ts --url ${httpUrl} --token ${gateway.adminToken} devices`;
 say(`
 citygate demo: a simulated Hanoi on ${o.accelerate}x time
+  dashboard    ${httpUrl}/
+  sign-in link ${httpUrl}/#token=${encodeURIComponent(gateway.adminToken)}
   HTTP API     ${httpUrl}
   devices      ${httpUrl}/api/devices
   quarantine   ${httpUrl}/api/quarantine
