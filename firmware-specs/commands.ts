@@ -8,7 +8,7 @@ import type { CommandSpec, ModbusWrite } from './define-device.ts';
 export const setDimming = (modbus?: ModbusWrite): CommandSpec =>
   ({
     mode: 'state',
-    params: z.object({ level: z.number().int().min(0).max(100) }),
+    params: z.object({ level: z.number().int().min(0).max(100).meta({ unit: '%' }) }),
     example: { level: 40 },
     badExample: { level: 140 },
     desired: (p: { level: number }) => ({ dim_percent: p.level }),
@@ -34,7 +34,7 @@ export const setRelay = (modbus?: ModbusWrite): CommandSpec =>
     example: { closed: true },
     badExample: { closed: 1 },
     // Opening the relay disconnects a customer.
-    guards: { confirmWhen: (p: { closed: boolean }) => p.closed === false },
+    guards: { confirmWhen: { closed: false } },
     modbus,
     description: 'Close (connect) or open (disconnect) the supply relay',
   }) as CommandSpec;
@@ -50,7 +50,7 @@ export const readNow = (): CommandSpec => ({
 export const setValve = (opts: { minIntervalSeconds?: number; modbus?: ModbusWrite } = {}): CommandSpec =>
   ({
     mode: 'state',
-    params: z.object({ percent: z.number().min(0).max(100) }),
+    params: z.object({ percent: z.number().min(0).max(100).meta({ unit: '%' }) }),
     example: { percent: 50 },
     badExample: { percent: -5 },
     desired: (p: { percent: number }) => ({ valve_percent: p.percent }),
@@ -63,7 +63,7 @@ export const setValve = (opts: { minIntervalSeconds?: number; modbus?: ModbusWri
 export const setReportInterval = (): CommandSpec =>
   ({
     mode: 'state',
-    params: z.object({ seconds: z.number().int().min(5).max(3600) }),
+    params: z.object({ seconds: z.number().int().min(5).max(3600).meta({ unit: 's' }) }),
     example: { seconds: 60 },
     badExample: { seconds: 0 },
     desired: () => ({}),
