@@ -1,0 +1,187 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, api } from '../api.ts';
+import {
+  type CommandState,
+  type CommandView,
+  FINAL_STATES,
+  type ModelCommand,
+  needsConfirm,
+  useCommandEvents,
+} from '../commands.ts';
+import { commandStrings } from '../i18n/commands.ts';
+import { formatTime, useT } from '../i18n/index.ts';
+import { CommandFields, type Draft, draftFrom, labelOf, paramsFrom, StateBadge } from './command-fields.tsx';
+
+const PATH: CommandState[] = ['queued', 'sent', 'delivered', 'succeeded'];
+
+/**
+ * The command form of the device page, generated from the model's command schema; a guarded
+ * command asks for a confirmation step first. The sent command's state follows the events stream
+ * to its final state.
+ */
+export function CommandPanel(props: { deviceId: string; commands: ModelCommand[]; onFinal(): void }) {
+  const t = useT(commandStrings);
+  const { deviceId, commands } = props;
+  const [name, setName] = useState(commands[0]?.name ?? '');
+  const cmd = commands.find((c) => c.name === name) ?? commands[0];
+  const [draft, setDraft] = useState<Draft>(() => (cmd ? draftFrom(cmd) : {}));
+  const [problem, setProblem] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<Record<string, unknown> | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [sent, setSent] = useState<CommandView | null>(null);
+  /** Statuses seen on the stream, by command id: a reply can beat the POST's answer. */
+  const seen = useRef(new Map<string, string>());
+  const confirmButton = useRef<HTMLButtonElement>(null);
+  const onFinal = useRef(props.onFinal);
+  onFinal.current = props.onFinal;
+
+  useEffect(() => confirmButton.current?.focus(), [confirming]);
+
+  const refresh = async (id: string) => {
+    const full = await api.get<CommandView>(`/api/commands/${encodeURIComponent(id)}`);
+    setSent((cur) => (cur?.id === id ? full : cur));
+    if (FINAL_STATES.has(full.status)) onFinal.current();
+  };
+
+  useCommandEvents((events) => {
+    for (const e of events) {
+      if (e.deviceId !== deviceId) continue;
+      seen.current.set(e.commandId, e.status);
+      if (sent && e.commandId === sent.id && sent.status !== e.status && !FINAL_STATES.has(sent.status)) {
+        setSent({ ...sent, status: e.status as CommandState });
+        if (FINAL_STATES.has(e.status)) void refresh(sent.id).catch(() => {});
+      }
+    }
+  });
+
+  if (!cmd) return null;
+
+  const choose = (next: string) => {
+    setName(next);
+    const c = commands.find((x) => x.name === next);
+    if (c) setDraft(draftFrom(c));
+    setProblem(null);
+    setConfirming(null);
+  };
+
+  const send = async (params: Record<string, unknown>, confirm: boolean) => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      const created = await api.post<CommandView>(`/api/devices/${encodeURIComponent(deviceId)}/commands`, {
+        name: cmd.name,
+        params,
+        ...(confirm ? { confirm: true } : {}),
+      });
+      const early = seen.current.get(created.id);
+      setSent(early && FINAL_STATES.has(early) ? { ...created, status: early as CommandState } : created);
+      setConfirming(null);
+      // Events before this answer were matched above; the API has the truth from here.
+      await refresh(created.id);
+    } catch (err) {
+      // The gateway's guard is the authority: a confirm the form did not foresee is asked for here.
+      if (err instanceof ApiError && err.code === 'CMD_ERR_CONFIRM_REQUIRED' && !confirm) setConfirming(params);
+      else setProblem(err instanceof ApiError ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const parsed = paramsFrom(t, cmd.fields, draft);
+    if ('problem' in parsed) return setProblem(parsed.problem);
+    if (needsConfirm(cmd, parsed.params)) return setConfirming(parsed.params);
+    void send(parsed.params, false);
+  };
+
+  return (
+    <div class="command-panel" data-testid="command-panel">
+      <form onSubmit={submit} class="command-form" aria-label={t('command')}>
+        <div class="field">
+          <label for="cmd-name">{t('command')}</label>
+          <select id="cmd-name" name="command" value={cmd.name} onChange={(e) => choose((e.target as HTMLSelectElement).value)}>
+            {commands.map((c) => (
+              <option value={c.name}>{labelOf(t, 'cmd', c.name)}</option>
+            ))}
+          </select>
+        </div>
+        {cmd.description && <p class="muted">{cmd.description}</p>}
+        <CommandFields cmd={cmd} draft={draft} onChange={setDraft} idPrefix="cmd" />
+        {cmd.guards.minIntervalSeconds !== null && (
+          <p class="muted">{t('onceEvery', { seconds: cmd.guards.minIntervalSeconds })}</p>
+        )}
+        {problem && (
+          <p role="alert" class="error">
+            {problem}
+          </p>
+        )}
+        {!confirming && (
+          <button type="submit" class="primary" disabled={busy}>
+            {busy ? t('sending') : t('send')}
+          </button>
+        )}
+      </form>
+      {confirming && (
+        <div class="confirm" role="alertdialog" aria-labelledby="confirm-title" aria-describedby="confirm-text">
+          <h3 id="confirm-title">⚠ {t('confirmTitle')}</h3>
+          <p id="confirm-text">
+            {t('confirmGuard', { what: cmd.description ?? labelOf(t, 'cmd', cmd.name) })}
+          </p>
+          <pre class="raw">{JSON.stringify(confirming)}</pre>
+          <button type="button" class="danger" ref={confirmButton} disabled={busy} onClick={() => send(confirming, true)}>
+            {t('confirmSend')}
+          </button>{' '}
+          <button type="button" onClick={() => setConfirming(null)}>
+            {t('cancel')}
+          </button>
+        </div>
+      )}
+      {sent && <Progress command={sent} />}
+    </div>
+  );
+}
+
+/** The sent command's steps, the current one marked; its final state read out to screen readers. */
+function Progress({ command }: { command: CommandView }) {
+  const t = useT(commandStrings);
+  const final = FINAL_STATES.has(command.status);
+  const reached = PATH.indexOf(command.status);
+  return (
+    <section class="progress" aria-label={t('progress')} data-testid="command-progress" data-status={command.status}>
+      <h3>
+        {labelOf(t, 'cmd', command.name)} <code>{JSON.stringify(command.params)}</code>
+      </h3>
+      <ol class="steps">
+        {PATH.map((s, i) => (
+          <li class={i <= reached ? 'done' : ''} aria-current={s === command.status ? 'step' : undefined}>
+            <StateBadge state={s} />
+          </li>
+        ))}
+        {final && command.status !== 'succeeded' && (
+          <li aria-current="step">
+            <StateBadge state={command.status} />
+          </li>
+        )}
+      </ol>
+      <p role="status" aria-live="polite">
+        {final ? t('finalState', { state: labelOf(t, 'state', command.status) }) : <StateBadge state={command.status} />}
+      </p>
+      {command.error && <p class="error">{command.error}</p>}
+      {command.result && (
+        <p>
+          {t('result')}: <code>{JSON.stringify(command.result)}</code>
+        </p>
+      )}
+      {command.history && (
+        <ul class="history">
+          {command.history.map((h) => (
+            <li>
+              {formatTime(h.at)} · <StateBadge state={h.status} /> {h.detail ? `· ${h.detail}` : ''}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
