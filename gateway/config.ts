@@ -103,6 +103,8 @@ export const configSchema = z.object({
   EVENTS_BUFFER: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
   /** Concurrent GET /api/events streams; more get 503. */
   EVENTS_MAX_CLIENTS: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Map tiles for the dashboard, e.g. `https://tiles.example/{z}/{x}/{y}.png`; unset: the map draws without. */
+  MAP_TILE_URL: optionalUrl,
   /** Attempts per webhook delivery (back-off 1 s, 2 s, 4 s … capped at an hour) before it fails. */
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(15),
 });

@@ -22,6 +22,7 @@ import type { CommandOptions } from './commands/command-service.ts';
 import { type CommandsModule, commandsModule } from './commands/commands-module.ts';
 import { type Config, loadConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
+import { dashboardModule } from './dashboard/dashboard-module.ts';
 import { prepareDataDir, privateDbFile, privateFile } from './data-dir.ts';
 import { createDeviceLink } from './device-link.ts';
 import { DiskGuard, isDiskFull, probeWrite } from './disk-guard.ts';
@@ -166,7 +167,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   events.provideOpenAlarmCounts(() => alarms.service.openBySeverity());
   const history = historyModule(config);
   history.useOpenAlarms((district) => alarms.service.openBySeverity(district));
-  const modules: GatewayModule[] = [commands, alarms, events, history, ...(opts.modules ?? [])];
+  const dashboard = dashboardModule({ alarms: () => alarms.service, tileUrl: config.MAP_TILE_URL ?? null });
+  const modules: GatewayModule[] = [commands, alarms, events, history, dashboard, ...(opts.modules ?? [])];
   let ctx: GatewayContext;
   let api: FastifyInstance;
   let mqttServer: Server;

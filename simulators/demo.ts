@@ -199,6 +199,8 @@ const fleetStarted = fleet.start();
 
 say(`
 citygate demo: a simulated Hanoi on ${o.accelerate}x time
+  dashboard    ${httpUrl}/
+  sign-in link ${httpUrl}/#token=${encodeURIComponent(gateway.adminToken)}
   HTTP API     ${httpUrl}
   devices      ${httpUrl}/api/devices
   quarantine   ${httpUrl}/api/quarantine

@@ -1,0 +1,3 @@
+export function QuarantineView() {
+  return <section>quarantine</section>;
+}
