@@ -21,8 +21,8 @@ export const STATE_GLYPH: Record<CommandState, string> = {
   delivered: '✓',
   succeeded: '✔',
   failed: '✕',
-  timed_out: '⏱',
-  expired: '⌛',
+  timed_out: '◔',
+  expired: '⊖',
   cancelled: '⊘',
 };
 

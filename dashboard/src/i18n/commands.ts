@@ -26,6 +26,12 @@ export const commandStrings: Strings<
   | 'cmd_readNow'
   | 'cmd_setValve'
   | 'cmd_setReportInterval'
+  | 'desc_setDimming'
+  | 'desc_switchLamp'
+  | 'desc_setRelay'
+  | 'desc_readNow'
+  | 'desc_setValve'
+  | 'desc_setReportInterval'
   | 'param_level'
   | 'param_on'
   | 'param_closed'
@@ -65,6 +71,12 @@ export const commandStrings: Strings<
     cmd_readNow: 'Đọc chỉ số ngay',
     cmd_setValve: 'Đặt độ mở van',
     cmd_setReportInterval: 'Đặt chu kỳ gửi số liệu',
+    desc_setDimming: 'Đặt độ sáng của đèn, tính theo phần trăm',
+    desc_switchLamp: 'Bật hoặc tắt đèn',
+    desc_setRelay: 'Đóng (cấp điện) hoặc cắt (ngắt điện) rơ-le của công tơ',
+    desc_readNow: 'Yêu cầu công tơ gửi chỉ số ngay',
+    desc_setValve: 'Đặt độ mở van, tính theo phần trăm',
+    desc_setReportInterval: 'Đặt khoảng thời gian giữa hai lần gửi số liệu, tính bằng giây',
     param_level: 'Mức sáng',
     param_on: 'Bật đèn',
     param_closed: 'Đóng rơ-le (cấp điện)',
@@ -104,6 +116,12 @@ export const commandStrings: Strings<
     cmd_readNow: 'Read now',
     cmd_setValve: 'Set valve',
     cmd_setReportInterval: 'Set report interval',
+    desc_setDimming: 'Dim the lamp to a level in percent',
+    desc_switchLamp: 'Switch the lamp on or off',
+    desc_setRelay: 'Close (connect) or open (disconnect) the supply relay',
+    desc_readNow: 'Ask the meter for a reading now',
+    desc_setValve: 'Move the valve to an opening in percent',
+    desc_setReportInterval: 'Set how often the sensor reports, in seconds',
     param_level: 'Level',
     param_on: 'Lamp on',
     param_closed: 'Relay closed (supply on)',

@@ -21,6 +21,7 @@ export const deviceStrings: Strings<
   | 'matches'
   | 'differs'
   | 'noState'
+  | 'desiredVersion'
   | 'history'
   | 'noHistory'
   | 'historySource'
@@ -64,6 +65,7 @@ export const deviceStrings: Strings<
     matches: 'khớp',
     differs: 'khác',
     noState: 'Chưa có trạng thái.',
+    desiredVersion: 'Phiên bản trạng thái mong muốn: {n}',
     history: 'Diễn biến 24 giờ qua',
     noHistory: 'Chưa có dữ liệu lịch sử trong 24 giờ qua.',
     historySource: 'Nguồn: {source}, mỗi điểm {step}',
@@ -107,6 +109,7 @@ export const deviceStrings: Strings<
     matches: 'matches',
     differs: 'differs',
     noState: 'No state yet.',
+    desiredVersion: 'Desired state version {n}',
     history: 'Last 24 hours',
     noHistory: 'No history in the last 24 hours.',
     historySource: 'Source: {source}, one point per {step}',

@@ -24,6 +24,13 @@ interface BulkStatus {
   devices?: Array<{ deviceId: string; commandId: string; status: string; error: string | null }>;
 }
 
+const SELECTOR_LABELS: Record<string, 'family' | 'model' | 'district' | 'ward'> = {
+  family: 'family',
+  model: 'model',
+  district: 'district',
+  ward: 'ward',
+};
+
 /** Re-read at most this often while command events of the roll-out arrive. */
 const THROTTLE_MS = 250;
 /** And this often without events (a roll-out whose devices are silent until they time out). */
@@ -89,7 +96,10 @@ export function BulkProgress({ id }: { id: string }) {
     ) : (
       <p>{tc('loading')}</p>
     );
-  const final = COMMAND_STATES.filter((s) => FINAL_STATES.has(s)).reduce((n, s) => n + (status.counts[s] ?? 0), 0);
+  const final = COMMAND_STATES.filter((s) => FINAL_STATES.has(s)).reduce(
+    (n, s) => n + (status.counts[s] ?? 0),
+    0,
+  );
   const percent = status.done ? 100 : status.total ? Math.floor((final / status.total) * 100) : 0;
   const problems = (status.devices ?? []).filter((d) => d.status !== 'succeeded');
   return (
@@ -100,8 +110,11 @@ export function BulkProgress({ id }: { id: string }) {
         </h2>
         <p class="muted">
           {Object.entries(status.selector)
-            .map(([k, v]) => `${k}=${String(v)}`)
-            .join(', ')}{' '}
+            .map(
+              ([k, v]) =>
+                `${k in SELECTOR_LABELS ? t(SELECTOR_LABELS[k]) : k}: ${k === 'family' ? tc(`family_${v}` as 'family_streetlight') : String(v)}`,
+            )
+            .join(' · ')}{' '}
           · {formatNumber(status.ratePerSecond)}/s · {status.requestedBy} · {formatTime(status.createdAt)}
         </p>
         <div class="bulk-bar">
@@ -112,7 +125,10 @@ export function BulkProgress({ id }: { id: string }) {
         </div>
         <p role="status" aria-live="polite">
           {status.done ? '✔ ' : '… '}
-          {t(status.done ? 'done' : 'running', { final: formatNumber(final), total: formatNumber(status.total) })}
+          {t(status.done ? 'done' : 'running', {
+            final: formatNumber(final),
+            total: formatNumber(status.total),
+          })}
           {' · '}
           {t('submitted', { n: formatNumber(status.submitted), total: formatNumber(status.total) })}
         </p>

@@ -9,7 +9,7 @@ import { formatNumber, useT } from '../i18n/index.ts';
 import { navigate } from '../router.ts';
 import { may, useRole } from '../session.ts';
 import { BulkProgress } from './bulk-progress.tsx';
-import { CommandFields, type Draft, draftFrom, labelOf, paramsFrom } from './command-fields.tsx';
+import { CommandFields, type Draft, describe, draftFrom, labelOf, paramsFrom } from './command-fields.tsx';
 
 interface Count {
   name: string;
@@ -83,7 +83,10 @@ function BulkForm() {
   const confirmButton = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
-    Promise.all([api.get<Targets>('/api/commands/bulk/targets'), api.get<{ models: ModelView[] }>('/api/models')])
+    Promise.all([
+      api.get<Targets>('/api/commands/bulk/targets'),
+      api.get<{ models: ModelView[] }>('/api/models'),
+    ])
       .then(([tg, m]) => {
         setTargets(tg);
         setModels(m.models);
@@ -96,7 +99,8 @@ function BulkForm() {
   const commands = useMemo(() => {
     const present = new Set(targets?.models.map((m) => m.name));
     const pool = models.filter(
-      (m) => present.has(m.id) && (!sel.model || m.id === sel.model) && (!sel.family || m.family === sel.family),
+      (m) =>
+        present.has(m.id) && (!sel.model || m.id === sel.model) && (!sel.family || m.family === sel.family),
     );
     const byName = new Map<string, ModelCommand>();
     for (const m of pool) for (const c of m.commands) if (!byName.has(c.name)) byName.set(c.name, c);
@@ -158,15 +162,32 @@ function BulkForm() {
     }
   };
 
-  if (!targets) return error ? <p role="alert" class="error">{tc('error', { message: error })}</p> : <p>{tc('loading')}</p>;
+  if (!targets)
+    return error ? (
+      <p role="alert" class="error">
+        {tc('error', { message: error })}
+      </p>
+    ) : (
+      <p>{tc('loading')}</p>
+    );
   const set = (k: keyof Selector, v: string) =>
-    setSel((s) => ({ ...s, [k]: v, ...(k === 'family' ? { model: '' } : {}), ...(k === 'district' ? { ward: '' } : {}) }));
+    setSel((s) => ({
+      ...s,
+      [k]: v,
+      ...(k === 'family' ? { model: '' } : {}),
+      ...(k === 'district' ? { ward: '' } : {}),
+    }));
   const wards = targets.districts.find((d) => d.name === sel.district)?.wards ?? [];
   const modelChoices = targets.models.filter((m) => !sel.family || m.family === sel.family);
   const picker = (k: keyof Selector, label: string, options: Array<{ value: string; text: string }>) => (
     <div class="field">
       <label for={`bulk-${k}`}>{label}</label>
-      <select id={`bulk-${k}`} name={k} value={sel[k]} onChange={(e) => set(k, (e.target as HTMLSelectElement).value)}>
+      <select
+        id={`bulk-${k}`}
+        name={k}
+        value={sel[k]}
+        onChange={(e) => set(k, (e.target as HTMLSelectElement).value)}
+      >
         <option value="">{t('any')}</option>
         {options.map((o) => (
           <option value={o.value}>{o.text}</option>
@@ -175,7 +196,8 @@ function BulkForm() {
     </div>
   );
   const problem = parsed && 'problem' in parsed ? parsed.problem : null;
-  const canStart = hasSelector && cmd && params && rateOk && preview && preview.eligible > 0 && !previewing && !busy;
+  const canStart =
+    hasSelector && cmd && params && rateOk && preview && preview.eligible > 0 && !previewing && !busy;
 
   return (
     <div class="device-grid">
@@ -184,11 +206,27 @@ function BulkForm() {
         {picker(
           'family',
           t('family'),
-          targets.families.map((f) => ({ value: f.name, text: `${tc(`family_${f.name}` as 'family_streetlight')} (${f.devices})` })),
+          targets.families.map((f) => ({
+            value: f.name,
+            text: `${tc(`family_${f.name}` as 'family_streetlight')} (${f.devices})`,
+          })),
         )}
-        {picker('model', t('model'), modelChoices.map((m) => ({ value: m.name, text: `${m.name} (${m.devices})` })))}
-        {picker('district', t('district'), targets.districts.map((d) => ({ value: d.name, text: `${d.name} (${d.devices})` })))}
-        {sel.district && picker('ward', t('ward'), wards.map((w) => ({ value: w.name, text: `${w.name} (${w.devices})` })))}
+        {picker(
+          'model',
+          t('model'),
+          modelChoices.map((m) => ({ value: m.name, text: `${m.name} (${m.devices})` })),
+        )}
+        {picker(
+          'district',
+          t('district'),
+          targets.districts.map((d) => ({ value: d.name, text: `${d.name} (${d.devices})` })),
+        )}
+        {sel.district &&
+          picker(
+            'ward',
+            t('ward'),
+            wards.map((w) => ({ value: w.name, text: `${w.name} (${w.devices})` })),
+          )}
         {!hasSelector && <p class="muted">{t('pickSomething')}</p>}
       </section>
       <section class="panel" aria-labelledby="h-bulk-cmd">
@@ -246,7 +284,12 @@ function BulkForm() {
               {problem}
             </p>
           )}
-          <div role="status" aria-live="polite" data-testid="bulk-preview" data-eligible={preview?.eligible ?? ''}>
+          <div
+            role="status"
+            aria-live="polite"
+            data-testid="bulk-preview"
+            data-eligible={preview?.eligible ?? ''}
+          >
             {previewing ? (
               <p class="muted">{t('previewing')}</p>
             ) : (
@@ -255,7 +298,9 @@ function BulkForm() {
                   <p class="big">
                     <strong>{t('matched', { eligible: formatNumber(preview.eligible) })}</strong>
                   </p>
-                  {preview.disabled > 0 && <p class="muted">{t('disabled', { n: formatNumber(preview.disabled) })}</p>}
+                  {preview.disabled > 0 && (
+                    <p class="muted">{t('disabled', { n: formatNumber(preview.disabled) })}</p>
+                  )}
                   {preview.skipped > 0 && (
                     <>
                       <p>{t('skipped', { n: formatNumber(preview.skipped) })}</p>
@@ -269,7 +314,9 @@ function BulkForm() {
                     </>
                   )}
                   {rateOk && preview.eligible > 0 && (
-                    <p class="muted">{t('duration', { seconds: formatNumber(Math.ceil(preview.eligible / rateN)) })}</p>
+                    <p class="muted">
+                      {t('duration', { seconds: formatNumber(Math.ceil(preview.eligible / rateN)) })}
+                    </p>
                   )}
                 </>
               )
@@ -287,7 +334,12 @@ function BulkForm() {
           )}
         </form>
         {confirming && cmd && preview && (
-          <div class="confirm" role="alertdialog" aria-labelledby="bulk-confirm-title" aria-describedby="bulk-confirm-text">
+          <div
+            class="confirm"
+            role="alertdialog"
+            aria-labelledby="bulk-confirm-title"
+            aria-describedby="bulk-confirm-text"
+          >
             <h3 id="bulk-confirm-title">⚠ {t('confirmTitle')}</h3>
             <p id="bulk-confirm-text">
               {t('confirmText', {
@@ -298,9 +350,15 @@ function BulkForm() {
               })}
             </p>
             {(preview.needsConfirm || needsConfirm(cmd, confirming)) && (
-              <p>{tcmd('confirmGuard', { what: cmd.description ?? labelOf(tcmd, 'cmd', cmd.name) })}</p>
+              <p>{tcmd('confirmGuard', { what: describe(tcmd, cmd) })}</p>
             )}
-            <button type="button" class="danger" ref={confirmButton} disabled={busy} onClick={() => start(confirming)}>
+            <button
+              type="button"
+              class="danger"
+              ref={confirmButton}
+              disabled={busy}
+              onClick={() => start(confirming)}
+            >
               {t('confirmStart')}
             </button>{' '}
             <button type="button" onClick={() => setConfirming(null)}>

@@ -1,13 +1,19 @@
-import { useT } from '../i18n/index.ts';
-import { commandStrings } from '../i18n/commands.ts';
 import { type CommandField, type ModelCommand, STATE_GLYPH } from '../commands.ts';
+import { commandStrings } from '../i18n/commands.ts';
+import { useT } from '../i18n/index.ts';
 
 type T = ReturnType<typeof useT<keyof (typeof commandStrings)['vi']>>;
 
 /** A label from the strings when there is one, else the name the spec gave. */
-export function labelOf(t: T, prefix: 'cmd' | 'param' | 'state', name: string): string {
+export function labelOf(t: T, prefix: 'cmd' | 'param' | 'state' | 'desc', name: string): string {
   const key = `${prefix}_${name}` as keyof (typeof commandStrings)['vi'];
   return key in commandStrings.vi ? t(key) : name;
+}
+
+/** What a command does, in the user's language when we have its words, else the spec's. */
+export function describe(t: T, cmd: { name: string; description: string | null }): string {
+  const own = labelOf(t, 'desc', cmd.name);
+  return own !== cmd.name ? own : (cmd.description ?? labelOf(t, 'cmd', cmd.name));
 }
 
 /** Form values as typed (numbers stay text until checked, so a half-typed "-" is not lost). */

@@ -10,7 +10,15 @@ import {
 } from '../commands.ts';
 import { commandStrings } from '../i18n/commands.ts';
 import { formatTime, useT } from '../i18n/index.ts';
-import { CommandFields, type Draft, draftFrom, labelOf, paramsFrom, StateBadge } from './command-fields.tsx';
+import {
+  CommandFields,
+  type Draft,
+  describe,
+  draftFrom,
+  labelOf,
+  paramsFrom,
+  StateBadge,
+} from './command-fields.tsx';
 
 const PATH: CommandState[] = ['queued', 'sent', 'delivered', 'succeeded'];
 
@@ -80,7 +88,8 @@ export function CommandPanel(props: { deviceId: string; commands: ModelCommand[]
       await refresh(created.id);
     } catch (err) {
       // The gateway's guard is the authority: a confirm the form did not foresee is asked for here.
-      if (err instanceof ApiError && err.code === 'CMD_ERR_CONFIRM_REQUIRED' && !confirm) setConfirming(params);
+      if (err instanceof ApiError && err.code === 'CMD_ERR_CONFIRM_REQUIRED' && !confirm)
+        setConfirming(params);
       else setProblem(err instanceof ApiError ? err.message : String(err));
     } finally {
       setBusy(false);
@@ -100,13 +109,18 @@ export function CommandPanel(props: { deviceId: string; commands: ModelCommand[]
       <form onSubmit={submit} class="command-form" aria-label={t('command')}>
         <div class="field">
           <label for="cmd-name">{t('command')}</label>
-          <select id="cmd-name" name="command" value={cmd.name} onChange={(e) => choose((e.target as HTMLSelectElement).value)}>
+          <select
+            id="cmd-name"
+            name="command"
+            value={cmd.name}
+            onChange={(e) => choose((e.target as HTMLSelectElement).value)}
+          >
             {commands.map((c) => (
               <option value={c.name}>{labelOf(t, 'cmd', c.name)}</option>
             ))}
           </select>
         </div>
-        {cmd.description && <p class="muted">{cmd.description}</p>}
+        <p class="muted">{describe(t, cmd)}</p>
         <CommandFields cmd={cmd} draft={draft} onChange={setDraft} idPrefix="cmd" />
         {cmd.guards.minIntervalSeconds !== null && (
           <p class="muted">{t('onceEvery', { seconds: cmd.guards.minIntervalSeconds })}</p>
@@ -123,13 +137,22 @@ export function CommandPanel(props: { deviceId: string; commands: ModelCommand[]
         )}
       </form>
       {confirming && (
-        <div class="confirm" role="alertdialog" aria-labelledby="confirm-title" aria-describedby="confirm-text">
+        <div
+          class="confirm"
+          role="alertdialog"
+          aria-labelledby="confirm-title"
+          aria-describedby="confirm-text"
+        >
           <h3 id="confirm-title">⚠ {t('confirmTitle')}</h3>
-          <p id="confirm-text">
-            {t('confirmGuard', { what: cmd.description ?? labelOf(t, 'cmd', cmd.name) })}
-          </p>
+          <p id="confirm-text">{t('confirmGuard', { what: describe(t, cmd) })}</p>
           <pre class="raw">{JSON.stringify(confirming)}</pre>
-          <button type="button" class="danger" ref={confirmButton} disabled={busy} onClick={() => send(confirming, true)}>
+          <button
+            type="button"
+            class="danger"
+            ref={confirmButton}
+            disabled={busy}
+            onClick={() => send(confirming, true)}
+          >
             {t('confirmSend')}
           </button>{' '}
           <button type="button" onClick={() => setConfirming(null)}>
@@ -148,7 +171,12 @@ function Progress({ command }: { command: CommandView }) {
   const final = FINAL_STATES.has(command.status);
   const reached = PATH.indexOf(command.status);
   return (
-    <section class="progress" aria-label={t('progress')} data-testid="command-progress" data-status={command.status}>
+    <section
+      class="progress"
+      aria-label={t('progress')}
+      data-testid="command-progress"
+      data-status={command.status}
+    >
       <h3>
         {labelOf(t, 'cmd', command.name)} <code>{JSON.stringify(command.params)}</code>
       </h3>
@@ -165,7 +193,11 @@ function Progress({ command }: { command: CommandView }) {
         )}
       </ol>
       <p role="status" aria-live="polite">
-        {final ? t('finalState', { state: labelOf(t, 'state', command.status) }) : <StateBadge state={command.status} />}
+        {final ? (
+          t('finalState', { state: labelOf(t, 'state', command.status) })
+        ) : (
+          <StateBadge state={command.status} />
+        )}
       </p>
       {command.error && <p class="error">{command.error}</p>}
       {command.result && (

@@ -2,16 +2,16 @@ import './device.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
 import { type CommandView, type ModelView, unitOf, useCommandEvents } from '../commands.ts';
-import { common } from '../i18n/common.ts';
 import { commandStrings } from '../i18n/commands.ts';
+import { common } from '../i18n/common.ts';
 import { deviceStrings } from '../i18n/device.ts';
 import { formatNumber, formatTime, useT } from '../i18n/index.ts';
 import { live } from '../live.ts';
 import { may, useRole } from '../session.ts';
 import { useValue } from '../state.ts';
 import type { AlarmView, DeviceStatus } from '../types.ts';
-import { CommandPanel } from './command-panel.tsx';
 import { labelOf, StateBadge } from './command-fields.tsx';
+import { CommandPanel } from './command-panel.tsx';
 import { type Bucket, HistoryChart } from './history-chart.tsx';
 
 interface DeviceInfo {
@@ -144,7 +144,8 @@ export function DeviceView({ params }: { params: Record<string, string> }) {
   const allAlarms = [...byId.values()].sort((a, b) => (a.raisedAt < b.raisedAt ? 1 : -1));
   const reading = Object.entries(device.lastReading ?? {}).filter(([k]) => k !== 'ts');
   const reported = device.reportedState ?? {};
-  const desired = device.desiredState ?? {};
+  // The desired state carries its version beside the fields (CommandService.desiredView).
+  const { version: desiredVersion, ...desired } = device.desiredState ?? {};
   const stateKeys = [...new Set([...Object.keys(reported), ...Object.keys(desired)])].sort();
   const canCommand = may(role, 'operator') && device.enabled && (model?.commands.length ?? 0) > 0;
 
@@ -164,7 +165,8 @@ export function DeviceView({ params }: { params: Record<string, string> }) {
             <dd>{tc(`family_${device.family}` as 'family_streetlight')}</dd>
             <dt>{t('model')}</dt>
             <dd>
-              {model ? `${model.vendor} ${model.model}` : device.model} <span class="muted">({device.model})</span>
+              {model ? `${model.vendor} ${model.model}` : device.model}{' '}
+              <span class="muted">({device.model})</span>
             </dd>
             <dt>{t('firmware')}</dt>
             <dd>{device.firmware}</dd>
@@ -196,7 +198,9 @@ export function DeviceView({ params }: { params: Record<string, string> }) {
             <p class="muted">{t('noReading')}</p>
           ) : (
             <>
-              <p class="muted">{device.lastReadingAt && t('at', { time: formatTime(device.lastReadingAt) })}</p>
+              <p class="muted">
+                {device.lastReadingAt && t('at', { time: formatTime(device.lastReadingAt) })}
+              </p>
               <table>
                 <thead>
                   <tr>
@@ -222,6 +226,9 @@ export function DeviceView({ params }: { params: Record<string, string> }) {
         </section>
         <section class="panel" aria-labelledby="h-state" data-testid="device-state">
           <h2 id="h-state">{t('state')}</h2>
+          {typeof desiredVersion === 'number' && (
+            <p class="muted">{t('desiredVersion', { n: desiredVersion })}</p>
+          )}
           {stateKeys.length === 0 ? (
             <p class="muted">{t('noState')}</p>
           ) : (
@@ -249,7 +256,14 @@ export function DeviceView({ params }: { params: Record<string, string> }) {
                       <th scope="row">{k}</th>
                       <td class="num">{k in reported ? `${show(reported[k])} ${unitOf(k)}` : '—'}</td>
                       <td class="num">{has ? `${show(desired[k])} ${unitOf(k)}` : '—'}</td>
-                      <td>{has && (same ? <span class="st-online">= {t('matches')}</span> : <span class="sev-minor">≠ {t('differs')}</span>)}</td>
+                      <td>
+                        {has &&
+                          (same ? (
+                            <span class="st-online">= {t('matches')}</span>
+                          ) : (
+                            <span class="sev-minor">≠ {t('differs')}</span>
+                          ))}
+                      </td>
                     </tr>
                   );
                 })}
@@ -300,7 +314,8 @@ export function DeviceView({ params }: { params: Record<string, string> }) {
                 <tr>
                   <td>
                     <span class={`sev sev-${a.severity}`}>
-                      <span aria-hidden="true">{SEVERITY_GLYPH[a.severity]}</span> {tc(`severity_${a.severity}`)}
+                      <span aria-hidden="true">{SEVERITY_GLYPH[a.severity]}</span>{' '}
+                      {tc(`severity_${a.severity}`)}
                     </span>
                   </td>
                   <td>{t(`alarm_${a.state}`)}</td>

@@ -45,7 +45,11 @@ export function HistoryChart({ field, label, buckets }: { field: string; label: 
             { label: 'max', stroke: COLOURS.band, width: 1, dash: [4, 4], points: { show: false } },
           ],
           tzDate: (ts) => new Date(ts * 1000),
-          fmtDate: () => (d: Date) => d.toLocaleTimeString(lang.get() === 'vi' ? 'vi-VN' : 'en-GB', { hour: '2-digit', minute: '2-digit' }),
+          fmtDate: () => (d: Date) =>
+            d.toLocaleTimeString(lang.get() === 'vi' ? 'vi-VN' : 'en-GB', {
+              hour: '2-digit',
+              minute: '2-digit',
+            }),
         },
         [xs, buckets.map((b) => b.min), buckets.map((b) => b.mean), buckets.map((b) => b.max)],
         el,
