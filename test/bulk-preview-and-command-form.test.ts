@@ -149,6 +149,14 @@ describe('bulk preview, bulk targets and command forms', () => {
     expect(valve.guards.minIntervalSeconds).toBeGreaterThan(0);
   });
 
+  it('documents the preview and the targets in the OpenAPI schema', async () => {
+    const doc = (await gw.api('GET', '/api/openapi.json')).body;
+    expect(Object.keys(doc.paths['/api/commands/bulk/preview'])).toEqual(['post']);
+    expect(Object.keys(doc.paths['/api/commands/bulk/targets'])).toEqual(['get']);
+    const previewBody = doc.paths['/api/commands/bulk/preview'].post.requestBody.content['application/json'].schema;
+    expect(Object.keys(previewBody.properties)).toEqual(['selector', 'name', 'params']);
+  });
+
   it('the confirm guard the model describes is the one the API enforces', async () => {
     const send = (confirm?: boolean) =>
       gw.api(

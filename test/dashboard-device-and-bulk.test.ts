@@ -135,6 +135,12 @@ describe('device page and bulk commands in Chromium, against a gateway with a si
     await page.getByRole('button', { name: 'Send command' }).click();
     const dialog = page.getByRole('alertdialog');
     await dialog.waitFor();
+    // The confirm button has the focus; Escape steps back, and the form asks again.
+    await page.keyboard.press('Escape');
+    expect(await dialog.count()).toBe(0);
+    await page.getByRole('button', { name: 'Send command' }).click();
+    await dialog.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Confirm and send');
     expect(await dialog.textContent()).toMatch(/explicit confirmation/);
     // Nothing went out before the confirmation.
     expect((await api(`/api/devices/${meter.id}/commands`)).commands).toEqual([]);

@@ -33,8 +33,11 @@ const SELECTOR_LABELS: Record<string, 'family' | 'model' | 'district' | 'ward'> 
 
 /** Re-read at most this often while command events of the roll-out arrive. */
 const THROTTLE_MS = 250;
-/** And this often without events (a roll-out whose devices are silent until they time out). */
-const POLL_MS = 2000;
+/**
+ * And this often besides: every state change is an event, but a device the roll-out could not
+ * give the command (a guard refused it) is not, and the stream may be reconnecting.
+ */
+const POLL_MS = 3000;
 
 /** A running or finished roll-out: a progress bar, counts by state, the devices that did not succeed. */
 export function BulkProgress({ id }: { id: string }) {

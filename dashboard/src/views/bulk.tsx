@@ -337,6 +337,7 @@ function BulkForm() {
           <div
             class="confirm"
             role="alertdialog"
+            onKeyDown={(e) => e.key === 'Escape' && setConfirming(null)}
             aria-labelledby="bulk-confirm-title"
             aria-describedby="bulk-confirm-text"
           >

@@ -10,6 +10,8 @@ import {
 } from '../commands.ts';
 import { commandStrings } from '../i18n/commands.ts';
 import { formatTime, useT } from '../i18n/index.ts';
+import { live } from '../live.ts';
+import { useValue } from '../state.ts';
 import {
   CommandFields,
   type Draft,
@@ -21,6 +23,7 @@ import {
 } from './command-fields.tsx';
 
 const PATH: CommandState[] = ['queued', 'sent', 'delivered', 'succeeded'];
+const FALLBACK_POLL_MS = 3000;
 
 /**
  * The command form of the device page, generated from the model's command schema; a guarded
@@ -61,6 +64,15 @@ export function CommandPanel(props: { deviceId: string; commands: ModelCommand[]
       }
     }
   });
+
+  // Without the events stream (reconnecting), the API is asked instead, every few seconds.
+  const connection = useValue(live.connection);
+  const waiting = sent !== null && !FINAL_STATES.has(sent.status) ? sent.id : null;
+  useEffect(() => {
+    if (!waiting || connection === 'live') return;
+    const timer = setInterval(() => void refresh(waiting).catch(() => {}), FALLBACK_POLL_MS);
+    return () => clearInterval(timer);
+  }, [waiting, connection]);
 
   if (!cmd) return null;
 
@@ -140,6 +152,7 @@ export function CommandPanel(props: { deviceId: string; commands: ModelCommand[]
         <div
           class="confirm"
           role="alertdialog"
+          onKeyDown={(e) => e.key === 'Escape' && setConfirming(null)}
           aria-labelledby="confirm-title"
           aria-describedby="confirm-text"
         >

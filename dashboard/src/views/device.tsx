@@ -5,6 +5,7 @@ import { type CommandView, type ModelView, unitOf, useCommandEvents } from '../c
 import { commandStrings } from '../i18n/commands.ts';
 import { common } from '../i18n/common.ts';
 import { deviceStrings } from '../i18n/device.ts';
+import { fieldStrings } from '../i18n/fields.ts';
 import { formatNumber, formatTime, useT } from '../i18n/index.ts';
 import { live } from '../live.ts';
 import { may, useRole } from '../session.ts';
@@ -56,6 +57,16 @@ export function DeviceView({ params }: { params: Record<string, string> }) {
   const t = useT(deviceStrings);
   const tc = useT(common);
   const tcmd = useT(commandStrings);
+  const tf = useT(fieldStrings);
+  /** A field's name in words, the canonical name beside it (what the API and alarms use). */
+  const fieldLabel = (k: string) =>
+    k in fieldStrings.vi ? (
+      <>
+        {tf(k as 'ph')} <span class="muted field-id">{k}</span>
+      </>
+    ) : (
+      k
+    );
   const role = useRole();
   const id = params.id;
   const path = `/api/devices/${encodeURIComponent(id)}`;
@@ -213,7 +224,7 @@ export function DeviceView({ params }: { params: Record<string, string> }) {
                 <tbody>
                   {reading.map(([k, v]) => (
                     <tr>
-                      <th scope="row">{k}</th>
+                      <th scope="row">{fieldLabel(k)}</th>
                       <td class="num">
                         {show(v)} {unitOf(k)}
                       </td>
@@ -253,7 +264,7 @@ export function DeviceView({ params }: { params: Record<string, string> }) {
                   const same = has && reported[k] === desired[k];
                   return (
                     <tr data-field={k}>
-                      <th scope="row">{k}</th>
+                      <th scope="row">{fieldLabel(k)}</th>
                       <td class="num">{k in reported ? `${show(reported[k])} ${unitOf(k)}` : '—'}</td>
                       <td class="num">{has ? `${show(desired[k])} ${unitOf(k)}` : '—'}</td>
                       <td>
@@ -289,7 +300,12 @@ export function DeviceView({ params }: { params: Record<string, string> }) {
             <p class="muted">{t('historySource', { source: history.source, step: history.step })}</p>
             <div class="charts">
               {Object.entries(history.fields).map(([f, buckets]) => (
-                <HistoryChart key={f} field={f} label={f} buckets={buckets} />
+                <HistoryChart
+                  key={f}
+                  field={f}
+                  label={f in fieldStrings.vi ? `${tf(f as 'ph')} · ${f}` : f}
+                  buckets={buckets}
+                />
               ))}
             </div>
           </>
