@@ -64,8 +64,16 @@ export function BulkProgress({ id }: { id: string }) {
       setError(err instanceof ApiError ? err.message : String(err));
     }
   };
+  /** The next read, no later than `ms` from now: an earlier one already due is kept (a throttle). */
+  const dueAt = useRef(0);
   const schedule = (ms: number) => {
-    if (timer.current || done.current) return;
+    if (done.current) return;
+    const at = Date.now() + ms;
+    if (timer.current) {
+      if (dueAt.current <= at) return;
+      clearTimeout(timer.current);
+    }
+    dueAt.current = at;
     timer.current = setTimeout(async () => {
       timer.current = null;
       await load();
@@ -85,10 +93,7 @@ export function BulkProgress({ id }: { id: string }) {
   }, [id]);
 
   useCommandEvents((events) => {
-    if (done.current || !events.some((e) => e.bulkId === id)) return;
-    if (timer.current) clearTimeout(timer.current);
-    timer.current = null;
-    schedule(THROTTLE_MS);
+    if (events.some((e) => e.bulkId === id)) schedule(THROTTLE_MS);
   });
 
   if (!status)

@@ -288,7 +288,7 @@ function BulkForm() {
             role="status"
             aria-live="polite"
             data-testid="bulk-preview"
-            data-eligible={preview?.eligible ?? ''}
+            data-eligible={previewing ? '' : (preview?.eligible ?? '')}
           >
             {previewing ? (
               <p class="muted">{t('previewing')}</p>
