@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, useToken } from './api.ts';
+import { CriticalCue } from './critical-cue.tsx';
 import { districtFilter } from './filter.ts';
 import { common } from './i18n/common.ts';
 import { LANGS, lang, useT } from './i18n/index.ts';
@@ -141,6 +142,7 @@ function Shell({ session: s }: { session: Session }) {
         <span class="who" data-role={s.role}>
           {s.name} · {t(`role_${s.role}`)}
         </span>
+        <CriticalCue />
         <LangSwitch />
         <button type="button" onClick={signOut}>
           {t('signOut')}

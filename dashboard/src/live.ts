@@ -245,3 +245,9 @@ export function recentRaised(now = Date.now()): number {
   while (live.raised.length && live.raised[0] < from) live.raised.shift();
   return live.raised.length;
 }
+
+/** An alarm the API just answered (after ack or shelve): shown at once, before its event arrives. */
+export function applyAlarm(a: AlarmView): void {
+  putAlarm(a);
+  live.version.set(live.version.get() + 1);
+}

@@ -24,7 +24,11 @@ function parse(hash: string): Location {
 }
 
 export const location = value<Location>(parse(window.location.hash));
-window.addEventListener('hashchange', () => location.set(parse(window.location.hash)));
+/** Reads the address again (after history.replaceState, which fires no hashchange). */
+export function refreshLocation(): void {
+  location.set(parse(window.location.hash));
+}
+window.addEventListener('hashchange', refreshLocation);
 
 export function navigate(path: string): void {
   window.location.hash = path;

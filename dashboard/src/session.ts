@@ -1,3 +1,4 @@
+import { refreshLocation } from './router.ts';
 import { useValue, value } from './state.ts';
 
 /** The signed-in token, kept for this browser tab only (sessionStorage), and the role it has. */
@@ -28,6 +29,7 @@ export function takeTokenFromLink(): string | null {
   const m = /^#token=([^&]+)/.exec(location.hash);
   if (!m) return null;
   history.replaceState(null, '', `${location.pathname}${location.search}#/`);
+  refreshLocation();
   return decodeURIComponent(m[1]);
 }
 

@@ -79,7 +79,13 @@ export interface SimulatedCity {
  * across the 30 districts, registered through the API and connected as SimulatedDevices.
  */
 export async function startSimulatedCity(
-  opts: { perFamily?: number; device?: FleetDeviceOptions; seed?: string } = {},
+  opts: {
+    perFamily?: number;
+    device?: FleetDeviceOptions;
+    seed?: string;
+    /** Per-device options, e.g. a pattern that fails on cue. */
+    overrides?: (plan: DevicePlan) => Partial<FleetDeviceOptions> | undefined;
+  } = {},
 ): Promise<SimulatedCity> {
   const gw = await startTestGateway({
     config: { AUTH_PENDING_PER_ADDRESS: 1_000_000, AUTH_SCRYPT_QUEUE: 1_000_000 },
@@ -102,6 +108,7 @@ export async function startSimulatedCity(
     secrets,
     connectsPerSecond: 500,
     device: { qos: 1, intervalMs: 5000, ...opts.device },
+    overrides: opts.overrides,
   });
   await fleet.start();
   return {
