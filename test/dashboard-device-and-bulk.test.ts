@@ -183,7 +183,7 @@ describe('device page and bulk commands in Chromium, against a gateway with a si
           seen.add((await page.getByTestId('bulk-percent').textContent()) ?? '');
           return progress.getAttribute('data-done');
         },
-        { timeout: 20_000, intervals: [50] },
+        { timeout: 20_000, interval: 50 },
       )
       .toBe('true');
     expect([...seen].some((p) => p !== '0 %' && p !== '100 %')).toBe(true);
