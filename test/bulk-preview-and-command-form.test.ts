@@ -149,11 +149,35 @@ describe('bulk preview, bulk targets and command forms', () => {
     expect(valve.guards.minIntervalSeconds).toBeGreaterThan(0);
   });
 
+  it('every command of every model yields a form: known input types, numbers with a range, example params that fit it', async () => {
+    const { models } = (await gw.api('GET', '/api/models', undefined, viewer)).body;
+    expect(models.length).toBeGreaterThan(5);
+    for (const model of models)
+      for (const cmd of model.commands) {
+        const where = `${model.id} ${cmd.name}`;
+        expect(Object.keys(cmd.example).sort(), where).toEqual(
+          cmd.fields.map((f: { name: string }) => f.name).sort(),
+        );
+        for (const f of cmd.fields) {
+          expect(['integer', 'number', 'boolean', 'string', 'enum'], where).toContain(f.type);
+          if (f.type === 'integer' || f.type === 'number') {
+            expect(f.minimum, `${where}.${f.name} minimum`).not.toBeNull();
+            expect(f.maximum, `${where}.${f.name} maximum`).not.toBeNull();
+            expect(cmd.example[f.name]).toBeGreaterThanOrEqual(f.minimum);
+            expect(cmd.example[f.name]).toBeLessThanOrEqual(f.maximum);
+          }
+        }
+        for (const [k, v] of Object.entries(cmd.guards.confirmWhen ?? {}))
+          expect(cmd.fields.find((f: { name: string }) => f.name === k)?.type, where).toBe(typeof v);
+      }
+  });
+
   it('documents the preview and the targets in the OpenAPI schema', async () => {
     const doc = (await gw.api('GET', '/api/openapi.json')).body;
     expect(Object.keys(doc.paths['/api/commands/bulk/preview'])).toEqual(['post']);
     expect(Object.keys(doc.paths['/api/commands/bulk/targets'])).toEqual(['get']);
-    const previewBody = doc.paths['/api/commands/bulk/preview'].post.requestBody.content['application/json'].schema;
+    const previewBody =
+      doc.paths['/api/commands/bulk/preview'].post.requestBody.content['application/json'].schema;
     expect(Object.keys(previewBody.properties)).toEqual(['selector', 'name', 'params']);
   });
 
