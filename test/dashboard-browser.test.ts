@@ -25,7 +25,7 @@ function faultyLamp(id: string): DevicePattern {
 
 const digits = (s: string | null) => Number((s ?? '').replace(/\D/g, ''));
 
-describe('the dashboard in Chromium, against a gateway with a simulated city', () => {
+describe('the dashboard in Chromium, against a gateway with a simulated city', { timeout: 90_000 }, () => {
   let city: SimulatedCity;
   let browser: Browser;
   const pages: DashboardPage[] = [];

@@ -21,6 +21,7 @@ import { useValue } from './state.ts';
 async function signIn(token: string): Promise<void> {
   useToken(token, signOut);
   const me = await api.get<{ name: string; role: Role }>('/api/me');
+  performance.mark('citygate:signed-in');
   storeToken(token);
   session.set({ token, ...me });
   void startLive();

@@ -15,7 +15,10 @@ export function SeverityBadge({ severity, count }: { severity: Severity; count?:
   const t = useT(common);
   return (
     <span class={`sev sev-${severity}`} data-severity={severity}>
-      <span aria-hidden="true">{SEVERITY_ICON[severity]}</span> {t(`severity_${severity}`)}
+      <span aria-hidden="true" class={`ico ico-${severity}`}>
+        {SEVERITY_ICON[severity]}
+      </span>{' '}
+      {t(`severity_${severity}`)}
       {count !== undefined && <b class="count">{count}</b>}
     </span>
   );

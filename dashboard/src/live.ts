@@ -81,6 +81,7 @@ async function loadSnapshots(gen: number): Promise<void> {
   try {
     const [map, alarms] = await Promise.all([api.get<MapAnswer>('/api/map'), loadOpenAlarms()]);
     if (gen !== generation) return;
+    performance.mark('citygate:snapshot-fetched');
     live.city = toCity(map);
     live.alarms.clear();
     alarmsByDevice.clear();

@@ -87,7 +87,7 @@ export function CityMap(props: CityMapProps) {
       s.tiles ??= tileCache(city.tileUrl, request);
       s.tiles.draw(ctx, view, w, h);
     }
-    drawDistricts(ctx, city, district, sx, sy, view.zoom);
+    drawDistricts(ctx, city, district, sx, sy, view.zoom, 'areas');
 
     // Devices into cells (or one each when zoomed in), keeping the most urgent rank per cell.
     const cluster = view.zoom < CLUSTER_UNTIL_ZOOM;
@@ -154,6 +154,8 @@ export function CityMap(props: CityMapProps) {
       hit.r = drawCluster(ctx, hit.x, hit.y, c.count, c.rank, c.alarms);
       hits.push(hit);
     }
+    // Names above the markers, so that a dense centre stays readable.
+    drawDistricts(ctx, city, district, sx, sy, view.zoom, 'labels');
     s.hits = hits;
     el.dataset.devices = String(drawn);
     el.dataset.clusters = String(clusters);
@@ -342,6 +344,7 @@ function drawDistricts(
   sx: (x: number) => number,
   sy: (y: number) => number,
   zoom: number,
+  part: 'areas' | 'labels',
 ) {
   ctx.textAlign = 'center';
   ctx.textBaseline = 'bottom';
@@ -357,13 +360,16 @@ function drawDistricts(
     const on = i === selected;
     // The district's rough extent: urban districts are 2-3 km across, rural ones 10 km or more.
     const r = (2 ** zoom * TILE * 0.02) / 360;
-    ctx.beginPath();
-    ctx.arc(x, y, Math.max(r, 6), 0, Math.PI * 2);
-    ctx.fillStyle = on ? 'rgba(31,111,235,0.18)' : 'rgba(140,200,255,0.04)';
-    ctx.fill();
-    ctx.strokeStyle = on ? '#1f6feb' : 'rgba(140,200,255,0.18)';
-    ctx.lineWidth = on ? 2 : 1;
-    ctx.stroke();
+    if (part === 'areas') {
+      ctx.beginPath();
+      ctx.arc(x, y, Math.max(r, 6), 0, Math.PI * 2);
+      ctx.fillStyle = on ? 'rgba(31,111,235,0.18)' : 'rgba(140,200,255,0.04)';
+      ctx.fill();
+      ctx.strokeStyle = on ? '#1f6feb' : 'rgba(140,200,255,0.18)';
+      ctx.lineWidth = on ? 2 : 1;
+      ctx.stroke();
+      continue;
+    }
     ctx.font = `${on ? 'bold ' : ''}12px system-ui, sans-serif`;
     const w = ctx.measureText(d.name).width + 6;
     const box: [number, number, number, number] = [x - w / 2, y - 24, x + w / 2, y - 8];
