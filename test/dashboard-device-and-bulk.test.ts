@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFirmware } from '../firmware-specs/define-device.ts';
+import { SimulatedDevice } from '../simulators/mqtt-device.ts';
 import {
   launchBrowser,
   openDashboard,
@@ -28,6 +29,7 @@ describe('device page and bulk commands in Chromium, against a gateway with a si
   let browser: Browser;
   let operator: string;
   let viewer: string;
+  let slowLamp: SimulatedDevice | undefined;
   const api = (path: string) => city.gw.api('GET', path).then((r) => r.body);
 
   beforeAll(async () => {
@@ -39,6 +41,7 @@ describe('device page and bulk commands in Chromium, against a gateway with a si
     viewer = await tokenFor(city.gw, 'viewer');
   }, 120_000);
   afterAll(async () => {
+    await slowLamp?.stop();
     await browser?.close();
     await city?.stop();
   });
@@ -68,7 +71,18 @@ describe('device page and bulk commands in Chromium, against a gateway with a si
       });
     }
     await client.endAsync();
-    await device.start();
+    // Back as a device that answers 1.5 s late: the command's steps can be seen one by one.
+    slowLamp = new SimulatedDevice({
+      id: plan.id,
+      spec: city.gw.gateway.ctx.specs.get(plan.model)!,
+      firmware: plan.firmware,
+      url: city.gw.mqttUrl,
+      secret: city.secrets.get(plan.id)!,
+      qos: 1,
+      intervalMs: 5000,
+      replyDelayMs: 1500,
+    });
+    await slowLamp.start();
     await expect
       .poll(
         async () =>
@@ -105,7 +119,19 @@ describe('device page and bulk commands in Chromium, against a gateway with a si
     await level.fill('37');
     await level.press('Enter');
     const progress = page.getByTestId('command-progress');
-    await expect.poll(() => progress.getAttribute('data-status'), { timeout: 15_000 }).toBe('succeeded');
+    const steps = new Set<string | null>();
+    await expect
+      .poll(
+        async () => {
+          const status = await progress.getAttribute('data-status');
+          steps.add(status);
+          return status;
+        },
+        { timeout: 15_000, interval: 50 },
+      )
+      .toBe('succeeded');
+    // The reply comes 1.5 s after delivery, and only the events stream tells the page of it.
+    expect(steps).toContain('delivered');
     expect(await progress.textContent()).toMatch(/Thành công/);
     const sent = (await api(`/api/devices/${plan.id}/commands?limit=1`)).commands[0];
     expect(sent).toMatchObject({
