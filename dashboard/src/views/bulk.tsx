@@ -8,6 +8,7 @@ import { common } from '../i18n/common.ts';
 import { formatNumber, useT } from '../i18n/index.ts';
 import { navigate } from '../router.ts';
 import { may, useRole } from '../session.ts';
+import { type Preview, PreviewNote } from './bulk-preview-note.tsx';
 import { BulkProgress } from './bulk-progress.tsx';
 import { CommandFields, type Draft, describe, draftFrom, labelOf, paramsFrom } from './command-fields.tsx';
 
@@ -19,15 +20,6 @@ interface Targets {
   families: Count[];
   models: Array<Count & { family: string }>;
   districts: Array<Count & { wards: Count[] }>;
-}
-interface Preview {
-  matched: number;
-  disabled: number;
-  eligible: number;
-  byModel: Record<string, number>;
-  skipped: number;
-  skippedReasons: Array<{ reason: string; devices: number }>;
-  needsConfirm: boolean;
 }
 type Selector = { family: string; model: string; district: string; ward: string };
 
@@ -284,44 +276,7 @@ function BulkForm() {
               {problem}
             </p>
           )}
-          <div
-            role="status"
-            aria-live="polite"
-            data-testid="bulk-preview"
-            data-eligible={previewing ? '' : (preview?.eligible ?? '')}
-          >
-            {previewing ? (
-              <p class="muted">{t('previewing')}</p>
-            ) : (
-              preview && (
-                <>
-                  <p class="big">
-                    <strong>{t('matched', { eligible: formatNumber(preview.eligible) })}</strong>
-                  </p>
-                  {preview.disabled > 0 && (
-                    <p class="muted">{t('disabled', { n: formatNumber(preview.disabled) })}</p>
-                  )}
-                  {preview.skipped > 0 && (
-                    <>
-                      <p>{t('skipped', { n: formatNumber(preview.skipped) })}</p>
-                      <ul class="muted">
-                        {preview.skippedReasons.map((r) => (
-                          <li>
-                            {r.reason}: {formatNumber(r.devices)}
-                          </li>
-                        ))}
-                      </ul>
-                    </>
-                  )}
-                  {rateOk && preview.eligible > 0 && (
-                    <p class="muted">
-                      {t('duration', { seconds: formatNumber(Math.ceil(preview.eligible / rateN)) })}
-                    </p>
-                  )}
-                </>
-              )
-            )}
-          </div>
+          <PreviewNote preview={preview} previewing={previewing} rate={rateOk ? rateN : null} />
           {error && (
             <p role="alert" class="error">
               {tc('error', { message: error })}

@@ -25,6 +25,13 @@ import {
 const PATH: CommandState[] = ['queued', 'sent', 'delivered', 'succeeded'];
 const FALLBACK_POLL_MS = 3000;
 
+/** Of two statuses of one command, the one further along its lifecycle (a final one is final). */
+function further(a: string, b: string | undefined): CommandState {
+  if (b === undefined || FINAL_STATES.has(a)) return a as CommandState;
+  if (FINAL_STATES.has(b)) return b as CommandState;
+  return (PATH.indexOf(b as CommandState) > PATH.indexOf(a as CommandState) ? b : a) as CommandState;
+}
+
 /**
  * The command form of the device page, generated from the model's command schema; a guarded
  * command asks for a confirmation step first. The sent command's state follows the events stream
@@ -39,9 +46,17 @@ export function CommandPanel(props: { deviceId: string; commands: ModelCommand[]
   const [problem, setProblem] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<Record<string, unknown> | null>(null);
   const [busy, setBusy] = useState(false);
-  const [sent, setSent] = useState<CommandView | null>(null);
-  /** Statuses seen on the stream, by command id: a reply can beat the POST's answer. */
+  const [answer, setSent] = useState<CommandView | null>(null);
+  /**
+   * The furthest status seen on the stream, by command id. The stream and the API answers race
+   * (a reply can beat the POST's answer, a GET can be older than the last event), so the page
+   * shows whichever is further along.
+   */
   const seen = useRef(new Map<string, string>());
+  const [, bump] = useState(0);
+  const sent = answer && { ...answer, status: further(answer.status, seen.current.get(answer.id)) };
+  const sentId = useRef<string | null>(null);
+  sentId.current = sent?.id ?? null;
   const confirmButton = useRef<HTMLButtonElement>(null);
   const onFinal = useRef(props.onFinal);
   onFinal.current = props.onFinal;
@@ -55,14 +70,18 @@ export function CommandPanel(props: { deviceId: string; commands: ModelCommand[]
   };
 
   useCommandEvents((events) => {
+    let changed = false;
     for (const e of events) {
       if (e.deviceId !== deviceId) continue;
-      seen.current.set(e.commandId, e.status);
-      if (sent && e.commandId === sent.id && sent.status !== e.status && !FINAL_STATES.has(sent.status)) {
-        setSent({ ...sent, status: e.status as CommandState });
-        if (FINAL_STATES.has(e.status)) void refresh(sent.id).catch(() => {});
-      }
+      const before = seen.current.get(e.commandId);
+      const after = further(e.status, before);
+      seen.current.set(e.commandId, after);
+      if (e.commandId !== sentId.current || after === before) continue;
+      changed = true;
+      // The final answer carries the result or the error: read it once.
+      if (FINAL_STATES.has(after)) void refresh(e.commandId).catch(() => {});
     }
+    if (changed) bump((n) => n + 1);
   });
 
   // Without the events stream (reconnecting), the API is asked instead, every few seconds.
@@ -93,10 +112,9 @@ export function CommandPanel(props: { deviceId: string; commands: ModelCommand[]
         params,
         ...(confirm ? { confirm: true } : {}),
       });
-      const early = seen.current.get(created.id);
-      setSent(early && FINAL_STATES.has(early) ? { ...created, status: early as CommandState } : created);
+      setSent(created);
       setConfirming(null);
-      // Events before this answer were matched above; the API has the truth from here.
+      // Events before this answer are in `seen`; the rest come on the stream.
       await refresh(created.id);
     } catch (err) {
       // The gateway's guard is the authority: a confirm the form did not foresee is asked for here.

@@ -2,7 +2,6 @@ import './device.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
 import { type CommandView, type ModelView, unitOf, useCommandEvents } from '../commands.ts';
-import { commandStrings } from '../i18n/commands.ts';
 import { common } from '../i18n/common.ts';
 import { deviceStrings } from '../i18n/device.ts';
 import { fieldStrings } from '../i18n/fields.ts';
@@ -11,8 +10,8 @@ import { live } from '../live.ts';
 import { may, useRole } from '../session.ts';
 import { useValue } from '../state.ts';
 import type { AlarmView, DeviceStatus } from '../types.ts';
-import { labelOf, StateBadge } from './command-fields.tsx';
 import { CommandPanel } from './command-panel.tsx';
+import { DeviceAlarms, DeviceCommands } from './device-tables.tsx';
 import { type Bucket, HistoryChart } from './history-chart.tsx';
 
 interface DeviceInfo {
@@ -41,7 +40,6 @@ interface History {
 }
 
 const STATUS_GLYPH: Record<DeviceStatus, string> = { online: '●', offline: '○', disabled: '⊘' };
-const SEVERITY_GLYPH: Record<string, string> = { critical: '▲', major: '◆', minor: '●', warning: '■' };
 const STATUSES: DeviceStatus[] = ['online', 'offline', 'disabled'];
 /** The last reading is not on the events stream: it is read again this often. */
 const REFRESH_MS = 10_000;
@@ -56,7 +54,6 @@ const show = (v: unknown) =>
 export function DeviceView({ params }: { params: Record<string, string> }) {
   const t = useT(deviceStrings);
   const tc = useT(common);
-  const tcmd = useT(commandStrings);
   const tf = useT(fieldStrings);
   /** A field's name in words, the canonical name beside it (what the API and alarms use). */
   const fieldLabel = (k: string) =>
@@ -311,75 +308,8 @@ export function DeviceView({ params }: { params: Record<string, string> }) {
           </>
         )}
       </section>
-      <section class="panel" aria-labelledby="h-alarms" data-testid="device-alarms">
-        <h2 id="h-alarms">{t('alarms')}</h2>
-        {allAlarms.length === 0 ? (
-          <p class="muted">{t('noAlarms')}</p>
-        ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('severity')}</th>
-                <th scope="col">{t('status')}</th>
-                <th scope="col">{t('message')}</th>
-                <th scope="col">{t('raisedAt')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {allAlarms.map((a) => (
-                <tr>
-                  <td>
-                    <span class={`sev sev-${a.severity}`}>
-                      <span aria-hidden="true">{SEVERITY_GLYPH[a.severity]}</span>{' '}
-                      {tc(`severity_${a.severity}`)}
-                    </span>
-                  </td>
-                  <td>{t(`alarm_${a.state}`)}</td>
-                  <td>{a.message}</td>
-                  <td>{formatTime(a.raisedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
-      <section class="panel" aria-labelledby="h-commands" data-testid="device-commands">
-        <h2 id="h-commands">{t('commands')}</h2>
-        {commands.length === 0 ? (
-          <p class="muted">{t('noCommands')}</p>
-        ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('time')}</th>
-                <th scope="col">{tcmd('command')}</th>
-                <th scope="col">{t('params')}</th>
-                <th scope="col">{t('status')}</th>
-                <th scope="col">{t('requestedBy')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {commands.map((c) => (
-                <tr data-command={c.id} data-status={c.status}>
-                  <td>{formatTime(c.createdAt)}</td>
-                  <td>
-                    {labelOf(tcmd, 'cmd', c.name)}
-                    {c.bulkId && <span class="muted"> · {t('bulk')}</span>}
-                  </td>
-                  <td>
-                    <code>{JSON.stringify(c.params)}</code>
-                  </td>
-                  <td>
-                    <StateBadge state={c.status} />
-                    {c.error && <span class="muted"> · {c.error}</span>}
-                  </td>
-                  <td>{c.requestedBy}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
+      <DeviceAlarms alarms={allAlarms} />
+      <DeviceCommands commands={commands} />
     </section>
   );
 }
