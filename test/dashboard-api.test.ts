@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mapView } from '../gateway/dashboard/dashboard-routes.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 
 describe('the dashboard on the gateway: /api/me, /api/map and the page at /', () => {
@@ -42,18 +43,18 @@ describe('the dashboard on the gateway: /api/me, /api/map and the page at /', ()
   });
 
   it('GET /api/map lists every device with its place, status and worst alarm, and the 30 districts', async () => {
-    const map = (await gw.api('GET', '/api/map', undefined, tokens.viewer)).body;
+    const map = mapView.parse((await gw.api('GET', '/api/map', undefined, tokens.viewer)).body);
     expect(map.districts).toHaveLength(30);
     expect(map.districts.map((d: { name: string }) => d.name)).toContain('Hoàn Kiếm');
     expect(map.devices).toHaveLength((await gw.api('GET', '/api/devices')).body.total);
-    const aq = map.devices.find((d: unknown[]) => d[0] === 'aq-dash-1');
+    const aq = map.devices.find((d) => d[0] === 'aq-dash-1')!;
     expect(map.families[aq[1]]).toBe('air_quality');
     expect(map.districts[aq[2]].name).toBe('Hoàn Kiếm');
     expect(aq.slice(3, 5)).toEqual([21.03, 105.85]);
     expect(map.statuses[aq[5]]).toBe('offline');
     expect(aq[6]).toBe(-1);
     // A device registered without coordinates is placed at its district's centre.
-    const sl = map.devices.find((d: unknown[]) => d[0] === 'sl-dash-1');
+    const sl = map.devices.find((d) => d[0] === 'sl-dash-1')!;
     const baDinh = map.districts[sl[2]];
     expect(baDinh.name).toBe('Ba Đình');
     expect(sl.slice(3, 5)).toEqual([baDinh.lat, baDinh.lon]);

@@ -20,11 +20,18 @@ import { useValue } from './state.ts';
 
 async function signIn(token: string): Promise<void> {
   useToken(token, signOut);
-  const me = await api.get<{ name: string; role: Role }>('/api/me');
-  performance.mark('citygate:signed-in');
-  storeToken(token);
-  session.set({ token, ...me });
-  void startLive();
+  // The city's snapshot loads while the token is checked; a refused token stops it.
+  const loading = startLive();
+  try {
+    const me = await api.get<{ name: string; role: Role }>('/api/me');
+    performance.mark('citygate:signed-in');
+    storeToken(token);
+    session.set({ token, ...me });
+  } catch (err) {
+    stopLive();
+    throw err;
+  }
+  await loading;
 }
 
 function signOut(): void {

@@ -72,7 +72,7 @@ export function CityMap(props: CityMapProps) {
       el.width = Math.round(w * dpr);
       el.height = Math.round(h * dpr);
     }
-    const ctx = el.getContext('2d')!;
+    const ctx = el.getContext('2d', { alpha: false })!;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     if (!s.world || s.world.city !== city) s.world = project(city);
     if (!s.view) s.view = fit(city.districts, w, h);
