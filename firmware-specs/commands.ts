@@ -34,7 +34,7 @@ export const setRelay = (modbus?: ModbusWrite): CommandSpec =>
     example: { closed: true },
     badExample: { closed: 1 },
     // Opening the relay disconnects a customer.
-    guards: { confirmWhen: (p: { closed: boolean }) => p.closed === false },
+    guards: { confirmWhen: { closed: false } },
     modbus,
     description: 'Close (connect) or open (disconnect) the supply relay',
   }) as CommandSpec;

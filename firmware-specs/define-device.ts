@@ -55,8 +55,12 @@ export type CommandMode = keyof typeof COMMAND_MODES;
 export interface CommandGuards {
   /** The command may run at most once per this many seconds per device (e.g. a valve). */
   minIntervalSeconds?: number;
-  /** When true for the params, the request must carry `confirm: true` (e.g. opening a relay). */
-  confirmWhen?(params: any): boolean;
+  /**
+   * When every param named here has the value given, the request must carry `confirm: true`
+   * (e.g. `{ closed: false }`: opening a relay). Data, not a function, so that a client (the
+   * dashboard's command form) can show the confirmation step before it sends.
+   */
+  confirmWhen?: Record<string, string | number | boolean>;
 }
 
 export interface CommandSpec<P extends z.ZodType = z.ZodType> {
@@ -143,6 +147,12 @@ export function findFirmware(spec: DeviceSpec, version: string): FirmwareSpec | 
   return undefined;
 }
 
+/** True when the params ask for what the command's `confirmWhen` guard names. */
+export function needsConfirm(cmd: CommandSpec, params: Record<string, unknown>): boolean {
+  const when = cmd.guards?.confirmWhen;
+  return when !== undefined && Object.entries(when).every(([k, v]) => params[k] === v);
+}
+
 /** Register width in 16-bit words (coils and discrete inputs: one bit). */
 export function registerWords(type: RegisterType): number {
   switch (type) {
@@ -194,6 +204,9 @@ export function validateSpec(spec: DeviceSpec): string[] {
     if (!cmd.params.safeParse(cmd.example).success) problems.push(`command ${name}: example is rejected`);
     if (cmd.params.safeParse(cmd.badExample).success)
       problems.push(`command ${name}: badExample is accepted`);
+    const shape = (cmd.params as { shape?: Record<string, unknown> }).shape ?? {};
+    for (const key of Object.keys(cmd.guards?.confirmWhen ?? {}))
+      if (!Object.hasOwn(shape, key)) problems.push(`command ${name}: confirmWhen names ${key}, not a param`);
     if (cmd.mode === 'state' && !cmd.desired)
       problems.push(`command ${name}: a state command needs desired()`);
     if (spec.modbus && !cmd.modbus && cmd.mode === 'state') {

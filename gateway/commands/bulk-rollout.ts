@@ -5,14 +5,13 @@ import {
   type CommandStatus,
   FINAL_STATUSES,
 } from '../../device-registry/commands.ts';
-import type { DeviceFilter } from '../../device-registry/devices.ts';
-import { findCommand } from '../../firmware-specs/define-device.ts';
 import type { GatewayContext } from '../context.ts';
+import { type BulkSelector, selectForBulk } from './bulk-selection.ts';
 import type { CommandService } from './command-service.ts';
 import { BulkNotFoundError, NoDevicesSelectedError } from './errors.ts';
 
 export interface BulkRequest {
-  selector: Pick<DeviceFilter, 'family' | 'district' | 'ward' | 'tag' | 'ids' | 'model'>;
+  selector: BulkSelector;
   name: string;
   params: unknown;
   ratePerSecond?: number;
@@ -54,19 +53,8 @@ export class BulkRollouts {
 
   start(req: BulkRequest): ReturnType<BulkRollouts['status']> {
     const { devices, clock } = this.#ctx;
-    const selected = devices.list(req.selector).filter((d) => d.enabled);
-    if (selected.length === 0) throw new NoDevicesSelectedError('the selector matches no enabled device');
-    const skipped: BulkRecord['skipped'] = [];
-    const deviceIds: string[] = [];
-    for (const d of selected) {
-      const spec = devices.spec(d);
-      const cmd = spec && findCommand(spec, req.name);
-      if (!spec) skipped.push({ deviceId: d.id, reason: `model ${d.model} is not loaded` });
-      else if (!cmd) skipped.push({ deviceId: d.id, reason: `model ${d.model} has no command ${req.name}` });
-      else if (!cmd.params.safeParse(req.params ?? {}).success)
-        skipped.push({ deviceId: d.id, reason: `params do not fit model ${d.model}` });
-      else deviceIds.push(d.id);
-    }
+    const { matched, deviceIds, skipped } = selectForBulk(devices, req.selector, req);
+    if (matched === 0) throw new NoDevicesSelectedError('the selector matches no enabled device');
     if (deviceIds.length === 0)
       throw new NoDevicesSelectedError(`${skipped.length} selected, none can take it (${skipped[0].reason})`);
     const record: BulkRecord = {

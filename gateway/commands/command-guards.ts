@@ -1,5 +1,5 @@
 import type { Device, DeviceStore } from '../../device-registry/devices.ts';
-import { type CommandSpec, findCommand } from '../../firmware-specs/define-device.ts';
+import { type CommandSpec, findCommand, needsConfirm } from '../../firmware-specs/define-device.ts';
 import {
   CommandParamsError,
   CommandRateLimitedError,
@@ -44,7 +44,7 @@ export function checkGuards(
   now: number,
 ): void {
   const guards = cmdSpec.guards;
-  if (guards?.confirmWhen?.(req.params) && req.confirm !== true)
+  if (needsConfirm(cmdSpec, req.params) && req.confirm !== true)
     throw new ConfirmRequiredError(req.name, cmdSpec.description ?? 'a guarded action');
   if (guards?.minIntervalSeconds) {
     const last = lastRequestedAt();

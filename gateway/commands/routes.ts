@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { COMMAND_STATUS, type Command } from '../../device-registry/commands.ts';
-import { familyParam, idParam } from '../api/schemas.ts';
+import { idParam } from '../api/schemas.ts';
 import { isoTime as iso } from '../clock.ts';
 import type { GatewayContext } from '../context.ts';
+import { bulkPreviewRoutes, bulkSelector } from './bulk-preview-routes.ts';
 import type { BulkRollouts } from './bulk-rollout.ts';
 import type { CommandService } from './command-service.ts';
 
@@ -67,19 +68,7 @@ const submitBody = z.object({
 });
 
 const bulkBody = submitBody.omit({ idempotencyKey: true }).extend({
-  selector: z
-    .object({
-      family: familyParam.optional(),
-      district: z.string().optional(),
-      ward: z.string().optional(),
-      tag: z.string().optional(),
-      model: z.string().optional(),
-      ids: z.array(z.string()).min(1).max(100_000).optional(),
-    })
-    .refine(
-      (s) => Object.values(s).some((v) => v !== undefined),
-      'name at least one of family, district, ward, tag, model, ids',
-    ),
+  selector: bulkSelector,
   ratePerSecond: z.number().int().min(1).max(10_000).optional(),
 });
 
@@ -88,6 +77,7 @@ export function commandRoutes(service: CommandService, bulk: BulkRollouts) {
     const r = app.withTypeProvider<ZodTypeProvider>();
     const operator = ctx.requireRole('operator', 'send commands');
     const viewer = ctx.requireRole('viewer', 'read commands');
+    bulkPreviewRoutes(app, ctx);
     r.post(
       '/api/devices/:id/commands',
       {

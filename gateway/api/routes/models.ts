@@ -5,6 +5,7 @@ import type { ModelSpec } from '../../../firmware-specs/define-device.ts';
 import { type FieldFormat, fieldFormats, settingFormats } from '../../../firmware-specs/families.ts';
 import type { GatewayContext } from '../../context.ts';
 import { NotFoundError } from '../../errors.ts';
+import { commandFieldSchema, commandFields } from '../command-form.ts';
 import { idParam } from '../schemas.ts';
 
 export function modelView(spec: ModelSpec) {
@@ -28,9 +29,11 @@ export function modelView(spec: ModelSpec) {
       description: cmd.description ?? null,
       example: cmd.example,
       params: z.toJSONSchema(cmd.params, { unrepresentable: 'any' }),
+      fields: commandFields(cmd),
       guards: {
         minIntervalSeconds: cmd.guards?.minIntervalSeconds ?? null,
         needsConfirm: Boolean(cmd.guards?.confirmWhen),
+        confirmWhen: cmd.guards?.confirmWhen ?? null,
       },
     })),
     modbus: spec.modbus ?? null,
@@ -59,7 +62,15 @@ const modelResponse = z.object({
       description: z.string().nullable(),
       example: z.unknown(),
       params: z.unknown(),
-      guards: z.object({ minIntervalSeconds: z.number().nullable(), needsConfirm: z.boolean() }),
+      /** The params as a form needs them: type, range, choices, unit. */
+      fields: z.array(commandFieldSchema),
+      guards: z.object({
+        minIntervalSeconds: z.number().nullable(),
+        /** True when some params of this command need `confirm: true`. */
+        needsConfirm: z.boolean(),
+        /** The params that need it: every one named here has the value given. */
+        confirmWhen: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullable(),
+      }),
     }),
   ),
   modbus: z.unknown(),
