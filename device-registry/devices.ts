@@ -293,6 +293,30 @@ export class DeviceStore {
     return d;
   }
 
+  /**
+   * The device now runs another firmware (an OTA update, or an engineer's correction): the
+   * ingest reads its next payload with that firmware's layout. Audited with who asked.
+   */
+  setFirmware(id: string, firmware: string, actor: string, now = Date.now()): Device {
+    const d = this.require(id);
+    const spec = this.#specs.get(d.model);
+    if (!spec || !findFirmware(spec, firmware))
+      throw new FirmwareUnsupportedError(
+        d.model,
+        firmware,
+        spec ? Object.keys(spec.firmware).join(', ') : 'none',
+      );
+    const from = d.firmware;
+    this.#db.transaction(() => {
+      this.#db.prepare('UPDATE devices SET firmware = ? WHERE id = ?').run(firmware, id);
+      this.#db
+        .prepare('INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)')
+        .run(now, actor, 'device.firmware', id, JSON.stringify({ from, to: firmware }));
+    })();
+    d.firmware = firmware;
+    return d;
+  }
+
   /** The secret was verified before in this process: checking it again costs no scrypt. */
   hasVerified(id: string, secret: string): boolean {
     return this.#verified.has(id, secret);

@@ -105,6 +105,10 @@ export const configSchema = z.object({
   EVENTS_MAX_CLIENTS: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Attempts per webhook delivery (back-off 1 s, 2 s, 4 s … capped at an hour) before it fails. */
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(15),
+  /** Largest firmware image an admin may upload (issue 12). */
+  FIRMWARE_MAX_BYTES: bytes(1024, 1024 ** 3).default(64 * 1024 ** 2),
+  /** The gateway's HTTP address as devices reach it, for firmware download URLs; default http://<HTTP_HOST>:<port>. */
+  FIRMWARE_BASE_URL: optionalUrl,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -17,6 +17,7 @@ import type { AlarmRules } from './alarms/engine-port.ts';
 import { buildApi, type RouteModule } from './api/app.ts';
 import { authenticator } from './api/auth.ts';
 import { type BrokerHooks, createBroker, type PublishRoute } from './broker.ts';
+import { type CampaignsModule, campaignsModule } from './campaigns/campaigns-module.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { CommandOptions } from './commands/command-service.ts';
 import { type CommandsModule, commandsModule } from './commands/commands-module.ts';
@@ -91,6 +92,7 @@ export interface Gateway {
   readonly commands: CommandsModule;
   readonly alarms: AlarmsModule;
   readonly history: HistoryModule;
+  readonly campaigns: CampaignsModule;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -166,7 +168,13 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   events.provideOpenAlarmCounts(() => alarms.service.openBySeverity());
   const history = historyModule(config);
   history.useOpenAlarms((district) => alarms.service.openBySeverity(district));
-  const modules: GatewayModule[] = [commands, alarms, events, history, ...(opts.modules ?? [])];
+  const campaigns = campaignsModule({
+    config,
+    commands: () => commands.service,
+    httpPort: () => httpPort,
+    https: Boolean(config.TLS_CERT_FILE && config.TLS_KEY_FILE),
+  });
+  const modules: GatewayModule[] = [commands, campaigns, alarms, events, history, ...(opts.modules ?? [])];
   let ctx: GatewayContext;
   let api: FastifyInstance;
   let mqttServer: Server;
@@ -204,6 +212,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     commands,
     alarms,
     history,
+    campaigns,
 
     async start() {
       prepareDataDir(config.CITYGATE_DATA_DIR, log);
