@@ -84,12 +84,12 @@ export class ArtifactService {
     if (declaredBytes !== undefined && declaredBytes > this.#maxBytes)
       throw new ArtifactTooLargeError(this.#maxBytes);
     const spec = this.#specs.get(meta.model);
-    if (!spec) throw new ArtifactInvalidError(`query.model: model ${meta.model} is not loaded`);
+    if (!spec) throw new ArtifactInvalidError(`querystring.model: model ${meta.model} is not loaded`);
     if (!findCommand(spec, 'otaUpdate'))
-      throw new ArtifactInvalidError(`query.model: model ${meta.model} has no otaUpdate command`);
+      throw new ArtifactInvalidError(`querystring.model: model ${meta.model} has no otaUpdate command`);
     if (!findFirmware(spec, meta.version))
       throw new ArtifactInvalidError(
-        `query.version: model ${meta.model} has no firmware spec for ${meta.version} (it has ${Object.keys(spec.firmware).join(', ')}): its payloads could not be read`,
+        `querystring.version: model ${meta.model} has no firmware spec for ${meta.version} (it has ${Object.keys(spec.firmware).join(', ')}): its payloads could not be read`,
       );
     const existing = this.#store.byModelVersion(meta.model, meta.version);
     if (existing) throw new ArtifactExistsError(meta.model, meta.version, existing.id);

@@ -14,7 +14,7 @@ export const ArtifactTooLargeError = createError<'FW_ERR_TOO_LARGE', [number]>(
 export const ArtifactEmptyError = createError('FW_ERR_EMPTY', 'the firmware image is empty', 400);
 export const ChecksumMismatchError = createError<'FW_ERR_CHECKSUM', [string, string]>(
   'FW_ERR_CHECKSUM',
-  'query.sha256: the uploaded image has sha256 %s, not %s',
+  'querystring.sha256: the uploaded image has sha256 %s, not %s',
   400,
 );
 export const ArtifactInvalidError = createError('FW_ERR_INVALID', '%s', 400);
