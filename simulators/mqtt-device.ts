@@ -382,7 +382,12 @@ export class SimulatedDevice extends EventEmitter {
     this.reportOta(commandId, 'downloading', 0);
     let sha256: string;
     try {
-      sha256 = await downloadImage(p, faults, (pct) => this.reportOta(commandId, 'downloading', pct));
+      sha256 = await downloadImage(
+        p,
+        faults,
+        (pct) => this.reportOta(commandId, 'downloading', pct),
+        (from) => this.emit('otaResume', from),
+      );
     } catch (err) {
       this.reportOta(commandId, 'failed', 0);
       return fail(err instanceof OtaError ? err.message : `download failed: ${(err as Error).message}`);

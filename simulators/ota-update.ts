@@ -35,6 +35,7 @@ export async function downloadImage(
   p: OtaParams,
   faults: OtaFaults,
   onProgress: (pct: number) => void,
+  onResume: (fromByte: number) => void = () => {},
 ): Promise<string> {
   const random = faults.random ?? Math.random;
   if (random() < (faults.downloadFailureRate ?? 0))
@@ -49,6 +50,7 @@ export async function downloadImage(
     const abort = new AbortController();
     const headers: Record<string, string> = {};
     if (received > 0) {
+      onResume(received);
       headers.range = `bytes=${received}-`;
       if (etag) headers['if-range'] = etag;
     }
