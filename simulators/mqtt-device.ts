@@ -387,6 +387,7 @@ export class SimulatedDevice extends EventEmitter {
         faults,
         (pct) => this.reportOta(commandId, 'downloading', pct),
         (from) => this.emit('otaResume', from),
+        (ms) => new Promise((resolve) => this.clock.setTimeout(resolve, ms)),
       );
     } catch (err) {
       this.reportOta(commandId, 'failed', 0);
@@ -422,8 +423,15 @@ export class SimulatedDevice extends EventEmitter {
     this.rebooting = true;
     if (this.tick !== undefined) this.clock.clearTimeout(this.tick);
     this.tick = undefined;
-    await this.client?.endAsync().catch(() => undefined);
-    await new Promise<void>((resolve) => this.clock.setTimeout(resolve, ms));
+    const sleep = (t: number) => new Promise<void>((resolve) => this.clock.setTimeout(resolve, t));
+    // A graceful end waits for unacknowledged messages, forever when the broker is gone: a
+    // reboot does not wait long.
+    const client = this.client;
+    if (client) {
+      await Promise.race([client.endAsync().catch(() => undefined), sleep(1000)]);
+      if (!client.disconnected) client.end(true);
+    }
+    await sleep(ms);
     if (this.stopped) return;
     boot();
     this.emit('reboot', this.firmwareVersion);

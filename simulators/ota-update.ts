@@ -22,7 +22,11 @@ export interface OtaParams {
   version: string;
 }
 
-const MAX_RESUMES = 5;
+/** Attempts after a cut or a lost connection (a gateway restart), each after a longer pause. */
+const MAX_RESUMES = 8;
+const RETRY_PAUSE_MS = 500;
+/** No byte for this long: the connection is taken for dead and the download resumed. */
+const STALL_MS = 3000;
 
 export class OtaError extends Error {}
 
@@ -36,6 +40,7 @@ export async function downloadImage(
   faults: OtaFaults,
   onProgress: (pct: number) => void,
   onResume: (fromByte: number) => void = () => {},
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
 ): Promise<string> {
   const random = faults.random ?? Math.random;
   if (random() < (faults.downloadFailureRate ?? 0))
@@ -45,31 +50,56 @@ export async function downloadImage(
   let received = 0;
   let etag: string | null = null;
   let lastPct = -1;
+  let lost: string | null = null;
   for (let attempt = 0; received < p.size; attempt++) {
-    if (attempt > MAX_RESUMES) throw new OtaError(`download failed: gave up after ${MAX_RESUMES} resumes`);
+    if (attempt > MAX_RESUMES)
+      throw new OtaError(`download failed: gave up after ${MAX_RESUMES} resumes${lost ? ` (${lost})` : ''}`);
+    if (lost) await sleep(RETRY_PAUSE_MS * attempt);
+    lost = null;
     const abort = new AbortController();
+    let stall = setTimeout(() => abort.abort(new Error('stalled')), STALL_MS);
+    const alive = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => abort.abort(new Error('stalled')), STALL_MS);
+    };
     const headers: Record<string, string> = {};
     if (received > 0) {
       onResume(received);
       headers.range = `bytes=${received}-`;
       if (etag) headers['if-range'] = etag;
     }
-    const res = await fetch(p.url, { headers, signal: abort.signal }).catch((err: Error) => {
-      throw new OtaError(`download failed: ${err.message}`);
-    });
+    let res: Response;
+    try {
+      res = await fetch(p.url, { headers, signal: abort.signal });
+    } catch (err) {
+      clearTimeout(stall);
+      lost = `${(err as Error).message}: ${String((err as { cause?: unknown }).cause ?? '')}`;
+      continue;
+    }
+    if (res.status >= 500) {
+      clearTimeout(stall);
+      lost = `HTTP ${res.status}`; // the gateway restarting: try again
+      continue;
+    }
+    if (res.status !== 200 && res.status !== 206) {
+      clearTimeout(stall);
+      throw new OtaError(`download failed: HTTP ${res.status}`);
+    }
     if (res.status === 206) {
       const start = Number(/^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1]);
-      if (start !== received) throw new OtaError(`download failed: resumed at ${start}, not ${received}`);
-    } else if (res.status === 200) {
+      if (start !== received) {
+        clearTimeout(stall);
+        throw new OtaError(`download failed: resumed at ${start}, not ${received}`);
+      }
+    } else {
       hash = createHash('sha256'); // the server sent the whole image again
       received = 0;
-    } else {
-      throw new OtaError(`download failed: HTTP ${res.status}`);
     }
     etag = res.headers.get('etag') ?? etag;
     if (!res.body) throw new OtaError('download failed: no body');
     try {
       for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        alive();
         let part = Buffer.from(chunk);
         if (received + part.length > p.size) throw new OtaError(`download failed: more than ${p.size} bytes`);
         if (cutAt >= 0 && received + part.length > cutAt) {
@@ -90,7 +120,9 @@ export async function downloadImage(
       }
     } catch (err) {
       if (err instanceof OtaError) throw err;
-      if (!abort.signal.aborted) throw new OtaError(`download failed: ${(err as Error).message}`);
+      lost = (err as Error).message; // the connection went or stalled: resume
+    } finally {
+      clearTimeout(stall);
     }
   }
   onProgress(100);
