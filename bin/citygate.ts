@@ -4,6 +4,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { addAlarmCommands } from './alarm-commands.ts';
 import { ApiClient, ApiError, parseParams } from './api-client.ts';
+import { addCampaignCommands } from './campaign-commands.ts';
 import { eventCommands } from './events-commands.ts';
 import { historyCommand } from './history-command.ts';
 
@@ -247,6 +248,12 @@ eventCommands(
   table,
 );
 historyCommand(program, api);
+addCampaignCommands(
+  program,
+  api,
+  () => ({ url: program.opts().url, token: program.opts().token ?? defaultToken() ?? '' }),
+  table,
+);
 
 program.parseAsync().catch((err: Error & { code?: string }) => {
   console.error(`citygate: ${err instanceof ApiError && err.status ? `${err.status} ` : ''}${err.message}`);
