@@ -208,3 +208,32 @@ describe('hostile uploads', () => {
     expect((await gw.api('GET', `/api/firmware/${extra.body.id}`)).status).toBe(404);
   });
 });
+
+describe('hostile campaign requests', () => {
+  it('names the field of a bad campaign and refuses what cannot run', async () => {
+    const post = (body: unknown, token?: string) => gw.api('POST', '/api/campaigns', body, token);
+    const base = { name: 'c', artifactId: id, groups: { sizes: [1] } };
+    const cases: Array<[unknown, number, RegExp]> = [
+      [{ ...base, groups: { percentages: [50, 40] } }, 400, /body\.groups.*must add up to 100/],
+      [{ ...base, groups: { sizes: [0] } }, 400, /body\.groups/],
+      [{ ...base, errorThreshold: 101 }, 400, /body\.errorThreshold/],
+      [{ ...base, artifactId: '../../registry.db' }, 400, /body\.artifactId/],
+      [{ ...base, artifactId: 'fw_000000000000000000' }, 404, /firmware artifact fw_0+ not found/],
+      [
+        { ...base, selector: { model: 'dragonlight-nc20' } },
+        400,
+        /body\.selector: model dragonlight-nc20 is not the artifact's model/,
+      ],
+      [{ ...base, selector: { sql: '1=1' } }, 400, /body\.selector/],
+      [base, 400, /matches no device that can take this firmware/],
+    ];
+    for (const [body, status, message] of cases) {
+      const res = await post(body);
+      expect(res.status, JSON.stringify(body)).toBe(status);
+      expect(res.body.message, JSON.stringify(body)).toMatch(message);
+    }
+    expect((await post(base, viewer)).status).toBe(403);
+    expect((await gw.api('GET', '/api/campaigns/camp_000000000000')).status).toBe(404);
+    expect((await gw.api('POST', '/api/campaigns/../x/abort', {})).status).toBe(404);
+  });
+});

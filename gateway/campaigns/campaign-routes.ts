@@ -39,7 +39,18 @@ const newCampaignBody = z.object({
   /** Devices per group (the last group takes the rest), or percentages adding up to 100. */
   groups: z.union([
     z.object({ sizes: z.array(z.number().int().min(1).max(1_000_000)).min(1).max(50) }).strict(),
-    z.object({ percentages: z.array(z.number().gt(0).max(100)).min(1).max(50) }).strict(),
+    z
+      .object({
+        percentages: z
+          .array(z.number().gt(0).max(100))
+          .min(1)
+          .max(50)
+          .refine(
+            (p) => Math.abs(p.reduce((a, b) => a + b, 0) - 100) < 1e-9,
+            'percentages must add up to 100',
+          ),
+      })
+      .strict(),
   ]),
   successThreshold: percent.default(95),
   errorThreshold: percent.default(5),
