@@ -2,6 +2,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { addAlarmCommands } from './alarm-commands.ts';
 import { ApiClient, ApiError, parseParams } from './api-client.ts';
+import { addCampaignCommands } from './campaign-commands.ts';
 import { eventCommands } from './events-commands.ts';
 import { addFleetCommands } from './fleet-commands.ts';
 import { locateGateway } from './gateway-locator.ts';
@@ -223,6 +224,15 @@ addFleetCommands(
 );
 addOpsCommands(program, api, table);
 addLightingCommands(program, api, table);
+addCampaignCommands(
+  program,
+  api,
+  () => {
+    const { url, token } = gatewayTarget();
+    return { url, token: token ?? '' };
+  },
+  table,
+);
 addJsonOutput(program); // last: every command gets --json
 
 program.parseAsync().catch((err: Error & { code?: string }) => {

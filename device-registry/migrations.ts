@@ -220,6 +220,57 @@ export const migrations: ReadonlyArray<readonly [number, string]> = [
     `,
   ],
   [
+    8,
+    `
+    -- Firmware campaigns (issue 12, part 3). The image itself is a file in the data directory,
+    -- named by the artifact id (never by anything a client sent).
+    CREATE TABLE firmware_artifacts (
+      id TEXT PRIMARY KEY,
+      model TEXT NOT NULL,
+      version TEXT NOT NULL,
+      from_versions TEXT NOT NULL,
+      sha256 TEXT NOT NULL,
+      size INTEGER NOT NULL,
+      name TEXT,
+      created_at INTEGER NOT NULL,
+      created_by TEXT NOT NULL,
+      UNIQUE (model, version)
+    );
+    CREATE TABLE campaigns (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      artifact_id TEXT NOT NULL,
+      selector TEXT NOT NULL,
+      groups TEXT NOT NULL,
+      status TEXT NOT NULL,
+      reason TEXT,
+      success_threshold REAL NOT NULL,
+      error_threshold REAL NOT NULL,
+      concurrency INTEGER NOT NULL,
+      timeout_seconds INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      created_by TEXT NOT NULL,
+      updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE campaign_targets (
+      campaign_id TEXT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+      device_id TEXT NOT NULL,
+      group_no INTEGER NOT NULL,
+      from_version TEXT NOT NULL,
+      status TEXT NOT NULL,
+      phase TEXT,
+      progress REAL,
+      command_id TEXT,
+      token_hash TEXT,
+      error TEXT,
+      updated_at INTEGER NOT NULL,
+      PRIMARY KEY (campaign_id, device_id)
+    );
+    CREATE INDEX campaign_targets_command ON campaign_targets (command_id);
+    CREATE UNIQUE INDEX campaign_targets_token ON campaign_targets (token_hash) WHERE token_hash IS NOT NULL;
+    `,
+  ],
+  [
     9,
     `
     -- Street lighting (issue 13): programs and calendar versions as validated JSON documents,

@@ -70,3 +70,37 @@ export const setReportInterval = (): CommandSpec =>
     desired: (p: { seconds: number }) => ({ report_interval_seconds: p.seconds }),
     description: 'Set how often the sensor reports, in seconds',
   }) as CommandSpec;
+
+/** Largest firmware image a device is asked to fetch; the gateway's upload bound is smaller. */
+export const OTA_MAX_BYTES = 1024 ** 3;
+
+/**
+ * Firmware update over the air (issue 12): the device downloads the image over HTTP (resuming
+ * with Range), checks its sha256, installs it, reboots, and answers from the new firmware with
+ * `{"ok":true,"result":{"firmware":"<version>"}}`. Progress comes as reported state
+ * (`ota_status`, `ota_progress_pct`, `ota_command_id`; docs/design.md, "Firmware campaigns").
+ */
+export const otaUpdate = (): CommandSpec =>
+  ({
+    mode: 'action',
+    params: z
+      .object({
+        url: z.url({ protocol: /^https?$/ }).max(2048),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits'),
+        size: z.number().int().min(1).max(OTA_MAX_BYTES),
+        version: z.string().regex(/^\d+(\.\d+){0,3}$/, 'a version like 2.1.0'),
+      })
+      .strict(),
+    example: {
+      url: 'https://gateway.example/api/firmware/fw_0123/download?token=abc',
+      sha256: 'a'.repeat(64),
+      size: 524288,
+      version: '2.1.0',
+    },
+    badExample: { url: 'file:///etc/passwd', sha256: 'x', size: 0, version: 'latest' },
+    verifyResult: (p: { version: string }, result: Record<string, unknown>) =>
+      result.firmware === p.version
+        ? undefined
+        : `device came back on firmware ${String(result.firmware ?? 'unknown').slice(0, 40)}, not ${p.version}`,
+    description: 'Download a firmware image, check its sha256, install it and reboot into it',
+  }) as CommandSpec;

@@ -74,6 +74,11 @@ export interface CommandSpec<P extends z.ZodType = z.ZodType> {
   guards?: CommandGuards;
   modbus?: ModbusWrite;
   description?: string;
+  /**
+   * Checks a reply of `{"ok":true}` against the params; a message makes the command `failed`
+   * (an OTA update whose device came back on its old firmware did not succeed).
+   */
+  verifyResult?(params: any, result: Record<string, unknown>): string | undefined;
 }
 
 export interface FirmwareSpec {

@@ -111,6 +111,10 @@ export const configSchema = z.object({
   LIGHTING_SCHEDULER: z.enum(['on', 'off']).default('off'),
   /** Bound on the setDimming commands the lighting programs send, spread over the seconds it takes. */
   LIGHTING_COMMANDS_PER_SECOND: z.coerce.number().int().min(1).max(100_000).default(1000),
+  /** Largest firmware image an admin may upload (issue 12). */
+  FIRMWARE_MAX_BYTES: bytes(1024, 1024 ** 3).default(64 * 1024 ** 2),
+  /** The gateway's HTTP address as devices reach it, for firmware download URLs; default http://<HTTP_HOST>:<port>. */
+  FIRMWARE_BASE_URL: optionalUrl,
 });
 
 export type Config = z.infer<typeof configSchema>;

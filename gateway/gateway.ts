@@ -17,6 +17,7 @@ import type { AlarmRules } from './alarms/engine-port.ts';
 import { buildApi, type RouteModule } from './api/app.ts';
 import { authenticator } from './api/auth.ts';
 import { type BrokerHooks, createBroker, type PublishRoute } from './broker.ts';
+import { type CampaignsModule, campaignsModule } from './campaigns/campaigns-module.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { CommandOptions } from './commands/command-service.ts';
 import { type CommandsModule, commandsModule } from './commands/commands-module.ts';
@@ -97,6 +98,7 @@ export interface Gateway {
   readonly alarms: AlarmsModule;
   readonly history: HistoryModule;
   readonly lighting: LightingModule;
+  readonly campaigns: CampaignsModule;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -172,6 +174,12 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   events.provideOpenAlarmCounts(() => alarms.service.openBySeverity());
   const history = historyModule(config);
   history.useOpenAlarms((district) => alarms.service.openBySeverity(district));
+  const campaigns = campaignsModule({
+    config,
+    commands: () => commands.service,
+    httpPort: () => httpPort,
+    https: Boolean(config.TLS_CERT_FILE && config.TLS_KEY_FILE),
+  });
   const lighting = lightingModule(() => commands.service, {
     enabled: config.LIGHTING_SCHEDULER === 'on',
     ratePerSecond: config.LIGHTING_COMMANDS_PER_SECOND,
@@ -180,6 +188,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   const dashboard = dashboardModule({ alarms: () => alarms.service, tileUrl: config.MAP_TILE_URL ?? null });
   const modules: GatewayModule[] = [
     commands,
+    campaigns,
     alarms,
     events,
     history,
@@ -225,6 +234,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     alarms,
     history,
     lighting,
+    campaigns,
 
     async start() {
       prepareDataDir(config.CITYGATE_DATA_DIR, log);

@@ -6,6 +6,7 @@ import {
   findFirmware,
   type ModelSpec,
 } from '../firmware-specs/define-device.ts';
+import { downloadImage, OtaError, type OtaFaults, type OtaParams } from './ota-update.ts';
 import { createPattern, type DevicePattern, type Reading } from './patterns.ts';
 
 /** Wall time and timers, injected (STYLE.md); structurally the gateway's Clock. */
@@ -49,6 +50,8 @@ export interface SimulatedDeviceOptions {
   replyDelayMs?: number;
   neverReply?: boolean;
   failCommands?: readonly string[];
+  /** Firmware updates (otaUpdate) and how they fail on purpose. */
+  ota?: OtaFaults;
   /** mqtt.js reconnect period in ms (its default 1000; 0 disables). */
   reconnectPeriod?: number;
   clean?: boolean;
@@ -100,11 +103,17 @@ const fail = (error: string): CommandReply => ({ ok: false, error });
 export class SimulatedDevice extends EventEmitter {
   readonly id: string;
   readonly spec: ModelSpec;
-  readonly firmwareVersion: string;
+  /** Changes when an otaUpdate boots into a new image. */
+  firmwareVersion: string;
   readonly counters = emptyCounters();
   readonly pattern: DevicePattern;
   lastError?: Error;
-  private readonly firmware: FirmwareSpec;
+  private firmware: FirmwareSpec;
+  /** Reported with the state once an update has begun (docs/design.md, "Firmware campaigns"). */
+  private otaState?: { ota_status: string; ota_progress_pct: number; ota_command_id: string };
+  /** Between the reboot of an update and its reply: no telemetry in the new layout before the reply. */
+  private rebooting = false;
+  private afterReply?: () => void;
   private readonly clock: SimClock;
   private readonly topic: string;
   private client?: MqttClient;
@@ -188,14 +197,16 @@ export class SimulatedDevice extends EventEmitter {
         this.counters.connects++;
         this.online = true;
         this.lastState = undefined; // report state afresh on every connection
+        const rebooting = this.rebooting;
         const subscribed = connack.sessionPresent
           ? Promise.resolve()
           : client.subscribeAsync(`${this.topic}commands/+`, { qos: 1 }).then(() => undefined);
         subscribed
           .then(() => {
-            if (this.opts.publishOnConnect ?? true) this.publishTelemetry();
+            if (rebooting) this.publishState();
+            else if (this.opts.publishOnConnect ?? true) this.publishTelemetry();
             else this.publishState();
-            if (this.tick === undefined) this.schedule();
+            if (this.tick === undefined && !rebooting) this.schedule();
             if (!settled) {
               settled = true;
               resolve();
@@ -248,6 +259,7 @@ export class SimulatedDevice extends EventEmitter {
   publishState(force = false): Record<string, unknown> {
     const state: Record<string, unknown> = { ...this.pattern.reported() };
     if (this.spec.commands.setReportInterval) state.report_interval_seconds = this.intervalMs / 1000;
+    if (this.otaState) Object.assign(state, this.otaState, { firmware: this.firmwareVersion });
     const json = JSON.stringify(state);
     if (force || json !== this.lastState) {
       this.lastState = json;
@@ -285,20 +297,28 @@ export class SimulatedDevice extends EventEmitter {
     if (this.opts.neverReply) return;
     if (this.opts.replyDelayMs)
       this.clock.setTimeout(() => this.sendReply(commandId, reply), this.opts.replyDelayMs);
-    else this.sendReply(commandId, reply);
+    else await this.sendReply(commandId, reply);
+    const after = this.afterReply;
+    this.afterReply = undefined;
+    after?.();
   }
 
-  private sendReply(commandId: string, reply: CommandReply): void {
-    if (this.stopped) return;
-    this.client?.publish(
-      `${this.topic}commands/${commandId}/reply`,
-      JSON.stringify(reply),
-      { qos: 1 },
-      (err) => {
-        if (!err) this.counters.replies++;
-      },
-    );
+  /** Resolves once the gateway acknowledged the reply (PUBACK), or at once when it could not go. */
+  private sendReply(commandId: string, reply: CommandReply): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     this.emit('reply', { commandId, reply });
+    return new Promise((resolve) => {
+      if (!this.client) return resolve();
+      this.client.publish(
+        `${this.topic}commands/${commandId}/reply`,
+        JSON.stringify(reply),
+        { qos: 1 },
+        (err) => {
+          if (!err) this.counters.replies++;
+          resolve();
+        },
+      );
+    });
   }
 
   private async execute(commandId: string, payload: Buffer): Promise<CommandReply> {
@@ -334,6 +354,8 @@ export class SimulatedDevice extends EventEmitter {
         return { ok: true, result: this.publishState() };
       case 'setValve':
         return this.moveValve(params.percent);
+      case 'otaUpdate':
+        return this.otaUpdate(commandId, params as OtaParams);
       case 'setRelay':
         this.pattern.apply({ relay_closed: params.closed });
         return { ok: true, result: this.publishState() };
@@ -342,6 +364,78 @@ export class SimulatedDevice extends EventEmitter {
         if (command.desired) this.pattern.apply(command.desired(params));
         return { ok: true, result: this.publishState() };
     }
+  }
+
+  private reportOta(commandId: string, status: string, pct: number): void {
+    this.otaState = { ota_status: status, ota_progress_pct: pct, ota_command_id: commandId };
+    this.publishState(true);
+  }
+
+  /**
+   * Download (resumed by Range after a cut), sha256 check, install, reboot: the connection
+   * closes and comes back with the new firmware, which answers the command. A failed boot comes
+   * back on the old firmware and says so; the gateway counts that as a failure.
+   */
+  private async otaUpdate(commandId: string, p: OtaParams): Promise<CommandReply> {
+    const faults = this.opts.ota ?? {};
+    const random = faults.random ?? Math.random;
+    this.reportOta(commandId, 'downloading', 0);
+    let sha256: string;
+    try {
+      sha256 = await downloadImage(
+        p,
+        faults,
+        (pct) => this.reportOta(commandId, 'downloading', pct),
+        (from) => this.emit('otaResume', from),
+        (ms) => new Promise((resolve) => this.clock.setTimeout(resolve, ms)),
+      );
+    } catch (err) {
+      this.reportOta(commandId, 'failed', 0);
+      return fail(err instanceof OtaError ? err.message : `download failed: ${(err as Error).message}`);
+    }
+    this.reportOta(commandId, 'verifying', 100);
+    if (sha256 !== p.sha256) {
+      this.reportOta(commandId, 'failed', 100);
+      return fail(`checksum mismatch: the image has sha256 ${sha256}, not ${p.sha256}`);
+    }
+    this.reportOta(commandId, 'installing', 100);
+    const next = findFirmware(this.spec, p.version);
+    if (!next) return fail(`firmware ${p.version} is not an image for ${this.spec.id}`);
+    this.reportOta(commandId, 'rebooting', 100);
+    await this.reboot(faults.rebootMs ?? 300, () => {
+      if (random() < (faults.bootFailureRate ?? 0)) return; // the bootloader fell back
+      this.firmwareVersion = p.version;
+      this.firmware = next;
+    });
+    if (this.stopped) return fail('device stopped');
+    this.otaState = { ota_status: 'idle', ota_progress_pct: 100, ota_command_id: commandId };
+    this.publishState(true);
+    this.afterReply = () => {
+      this.rebooting = false;
+      this.publishTelemetry();
+      this.schedule();
+    };
+    return { ok: true, result: { firmware: this.firmwareVersion } };
+  }
+
+  /** Closes the connection, "boots", and connects again without telemetry until the reply went. */
+  private async reboot(ms: number, boot: () => void): Promise<void> {
+    this.rebooting = true;
+    if (this.tick !== undefined) this.clock.clearTimeout(this.tick);
+    this.tick = undefined;
+    const sleep = (t: number) => new Promise<void>((resolve) => this.clock.setTimeout(resolve, t));
+    // A graceful end waits for unacknowledged messages, forever when the broker is gone: a
+    // reboot does not wait long.
+    const client = this.client;
+    if (client) {
+      await Promise.race([client.endAsync().catch(() => undefined), sleep(1000)]);
+      if (!client.disconnected) client.end(true);
+    }
+    await sleep(ms);
+    if (this.stopped) return;
+    boot();
+    this.emit('reboot', this.firmwareVersion);
+    await this.start();
   }
 
   /** Moves the valve in steps at its stroke speed, then reports; a newer move supersedes it. */

@@ -1,4 +1,4 @@
-import { readNow, setRelay } from '../commands.ts';
+import { otaUpdate, readNow, setRelay } from '../commands.ts';
 import { defineDevice } from '../define-device.ts';
 import { flag, layout, numeric } from '../traits.ts';
 
@@ -47,5 +47,5 @@ export default defineDevice({
       },
     },
   },
-  commands: { setRelay: setRelay(), readNow: readNow() },
+  commands: { setRelay: setRelay(), readNow: readNow(), otaUpdate: otaUpdate() },
 });

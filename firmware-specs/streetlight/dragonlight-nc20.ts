@@ -1,4 +1,4 @@
-import { setDimming, switchLamp } from '../commands.ts';
+import { otaUpdate, setDimming, switchLamp } from '../commands.ts';
 import { defineDevice } from '../define-device.ts';
 import { flag, layout, numeric } from '../traits.ts';
 
@@ -39,5 +39,5 @@ export default defineDevice({
       },
     },
   },
-  commands: { setDimming: setDimming(), switchLamp: switchLamp() },
+  commands: { setDimming: setDimming(), switchLamp: switchLamp(), otaUpdate: otaUpdate() },
 });

@@ -6,6 +6,7 @@ import {
   newCommandId,
 } from '../../device-registry/commands.ts';
 import type { Device } from '../../device-registry/devices.ts';
+import { findCommand } from '../../firmware-specs/define-device.ts';
 import type { GatewayContext } from '../context.ts';
 import { commandEvent } from '../events/command-event.ts';
 import { topics } from '../ingest/topics.ts';
@@ -265,8 +266,10 @@ export class CommandService {
         return;
       }
       const r = parseReply(payload, this.#opts.replyMaxBytes ?? DEFAULT_REPLY_MAX_BYTES);
-      const moved =
-        r.kind === 'succeeded'
+      const refused = r.kind === 'succeeded' ? this.#verifyResult(c, r.result) : undefined;
+      const moved = refused
+        ? this.#move(commandId, 'failed', deviceId, { error: refused })
+        : r.kind === 'succeeded'
           ? this.#move(commandId, 'succeeded', deviceId, { result: r.result })
           : r.kind === 'failed'
             ? this.#move(commandId, 'failed', deviceId, { error: r.error })
@@ -274,7 +277,7 @@ export class CommandService {
                 error: `malformed reply: ${r.reason}`,
                 detail: `malformed reply (${r.reason}): ${r.raw}`,
               });
-      counted.inc({ outcome: moved ? r.kind : 'late' });
+      counted.inc({ outcome: moved ? (refused ? 'failed' : r.kind) : 'late' });
       if (!moved) {
         const raw = payload.toString('utf8', 0, Math.min(payload.length, RAW_REPLY_KEPT_CHARS * 4));
         this.#store.note(
@@ -287,6 +290,13 @@ export class CommandService {
     } catch (err) {
       this.#ctx.log.error({ err, deviceId, commandId: clip(commandId) }, 'command reply not recorded');
     }
+  }
+
+  /** The spec's own check of a successful result (an OTA update must come back on the new version). */
+  #verifyResult(c: Command, result: Record<string, unknown>): string | undefined {
+    const device = this.#ctx.devices.get(c.deviceId);
+    const spec = device && this.#ctx.devices.spec(device);
+    return spec && findCommand(spec, c.name)?.verifyResult?.(c.params, result);
   }
 
   /** After a reconnect, a device whose reported state differs from the desired one is brought back. */

@@ -1,5 +1,6 @@
 import type { Family } from '../../firmware-specs/families.ts';
 import type { AlarmTransition, AlarmView, Severity } from '../alarms/types.ts';
+import type { CampaignEvent } from '../campaigns/campaign-event.ts';
 
 /** What the operations centre watches live (issue 9): GET /api/events and webhooks carry these. */
 export type GatewayEvent =
@@ -20,7 +21,8 @@ export type GatewayEvent =
       readingsPerSecond: number;
       devices: Record<string, { online: number; offline: number; disabled: number }>;
       openAlarms: Record<Severity, number>;
-    };
+    }
+  | CampaignEvent;
 
 export type EventListener = (event: GatewayEvent) => void;
 

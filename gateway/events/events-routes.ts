@@ -5,7 +5,7 @@ import type { GatewayContext } from '../context.ts';
 import { EventsBusyError } from './errors.ts';
 import type { EventStreams } from './event-streams.ts';
 
-export const EVENT_TYPES = ['alarm', 'presence', 'command', 'summary'] as const;
+export const EVENT_TYPES = ['alarm', 'presence', 'command', 'summary', 'campaign'] as const;
 
 const typeList = z
   .string()
