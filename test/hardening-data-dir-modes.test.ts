@@ -52,10 +52,12 @@ describe('data directory modes (issue 8, row 15)', () => {
         'outbox.db-wal',
         'outbox.db-shm',
         'archive',
+        'firmware',
       ]),
     );
+    const directories = new Set(['.', 'archive', 'firmware']);
     const expected = Object.fromEntries(
-      Object.keys(seen).map((k) => [k, k === '.' || k === 'archive' ? '0700' : '0600']),
+      Object.keys(seen).map((k) => [k, directories.has(k) ? '0700' : '0600']),
     );
     expect(seen).toEqual(expected);
   });

@@ -21,7 +21,7 @@ describe('HTTP API', () => {
       'water_station',
     ]);
     const one = await gw.api('GET', '/api/models/lumina-slc300', undefined, viewer);
-    expect(one.body.firmware.map((f: { version: string }) => f.version)).toEqual(['1.x', '2.x']);
+    expect(one.body.firmware.map((f: { version: string }) => f.version)).toEqual(['1.x', '2.x', '3.x']);
     expect(one.body.commands.find((c: { name: string }) => c.name === 'setDimming')).toMatchObject({
       mode: 'state',
       example: { level: 40 },
