@@ -6,8 +6,10 @@ import { api, query } from '../api.ts';
 import { common } from '../i18n/common.ts';
 import { formatNumber, formatTime, lang, useT } from '../i18n/index.ts';
 import { lighting as strings } from '../i18n/lighting.ts';
+import { live } from '../live.ts';
 import { navigate } from '../router.ts';
 import { may, useRole } from '../session.ts';
+import { useValue } from '../state.ts';
 
 /** The calendar's time zone: every step and sun time is shown in Hanoi time, wherever the browser is. */
 const ZONE = 'Asia/Ho_Chi_Minh';
@@ -95,6 +97,11 @@ export function hanoiClock(iso: string): string {
   }).format(new Date(iso));
 }
 
+/** Date and time in Hanoi, in the current language's format. */
+function hanoiDateTime(iso: string): string {
+  return new Date(iso).toLocaleString(lang.get() === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: ZONE });
+}
+
 const describeGroup = (g: GroupSelector) =>
   [g.district, g.ward, g.model, g.tag && `#${g.tag}`, g.ids && `${g.ids.length} ids`]
     .filter(Boolean)
@@ -161,9 +168,7 @@ export function LightingView({ query: q }: { query: URLSearchParams }) {
             <span aria-hidden="true">{groups.scheduler === 'on' ? '▶' : '■'}</span> {t('scheduler')}:{' '}
             {t(`scheduler_${groups.scheduler}`)}
           </span>
-          <span class="muted">
-            {t('at', { time: `${formatTime(groups.at)} (${hanoiClock(groups.at)} ${ZONE})` })}
-          </span>
+          <span class="muted">{t('at', { time: `${hanoiDateTime(groups.at)} (${ZONE})` })}</span>
           {groups.scheduler === 'off' && <span class="muted small">{t('schedulerOffHelp')}</span>}
         </div>
       )}
@@ -311,7 +316,10 @@ function NightChart({ group, preview }: { group: string; preview: Preview }) {
           legend: { show: false },
           cursor: { drag: { x: false, y: false } },
           scales: { y: { range: [0, 100] } },
-          axes: [axis, { ...axis, size: 48, values: (_u, v) => v.map((n) => `${n} %`) }],
+          axes: [
+            { ...axis, values: (_u, v) => v.map((ts) => hanoiClock(new Date(ts * 1000).toISOString())) },
+            { ...axis, size: 60, values: (_u, v) => v.map((n) => `${n} %`) },
+          ],
           series: [
             {},
             {
@@ -492,14 +500,26 @@ function Overrides({
 }) {
   const t = useT(strings);
   const c = useT(common);
-  const [group, setGroup] = useState(groups[0]?.id ?? '');
+  useValue(live.version);
+  // A group with a selector, or a whole district (the catch-all group has no selector to send).
+  const targets = [
+    ...groups
+      .filter((g) => Object.keys(g.group).length > 0)
+      .map((g) => ({ key: `g:${g.id}`, label: `${g.id} (${describeGroup(g.group)})`, group: g.group })),
+    ...(live.city?.districts ?? []).map((d) => ({
+      key: `d:${d.name}`,
+      label: `${t('district')}: ${d.name}`,
+      group: { district: d.name } as GroupSelector,
+    })),
+  ];
+  const [target, setTarget] = useState(targets[0]?.key ?? '');
   const [level, setLevel] = useState('100');
   const [minutes, setMinutes] = useState('');
   const [reason, setReason] = useState('');
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const start = async (e: Event) => {
     e.preventDefault();
-    const g = groups.find((x) => x.id === group);
+    const g = targets.find((x) => x.key === target);
     if (!g) return;
     try {
       const o = await api.post<Override>('/api/lighting/overrides', {
@@ -581,9 +601,9 @@ function Overrides({
           <strong>{t('overrideStart')}</strong>
           <label>
             {t('overrideFor')}{' '}
-            <select value={group} onChange={(e) => setGroup((e.target as HTMLSelectElement).value)}>
-              {groups.map((g) => (
-                <option value={g.id}>{g.id}</option>
+            <select value={target} onChange={(e) => setTarget((e.target as HTMLSelectElement).value)}>
+              {targets.map((g) => (
+                <option value={g.key}>{g.label}</option>
               ))}
             </select>
           </label>
@@ -599,7 +619,7 @@ function Overrides({
               onInput={(e) => setLevel((e.target as HTMLInputElement).value)}
             />
           </label>
-          <label title={t('overrideUntilNext')}>
+          <label>
             {t('overrideMinutes')}{' '}
             <input
               type="number"
@@ -607,7 +627,7 @@ function Overrides({
               max={1440}
               step={1}
               value={minutes}
-              placeholder={t('overrideUntilNext')}
+              aria-describedby="override-minutes-help"
               onInput={(e) => setMinutes((e.target as HTMLInputElement).value)}
             />
           </label>
@@ -623,10 +643,17 @@ function Overrides({
           <button type="submit" class="primary">
             {t('overrideStart')}
           </button>
+          <span id="override-minutes-help" class="muted small">
+            {t('overrideUntilNext')}
+          </span>
         </form>
       )}
       {message && (
-        <p role={message.ok ? 'status' : 'alert'} class={message.ok ? 'muted' : 'error'}>
+        <p
+          role={message.ok ? 'status' : 'alert'}
+          class={message.ok ? 'muted' : 'error'}
+          data-testid="override-message"
+        >
           {message.text}
         </p>
       )}
