@@ -245,7 +245,11 @@ export function LightingView({ query: q }: { query: URLSearchParams }) {
                                   ({t('latest', { time: hanoiClock(s.latestAt) })})
                                 </span>
                               )}{' '}
-                              → <b>{s.level} %</b> <span class="muted small">{s.label}</span>
+                              → <b>{s.level} %</b>{' '}
+                              <span class="muted small">
+                                {s.label}
+                                {tonight && s.program !== tonight.program && ` · ${s.program}`}
+                              </span>
                             </li>
                           ))}
                         </ol>
