@@ -2,6 +2,7 @@ import type { Route } from './router.ts';
 import { AlarmsView } from './views/alarms.tsx';
 import { BulkView } from './views/bulk.tsx';
 import { DeviceView } from './views/device.tsx';
+import { LightingView } from './views/lighting.tsx';
 import { OverviewView } from './views/overview.tsx';
 import { QuarantineView } from './views/quarantine.tsx';
 
@@ -12,4 +13,5 @@ export const ROUTES: Route[] = [
   { path: '/quarantine', view: QuarantineView, nav: 'quarantine' },
   { path: '/devices/:id', view: DeviceView },
   { path: '/bulk', view: BulkView, nav: 'bulk', least: 'operator' },
+  { path: '/lighting', view: LightingView, nav: 'lighting' },
 ];

@@ -85,10 +85,12 @@ export async function startSimulatedCity(
     seed?: string;
     /** Per-device options, e.g. a pattern that fails on cue. */
     overrides?: (plan: DevicePlan) => Partial<FleetDeviceOptions> | undefined;
+    /** More gateway settings, e.g. `{ LIGHTING_SCHEDULER: 'on' }`. */
+    config?: NonNullable<Parameters<typeof startTestGateway>[0]>['config'];
   } = {},
 ): Promise<SimulatedCity> {
   const gw = await startTestGateway({
-    config: { AUTH_PENDING_PER_ADDRESS: 1_000_000, AUTH_SCRYPT_QUEUE: 1_000_000 },
+    config: { AUTH_PENDING_PER_ADDRESS: 1_000_000, AUTH_SCRYPT_QUEUE: 1_000_000, ...opts.config },
   });
   const specs = await loadSpecs();
   const n = opts.perFamily ?? 30;

@@ -7,6 +7,7 @@ export const common: Strings<
   | 'quarantine'
   | 'devices'
   | 'bulk'
+  | 'lighting'
   | 'signOut'
   | 'language'
   | 'signIn'
@@ -45,6 +46,7 @@ export const common: Strings<
     quarantine: 'Cách ly',
     devices: 'Thiết bị',
     bulk: 'Lệnh hàng loạt',
+    lighting: 'Chiếu sáng',
     signOut: 'Đăng xuất',
     language: 'Ngôn ngữ',
     signIn: 'Đăng nhập',
@@ -83,6 +85,7 @@ export const common: Strings<
     quarantine: 'Quarantine',
     devices: 'Devices',
     bulk: 'Bulk commands',
+    lighting: 'Street lighting',
     signOut: 'Sign out',
     language: 'Language',
     signIn: 'Sign in',
