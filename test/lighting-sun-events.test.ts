@@ -11,14 +11,15 @@ import { planNight, programSchema } from '../gateway/lighting/program.ts';
 import { nightSun, SunCache } from '../gateway/lighting/sun.ts';
 
 /**
- * Reference: no dated, published sunrise table for Hanoi is reachable from this machine (it has
- * no internet, and the stored pages we searched held none with a date and a position). So the
- * reference below is COMPUTED, not published: the NOAA Solar Calculator's equations (NOAA
+ * Reference: no dated, published sunrise table for Hanoi itself is reachable from this machine (it
+ * has no internet, and the stored pages we searched held none with a date and a position). So the
+ * reference for most dates below is COMPUTED, not published: the NOAA Solar Calculator's equations (NOAA
  * ESRL Global Monitoring Laboratory, "General Solar Position Calculations" and its spreadsheet,
  * after Meeus), written here independently of suncalc, with the standard −0.833° horizon for
  * sunrise and sunset and −6° for civil twilight. The one published figure we found, worlddata.info's
  * "Hanoi ... a day in midsummer ... from 05:14 to 18:42" (https://www.worlddata.info/asia/vietnam/timezones.php),
- * is checked too, within 2 minutes since it names no exact date or position.
+ * is checked too, within 2 minutes since it names no exact date or position, and one published
+ * latitude table (Astronomy Answers, 1 January) is interpolated to Hanoi, within a minute.
  */
 const rad = Math.PI / 180;
 function noaaEvent(date: string, lat: number, lon: number, zenithDeg: number, rising: boolean): number {
@@ -89,6 +90,20 @@ describe('sun events for Hanoi (suncalc) against the NOAA equations', () => {
     const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3));
     expect(Math.abs(minutes(localClock(s.sunrise)) - minutes('05:14'))).toBeLessThanOrEqual(2);
     expect(Math.abs(minutes(localClock(s.sunset)) - minutes('18:42'))).toBeLessThanOrEqual(2);
+  });
+
+  it('1 January sunrise matches the published Astronomy Answers table within a minute', () => {
+    // Astronomy Answers, "The Position of the Sun: Tables", Table 1 "Time of Sunrise for Days and
+    // Latitudes" (https://aa.quae.nl/en/antwoorden/zonpositie-tabel.html), row 01-01: 6:35 at +20°,
+    // 6:39 at +22°, in local mean time (the page: valid for other years too, and a fixed amount
+    // from clock time for a given place). Interpolated to Hanoi's 21.0285° N, then moved to UTC+7
+    // by the longitude: 4 minutes a degree east of the zone's 105° meridian.
+    const lmtMinutes = 6 * 60 + 35 + ((HANOI.lat - 20) / 2) * 4;
+    const clockMinutes = lmtMinutes - (HANOI.lon - 105) * 4;
+    const s = nightSun('2025-12-31', HANOI.lat, HANOI.lon);
+    const [h, m] = localClock(s.sunrise).split(':').map(Number);
+    const ours = h * 60 + m + (new Date(s.sunrise).getUTCSeconds() >= 30 ? 1 : 0);
+    expect(Math.abs(ours - clockMinutes)).toBeLessThanOrEqual(1);
   });
 
   it('polar night and polar day fail clearly; invalid coordinates are refused', () => {
