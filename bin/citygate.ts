@@ -46,6 +46,12 @@ const program = new Command('citygate')
 
 const gatewayTarget = () => locateGateway(program.opts<{ url?: string; token?: string }>());
 
+/** URL and token for the commands that open the events stream themselves. */
+const gatewayAuth = () => {
+  const { url, token } = gatewayTarget();
+  return { url, token: token ?? '' };
+};
+
 const api = () => {
   const { url, token } = gatewayTarget();
   if (!token) throw new ApiError(0, 'CLI_ERR_NO_TOKEN', 'no token: pass --token or set CITYGATE_TOKEN');
@@ -203,36 +209,12 @@ program
   });
 
 addAlarmCommands(program, api, table);
-eventCommands(
-  program,
-  api,
-  () => {
-    const { url, token } = gatewayTarget();
-    return { url, token: token ?? '' };
-  },
-  table,
-);
+eventCommands(program, api, gatewayAuth, table);
 historyCommand(program, api);
-addFleetCommands(
-  program,
-  api,
-  () => {
-    const { url, token } = gatewayTarget();
-    return { url, token: token ?? '' };
-  },
-  table,
-);
+addFleetCommands(program, api, gatewayAuth, table);
 addOpsCommands(program, api, table);
 addLightingCommands(program, api, table);
-addCampaignCommands(
-  program,
-  api,
-  () => {
-    const { url, token } = gatewayTarget();
-    return { url, token: token ?? '' };
-  },
-  table,
-);
+addCampaignCommands(program, api, gatewayAuth, table);
 addJsonOutput(program); // last: every command gets --json
 
 program.parseAsync().catch((err: Error & { code?: string }) => {

@@ -129,6 +129,17 @@ export const settingFormats: Record<Family, Record<string, FieldFormat>> = {
   air_quality: { report_interval_seconds: { unit: 's' } },
 };
 
+const units = new Map<string, string>(
+  FAMILIES.flatMap((family) =>
+    Object.entries({ ...fieldFormats[family], ...settingFormats[family] } as Record<string, FieldFormat>).map(
+      ([name, f]) => [name, f.unit] as const,
+    ),
+  ),
+);
+
+/** The declared unit of a canonical field or setting (field names are unique across families); '' if none. */
+export const fieldUnit = (field: string | null): string => (field ? (units.get(field) ?? '') : '');
+
 const scales = Object.fromEntries(
   FAMILIES.map((family) => [
     family,

@@ -73,8 +73,13 @@ export interface ModelView {
   model: string;
   description: string | null;
   reportIntervalSeconds: number | null;
+  /** Unit (and declared decimals) of each canonical field and setting of the family. */
+  fields: Record<string, { unit: string; decimals?: number }>;
   commands: ModelCommand[];
 }
+
+/** A field's unit as its model declares it; '' while the model is not loaded or for a unitless field. */
+export const unitIn = (model: ModelView | null, field: string): string => model?.fields[field]?.unit ?? '';
 
 /** The gateway's confirm guard, as `GET /api/models/{id}` states it (firmware-specs needsConfirm). */
 export function needsConfirm(cmd: ModelCommand, params: Record<string, unknown>): boolean {
@@ -103,30 +108,4 @@ export function useCommandEvents(onEvents: (events: CommandEvent[]) => void): vo
       if (fresh.length) handler.current(fresh);
     });
   }, []);
-}
-
-const UNITS: Array<[string, string]> = [
-  ['_kwh', 'kWh'],
-  ['_m3h', 'm³/h'],
-  ['_m3', 'm³'],
-  ['_ugm3', 'µg/m³'],
-  ['_mgm3', 'mg/m³'],
-  ['_mgl', 'mg/L'],
-  ['_ntu', 'NTU'],
-  ['_bar', 'bar'],
-  ['_lux', 'lux'],
-  ['_hz', 'Hz'],
-  ['_percent', '%'],
-  ['_pct', '%'],
-  ['_hours', 'h'],
-  ['_w', 'W'],
-  ['_v', 'V'],
-  ['_a', 'A'],
-  ['_c', '°C'],
-];
-
-/** The unit a canonical field name carries in its suffix (docs/design.md, "Device families"). */
-export function unitOf(field: string): string {
-  for (const [suffix, unit] of UNITS) if (field.endsWith(suffix)) return unit;
-  return '';
 }

@@ -34,7 +34,7 @@ export default defineRules('streetlight', [
     // Dusk and dawn pass the threshold for a few minutes with a lamp legitimately on.
     onDelaySeconds: 900,
     offDelaySeconds: 300,
-    message: 'lamp on at {value} {unit} of daylight (above {daylightLux} lux)',
+    message: 'lamp on at {value} {unit} of daylight (above {daylightLux} {unit})',
     source: 'ANSI C136.10 photocontrol levels: on below ~22 lux, off above ~1.5-2x; daylight >1000 lux',
   },
   {
@@ -55,7 +55,7 @@ export default defineRules('streetlight', [
     deadband: 5,
     onDelaySeconds: 900,
     offDelaySeconds: 300,
-    message: 'lamp off at {value} {unit} (below {nightLux} lux) and not switched off by a command',
+    message: 'lamp off at {value} {unit} (below {nightLux} {unit}) and not switched off by a command',
     source: 'ANSI C136.10 photocontrol turn-on level (10-22 lux); night sky glow of a city < 10 lux',
   },
   offline(),

@@ -1,4 +1,5 @@
 import type { AlarmRule, Comparison, Condition } from '../../firmware-specs/alarm-rules/define-rules.ts';
+import { fieldUnit } from '../../firmware-specs/families.ts';
 
 /**
  * Rule conditions compiled to closures once per rule and device, so a reading costs a few
@@ -186,39 +187,12 @@ export class MovingMean {
   }
 }
 
-/** Units from the canonical field name's suffix (docs/design.md, "Device families"). */
-const UNITS: Array<[string, string]> = [
-  ['_kwh', 'kWh'],
-  ['_m3h', 'm³/h'],
-  ['_m3', 'm³'],
-  ['_ugm3', 'µg/m³'],
-  ['_mgm3', 'mg/m³'],
-  ['_mgl', 'mg/L'],
-  ['_ntu', 'NTU'],
-  ['_bar', 'bar'],
-  ['_lux', 'lux'],
-  ['_hz', 'Hz'],
-  ['_percent', '%'],
-  ['_pct', '%'],
-  ['_hours', 'h'],
-  ['_w', 'W'],
-  ['_v', 'V'],
-  ['_a', 'A'],
-  ['_c', '°C'],
-];
-
-export function unitOf(field: string | null): string {
-  if (!field) return '';
-  for (const [suffix, unit] of UNITS) if (field.endsWith(suffix)) return unit;
-  return '';
-}
-
 const fmt = (v: unknown) =>
   typeof v === 'number' ? String(Number.isInteger(v) ? v : Number(v.toFixed(2))) : String(v);
 
 /** "pressure {value} {unit} below {min} {unit}" with the value, the unit and the rule's params. */
 export function renderMessage(rule: AlarmRule, valueField: string | null, value: unknown): string {
-  const unit = unitOf(valueField);
+  const unit = fieldUnit(valueField);
   return rule.message
     .replace(/\{(\w+)\}/g, (whole, name: string) => {
       if (name === 'value') return fmt(value);

@@ -1,7 +1,7 @@
 import './device.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
-import { type CommandView, type ModelView, unitOf, useCommandEvents } from '../commands.ts';
+import { type CommandView, type ModelView, unitIn, useCommandEvents } from '../commands.ts';
 import { common } from '../i18n/common.ts';
 import { deviceStrings } from '../i18n/device.ts';
 import { fieldStrings } from '../i18n/fields.ts';
@@ -223,7 +223,7 @@ export function DeviceView({ params }: { params: Record<string, string> }) {
                     <tr>
                       <th scope="row">{fieldLabel(k)}</th>
                       <td class="num">
-                        {show(v)} {unitOf(k)}
+                        {show(v)} {unitIn(model, k)}
                       </td>
                     </tr>
                   ))}
@@ -262,8 +262,8 @@ export function DeviceView({ params }: { params: Record<string, string> }) {
                   return (
                     <tr data-field={k}>
                       <th scope="row">{fieldLabel(k)}</th>
-                      <td class="num">{k in reported ? `${show(reported[k])} ${unitOf(k)}` : '—'}</td>
-                      <td class="num">{has ? `${show(desired[k])} ${unitOf(k)}` : '—'}</td>
+                      <td class="num">{k in reported ? `${show(reported[k])} ${unitIn(model, k)}` : '—'}</td>
+                      <td class="num">{has ? `${show(desired[k])} ${unitIn(model, k)}` : '—'}</td>
                       <td>
                         {has &&
                           (same ? (
@@ -300,6 +300,7 @@ export function DeviceView({ params }: { params: Record<string, string> }) {
                 <HistoryChart
                   key={f}
                   field={f}
+                  unit={unitIn(model, f)}
                   label={f in fieldStrings.vi ? `${tf(f as 'ph')} · ${f}` : f}
                   buckets={buckets}
                 />

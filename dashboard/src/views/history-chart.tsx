@@ -1,7 +1,6 @@
 import 'uplot/dist/uPlot.min.css';
 import { useEffect, useRef } from 'preact/hooks';
 import type uPlot from 'uplot';
-import { unitOf } from '../commands.ts';
 import { formatNumber, lang } from '../i18n/index.ts';
 
 export interface Bucket {
@@ -19,7 +18,17 @@ const COLOURS = { mean: '#58a6ff', band: '#58a6ff55' };
  * One field's last 24 hours: the mean per bucket as a line, min and max as thin dashed lines.
  * uPlot is loaded on first use, so views without a chart do not pay for it.
  */
-export function HistoryChart({ field, label, buckets }: { field: string; label: string; buckets: Bucket[] }) {
+export function HistoryChart({
+  field,
+  unit,
+  label,
+  buckets,
+}: {
+  field: string;
+  unit: string;
+  label: string;
+  buckets: Bucket[];
+}) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     let plot: uPlot | null = null;
@@ -29,7 +38,6 @@ export function HistoryChart({ field, label, buckets }: { field: string; label: 
     void import('uplot').then(({ default: UPlot }) => {
       if (gone) return;
       const xs = buckets.map((b) => Date.parse(b.t) / 1000);
-      const unit = unitOf(field);
       const axis = { stroke: '#9fb0c0', grid: { stroke: '#2a3848', width: 1 }, ticks: { stroke: '#2a3848' } };
       plot = new UPlot(
         {
@@ -61,10 +69,9 @@ export function HistoryChart({ field, label, buckets }: { field: string; label: 
       plot?.destroy();
       if (el) delete el.dataset.drawn;
     };
-  }, [field, buckets]);
+  }, [field, unit, buckets]);
 
   const means = buckets.map((b) => b.mean);
-  const unit = unitOf(field);
   const last = buckets[buckets.length - 1];
   const summary = last
     ? `${label}: ${buckets.length} · min ${formatNumber(Math.min(...buckets.map((b) => b.min)), 2)} · max ${formatNumber(
