@@ -209,10 +209,11 @@ describe('a simulated MQTT device', () => {
         t.fn();
       }
     }
-    await waitFor(() => (device.counters.telemetry >= 4 ? true : undefined), 'four readings');
-    const stamps = messages
-      .filter((m) => m.topic === `devices/${device.id}/telemetry`)
-      .map((m) => m.payload.ts);
+    // Wait for the subscriber to hear them, not for the device to have sent them: the broker
+    // delivers after the device's counter moved.
+    const telemetry = () => messages.filter((m) => m.topic === `devices/${device.id}/telemetry`);
+    await waitFor(() => (telemetry().length >= 4 ? true : undefined), 'four readings heard');
+    const stamps = telemetry().map((m) => m.payload.ts);
     expect(stamps).toEqual([now - 1_800_000, now - 1_200_000, now - 600_000, now]);
   });
 
