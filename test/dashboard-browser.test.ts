@@ -86,7 +86,9 @@ describe('the dashboard in Chromium, against a gateway with a simulated city', {
       .toBe(30);
     expect(await page.locator('[data-testid=district-list] tbody tr').count()).toBe(30);
     await expect
-      .poll(async () => digits(await page.getByTestId('readings-per-second').textContent()))
+      .poll(async () => digits(await page.getByTestId('readings-per-second').textContent()), {
+        timeout: 15_000, // the devices report every 5 s
+      })
       .toBeGreaterThan(0);
     await screenshot('overview');
     expect(errors).toEqual([]);

@@ -157,6 +157,10 @@ describe('GET /api/events: a live stream with Last-Event-ID resume', () => {
     expect(Object.keys(summary.devices)).toEqual(
       expect.arrayContaining(['streetlight', 'water_station', 'air_quality', 'electricity_meter']),
     );
+    // A quiet second does not drop the figure to nothing: it is averaged over up to 10 s.
+    clock.advance(1000);
+    await expect.poll(() => s.events.length).toBe(before + 2);
+    expect(s.events.at(-1)!.data.readingsPerSecond).toBe(3);
     await device.endAsync();
     clock.advance(15_000);
     await expect.poll(() => s.comments).toContain('heartbeat');

@@ -12,9 +12,13 @@ export const noOpenAlarms: OpenAlarmCounts = () =>
 
 type Summary = Extract<GatewayEvent, { type: 'summary' }>;
 
+/** Readings per second are averaged over this long: devices that report every few seconds, often
+ * in step, would make a one-second figure jump between nothing and a burst. */
+const RATE_WINDOW_MS = 10_000;
+
 /**
  * The once-a-second city summary: readings/s (accepted readings, from the metrics counter, over
- * the time since the last summary), devices online/offline/disabled per family, open alarms by
+ * the last RATE_WINDOW_MS, or since the first summary when it is younger), devices online/offline/disabled per family, open alarms by
  * severity (from the alarm service once it is wired; zeros until then).
  */
 export class SummaryPublisher {
@@ -22,7 +26,8 @@ export class SummaryPublisher {
   readonly #everyMs: number;
   #openAlarms: OpenAlarmCounts = noOpenAlarms;
   #timer: unknown = null;
-  #last: { at: number; accepted: number } | null = null;
+  /** The counter at each summary of the window, oldest first. */
+  readonly #samples: Array<{ at: number; accepted: number }> = [];
 
   constructor(ctx: GatewayContext, everyMs: number) {
     this.#ctx = ctx;
@@ -54,10 +59,13 @@ export class SummaryPublisher {
     const { clock, devices, metrics, events } = this.#ctx;
     const accepted = await counterValue(metrics.accepted);
     const at = clock.now();
-    const elapsed = this.#last ? (at - this.#last.at) / 1000 : 0;
+    // Keep one sample at or before the window's start, so the rate spans the whole window.
+    while (this.#samples.length > 1 && this.#samples[1].at <= at - RATE_WINDOW_MS) this.#samples.shift();
+    const first = this.#samples[0];
+    const elapsed = first ? (at - first.at) / 1000 : 0;
     const readingsPerSecond =
-      this.#last && elapsed > 0 ? Math.round(((accepted - this.#last.accepted) / elapsed) * 10) / 10 : 0;
-    this.#last = { at, accepted };
+      first && elapsed > 0 ? Math.round(((accepted - first.accepted) / elapsed) * 10) / 10 : 0;
+    this.#samples.push({ at, accepted });
     const perFamily: Summary['devices'] = {};
     for (const f of FAMILIES) perFamily[f] = { online: 0, offline: 0, disabled: 0 };
     // O(devices) a second; the registry's cache is in memory, so no database round-trip.
