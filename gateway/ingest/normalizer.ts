@@ -98,9 +98,10 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 export class Normalizer {
   readonly #maxAgeMs: number;
   readonly #limits: { maxDepth: number; maxElements: number };
-  // Keyed by the device and its firmware: a firmware change (an OTA update) takes effect on the next reading.
-  readonly #tags = new WeakMap<Device, { version: string; tags: string }>();
-  readonly #firmware = new WeakMap<Device, { version: string; fw: FirmwareSpec | null }>();
+  // Keyed by the device record: a change (firmware, ward, …) makes a new record
+  // (DeviceStore.update), so it takes effect on the next reading.
+  readonly #tags = new WeakMap<Device, string>();
+  readonly #firmware = new WeakMap<Device, FirmwareSpec | null>();
   readonly #counters: CounterSanity | undefined;
 
   constructor(opts: { maxAgeMs: number; maxDepth?: number; maxReadings?: number; counters?: CounterSanity }) {
@@ -113,18 +114,18 @@ export class Normalizer {
   }
 
   #firmwareOf(device: Device, spec: ModelSpec): FirmwareSpec | undefined {
-    let cached = this.#firmware.get(device);
-    if (cached?.version !== device.firmware) {
-      cached = { version: device.firmware, fw: findFirmware(spec, device.firmware) ?? null };
-      this.#firmware.set(device, cached);
+    let fw = this.#firmware.get(device);
+    if (fw === undefined) {
+      fw = findFirmware(spec, device.firmware) ?? null;
+      this.#firmware.set(device, fw);
     }
-    return cached.fw ?? undefined;
+    return fw ?? undefined;
   }
 
   #tagsOf(device: Device): string {
-    let cached = this.#tags.get(device);
-    if (cached?.version !== device.firmware) {
-      const tags = tagSet({
+    let tags = this.#tags.get(device);
+    if (tags === undefined) {
+      tags = tagSet({
         device_id: device.id,
         family: device.family,
         model: device.model,
@@ -132,10 +133,9 @@ export class Normalizer {
         district: device.district,
         ward: device.ward,
       });
-      cached = { version: device.firmware, tags };
-      this.#tags.set(device, cached);
+      this.#tags.set(device, tags);
     }
-    return cached.tags;
+    return tags;
   }
 
   /** `spec` is undefined when the device's model is not loaded (its file was removed or renamed). */
