@@ -3,10 +3,12 @@ import type { Adapter } from '../adapters/adapter.ts';
 import type { AuditLog } from '../device-registry/audit.ts';
 import type { Db } from '../device-registry/db.ts';
 import type { Device, DeviceStore } from '../device-registry/devices.ts';
+import type { PgPool } from '../device-registry/pg/pg-db.ts';
 import type { TokenStore } from '../device-registry/tokens.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import type { RequireRole } from './api/auth.ts';
 import type { Clock } from './clock.ts';
+import type { ClusterBus } from './cluster/cluster-bus.ts';
 import type { DeviceLink } from './device-link.ts';
 import type { DiskGuard } from './disk-guard.ts';
 import type { EventBus } from './events/bus.ts';
@@ -45,4 +47,8 @@ export interface GatewayContext {
   presence(device: Device, online: boolean): void;
   /** Alarm transitions, presence, command status changes, summaries (issue 9). */
   events: EventBus;
+  /** The PostgreSQL registry in cluster mode (issue 11); undefined in single-process mode. */
+  pg?: PgPool;
+  /** Messages to the cluster's other nodes; `singleNodeBus` (does nothing) in single-process mode. */
+  cluster: ClusterBus;
 }

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { AuditLog } from '../device-registry/audit.ts';
 import { openRegistryDb } from '../device-registry/db.ts';
 import { type Device, DeviceStore } from '../device-registry/devices.ts';
+import { openPgRegistry, type PgPool } from '../device-registry/pg/pg-db.ts';
 import { TokenStore } from '../device-registry/tokens.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import { loadSpecs } from '../firmware-specs/index.ts';
@@ -19,9 +20,10 @@ import { authenticator } from './api/auth.ts';
 import { type BrokerHooks, createBroker, type PublishRoute } from './broker.ts';
 import { type CampaignsModule, campaignsModule } from './campaigns/campaigns-module.ts';
 import { type Clock, systemClock } from './clock.ts';
+import { type ClusterBus, singleNodeBus } from './cluster/cluster-bus.ts';
 import type { CommandOptions } from './commands/command-service.ts';
 import { type CommandsModule, commandsModule } from './commands/commands-module.ts';
-import { type Config, loadConfig } from './config.ts';
+import { type Config, isClusterMode, loadConfig } from './config.ts';
 import type { GatewayContext } from './context.ts';
 import { dashboardModule } from './dashboard/dashboard-module.ts';
 import { prepareDataDir, privateDbFile, privateFile } from './data-dir.ts';
@@ -208,6 +210,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   let committer: GroupCommitter;
   let flushTimer: NodeJS.Timeout;
   let registryDb: ReturnType<typeof openRegistryDb>;
+  let pgPool: PgPool | undefined;
   let disk: DiskGuard;
 
   return {
@@ -239,6 +242,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     async start() {
       prepareDataDir(config.CITYGATE_DATA_DIR, log);
       const specs = opts.specs ?? (await loadSpecs());
+      // Cluster mode (issue 11): the shared registry on PostgreSQL, messages to the other nodes on Redis.
+      pgPool = isClusterMode(config) ? await openPgRegistry(config.DATABASE_URL!) : undefined;
+      const cluster: ClusterBus = singleNodeBus;
       registryDb = openRegistryDb(privateDbFile(join(config.CITYGATE_DATA_DIR, 'registry.db'), log));
       const audit = new AuditLog(registryDb);
       const devices = new DeviceStore(registryDb, specs, {
@@ -414,6 +420,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         presence,
         disk,
         events: bus,
+        pg: pgPool,
+        cluster,
       };
       for (const m of modules) await m.init?.(ctx);
       api = await buildApi(
@@ -489,6 +497,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       disk.run('registry', () => ctx.devices.flush());
       ctx.outbox.close();
       registryDb.close();
+      await ctx.cluster.close();
+      await pgPool?.end();
       log.info('citygate stopped');
     },
   };
