@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../gateway/config.ts';
+import { isClusterMode, loadConfig } from '../gateway/config.ts';
 import { buildGateway } from '../gateway/gateway.ts';
 import { createLogger } from '../gateway/logger.ts';
 import { startTestGateway } from './helpers/gateway.ts';
@@ -14,6 +14,19 @@ describe('configuration', () => {
       /CITYGATE_ADMIN_TOKEN: must be at least 16/,
     );
     expect(loadConfig({}).MQTT_PORT).toBe(1883);
+  });
+
+  it('names the missing half of the cluster settings, and a bad node id', () => {
+    const pg = 'postgres://postgres@127.0.0.1:5432/citygate';
+    expect(() => loadConfig({ DATABASE_URL: pg })).toThrow(/REDIS_URL: cluster mode needs both/);
+    expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/DATABASE_URL: cluster mode/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x', REDIS_URL: 'redis://h' })).toThrow(
+      /DATABASE_URL: must be a postgres/,
+    );
+    expect(() => loadConfig({ DATABASE_URL: pg, REDIS_URL: 'redis://h', NODE_ID: 'a b' })).toThrow(/NODE_ID: /);
+    const c = loadConfig({ DATABASE_URL: pg, REDIS_URL: 'redis://127.0.0.1:6379', NODE_ID: 'node-a' });
+    expect(isClusterMode(c)).toBe(true);
+    expect(isClusterMode(loadConfig({}))).toBe(false);
   });
 
   it('reports a taken MQTT port as such', async () => {
