@@ -4,21 +4,23 @@ import {
   ALARM_COLUMNS,
   ALARM_PARAM_NAMES,
   ALARM_UPDATES,
-  type AlarmFilter,
-  type AlarmHistoryEntry,
-  type AlarmRecord,
   type AlarmRow,
-  type AlarmStore,
   alarmParams,
   alarmWhere,
   fromRow,
-  type OpenAlarmCount,
   type OverrideRow,
   overrideFromRow,
   prevParams,
   SEVERITY_RANK,
-  type StoredOverride,
   UNCHANGED_SQL,
+} from '../alarm-rows.ts';
+import type {
+  AlarmFilter,
+  AlarmHistoryEntry,
+  AlarmRecord,
+  AlarmStore,
+  OpenAlarmCount,
+  StoredOverride,
 } from '../alarms.ts';
 import { inTransaction, type PgPool } from './pg-db.ts';
 

@@ -183,8 +183,9 @@ export class AlarmService {
     if (!(await this.#d.store.save(alarm, entry, prev))) return null;
     this.#followShelf(alarm);
     this.#d.onTransition?.(transition);
-    // Before the event: whoever reacts to it reads a figure that includes it.
-    await this.#open.refresh();
+    // Before the event: whoever reacts to it reads a figure that includes it. The step is saved
+    // already, so a failed count only leaves the figure to the next refresh.
+    await this.#open.refresh().catch((err) => this.#d.log.warn({ err }, 'open-alarm figure not refreshed'));
     const view = alarmView(alarm);
     this.#d.events.publish({ type: 'alarm', at: alarm.updatedAt, transition, actor, alarm: view });
     this.#d.cluster.publish('alarm.changed', { id: alarm.id });
