@@ -123,4 +123,26 @@ describe('webhook deliveries shared by the nodes of a cluster', () => {
       await receiver.close();
     }
   });
+
+  it('a webhook registered through one node gets the events of another within its poll', async () => {
+    const receiver = await startReceiver((_n, res) => res.end('ok'));
+    try {
+      const a = await node('a2');
+      const b = await node('b2');
+      b.dispatcher.start();
+      await pools[0].query('TRUNCATE webhooks, webhook_deliveries');
+      b.dispatcher.onEvent(logged(200)); // B reads the list of webhooks: none
+      await new Promise((r) => setTimeout(r, 100));
+      const hook = await a.store.create(
+        { url: receiver.url, types: ['alarm'], severities: null, description: null, createdBy: 'admin' },
+        Date.now(),
+      );
+      await new Promise((r) => setTimeout(r, 100)); // past B's 50 ms poll
+      b.dispatcher.onEvent(logged(201));
+      await expect.poll(async () => (await a.store.counts(hook.id)).delivered).toBe(1);
+      expect(JSON.parse(receiver.received[0].body).id).toBe('ev-201');
+    } finally {
+      await receiver.close();
+    }
+  });
 });

@@ -79,6 +79,9 @@ export class PgWebhookStore implements WebhookStore {
     return inTransaction(this.#pool, async (c) => {
       // Nodes queueing for the same webhook at once take turns, so the cap holds cluster-wide.
       await c.query("SELECT pg_advisory_xact_lock(hashtext('webhook:' || $1))", [webhookId]);
+      // Removed through another node since this node read its list of webhooks: nothing to queue.
+      const hook = await c.query('SELECT 1 FROM webhooks WHERE id = $1', [webhookId]);
+      if (hook.rowCount === 0) return 0;
       const { rows } = await c.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id = $1 AND status = 'pending'",
         [webhookId],

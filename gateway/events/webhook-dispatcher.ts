@@ -75,6 +75,8 @@ export class WebhookDispatcher {
    * transition is an event, so a bulk roll-out would otherwise read the table thousands of times.
    */
   #hooks: readonly Webhook[] | null = null;
+  /** In a cluster, webhooks are added and removed through other nodes too: the list is read again after this. */
+  #hooksUntil = Number.POSITIVE_INFINITY;
 
   constructor(
     store: WebhookStore,
@@ -112,6 +114,7 @@ export class WebhookDispatcher {
     // An event relayed from another node was queued there.
     if (e.event.type === 'summary' || this.#closed || isRelayed(e.event)) return;
     // With no webhook registered, nothing to queue (and no promise per event).
+    if (this.#clock.now() >= this.#hooksUntil) this.#hooks = null;
     if (this.#hooks?.length === 0) return;
     this.#enqueue(e);
   }
@@ -125,7 +128,10 @@ export class WebhookDispatcher {
     this.#chain = this.#chain
       .then(async () => {
         const now = this.#clock.now();
-        this.#hooks ??= await this.#store.list({ limit: 1000, offset: 0 });
+        if (this.#hooks === null) {
+          this.#hooks = await this.#store.list({ limit: 1000, offset: 0 });
+          if (this.#opts.pollMs !== undefined) this.#hooksUntil = now + this.#opts.pollMs;
+        }
         const hooks = this.#hooks;
         let queued = 0;
         for (const hook of hooks) {
