@@ -1,11 +1,19 @@
 import type { Family } from '../firmware-specs/families.ts';
+import type { Alarm, AlarmState, AlarmTransition, Severity } from '../gateway/alarms/types.ts';
 import {
-  type Alarm,
-  type AlarmState,
-  type AlarmTransition,
-  SEVERITIES,
-  type Severity,
-} from '../gateway/alarms/types.ts';
+  ALARM_COLUMNS,
+  ALARM_PARAM_NAMES,
+  ALARM_UPDATES,
+  type AlarmRow,
+  alarmParams,
+  alarmWhere,
+  fromRow,
+  type OverrideRow,
+  overrideFromRow,
+  prevParams,
+  SEVERITY_RANK,
+  UNCHANGED_SQL,
+} from './alarm-rows.ts';
 import type { Db } from './db.ts';
 
 /** An alarm as stored; times in epoch milliseconds. */
@@ -41,102 +49,64 @@ export interface StoredOverride {
   updatedBy: string;
 }
 
+/** Open (not closed) alarms counted by district and severity: the figure the summaries show. */
+export interface OpenAlarmCount {
+  district: string;
+  severity: Severity;
+  n: number;
+}
+
 /**
- * Alarm persistence. The lifecycle lives in the service; a store only reads and writes, and
- * `save` writes an alarm with its history entry atomically, so a PostgreSQL store (issue 11)
- * implements the same few statements in one transaction.
+ * Alarm persistence. The lifecycle lives in the service; a store only reads and writes. `save`
+ * writes an alarm with its history entry atomically, and only if the alarm is still as the step
+ * found it (`prev`; null for a new alarm, which must not meet another open alarm of its device
+ * and rule): with several nodes on one database, the step that read a stale row loses and the
+ * service reads again. Every method is asynchronous so that PostgreSQL (issue 11) fits the same
+ * interface; the SQLite store answers at once.
  */
 export interface AlarmStore {
-  get(id: string): AlarmRecord | undefined;
+  get(id: string): Promise<AlarmRecord | undefined>;
   /** The alarm of this device and rule that is not closed yet, if any. */
-  openFor(deviceId: string, ruleId: string): AlarmRecord | undefined;
-  save(alarm: AlarmRecord, entry: AlarmHistoryEntry): void;
-  list(filter: AlarmFilter): { total: number; alarms: AlarmRecord[] };
-  history(alarmId: string): AlarmHistoryEntry[];
+  openFor(deviceId: string, ruleId: string): Promise<AlarmRecord | undefined>;
+  /** False, writing nothing, when `prev` is stale or a new alarm meets an open one. */
+  save(alarm: AlarmRecord, entry: AlarmHistoryEntry, prev: AlarmRecord | null): Promise<boolean>;
+  list(filter: AlarmFilter): Promise<{ total: number; alarms: AlarmRecord[] }>;
+  history(alarmId: string): Promise<AlarmHistoryEntry[]>;
   /** Alarms whose condition holds (active_*): what the engine restores after a restart. */
-  active(): Array<{ deviceId: string; ruleId: string }>;
-  shelved(): Array<{ id: string; shelvedUntil: number }>;
-  countActive(): Array<{ severity: Severity; family: Family; n: number }>;
-  /** Alarms not closed, by severity (the events summary's "open alarms"). */
-  /** Alarms not closed, by severity; in one district when given. */
-  countOpen(district?: string): Record<Severity, number>;
+  active(): Promise<Array<{ deviceId: string; ruleId: string }>>;
+  shelved(): Promise<Array<{ id: string; shelvedUntil: number }>>;
+  countActive(): Promise<Array<{ severity: Severity; family: Family; n: number }>>;
+  /** Alarms not closed, by district and severity (the summaries' "open alarms"). */
+  countOpen(): Promise<OpenAlarmCount[]>;
   /** History entries of these transitions at or after `at` (the flood measure). */
-  countTransitionsSince(at: number, transitions: readonly AlarmTransition[]): number;
-  overrides(): StoredOverride[];
+  countTransitionsSince(at: number, transitions: readonly AlarmTransition[]): Promise<number>;
+  overrides(): Promise<StoredOverride[]>;
   /** Returns true when the override is new. */
-  putOverride(o: StoredOverride): boolean;
-  deleteOverride(scope: string, key: string, ruleId: string): boolean;
+  putOverride(o: StoredOverride): Promise<boolean>;
+  deleteOverride(scope: string, key: string, ruleId: string): Promise<boolean>;
 }
 
-interface Row {
-  id: string;
-  device_id: string;
-  rule_id: string;
-  family: Family;
-  district: string;
-  ward: string;
-  severity: Severity;
-  state: AlarmState;
-  message: string;
-  value: string | null;
-  occurrences: number;
-  raised_at: number;
-  updated_at: number;
-  acknowledged_at: number | null;
-  acknowledged_by: string | null;
-  cleared_at: number | null;
-  shelved_until: number | null;
-  shelved_by: string | null;
-  shelve_reason: string | null;
-}
+const named = (n: string) => `@${n}`;
 
-const fromRow = (r: Row): AlarmRecord => ({
-  id: r.id,
-  deviceId: r.device_id,
-  family: r.family,
-  district: r.district,
-  ward: r.ward,
-  ruleId: r.rule_id,
-  severity: r.severity,
-  state: r.state,
-  message: r.message,
-  value: r.value === null ? null : JSON.parse(r.value),
-  occurrences: r.occurrences,
-  raisedAt: r.raised_at,
-  updatedAt: r.updated_at,
-  acknowledgedAt: r.acknowledged_at,
-  acknowledgedBy: r.acknowledged_by,
-  clearedAt: r.cleared_at,
-  shelvedUntil: r.shelved_until,
-  shelvedBy: r.shelved_by,
-  shelveReason: r.shelve_reason,
-});
-
-/** Severity order for lists: the most urgent first. */
-const SEVERITY_RANK = `CASE severity WHEN 'critical' THEN 0 WHEN 'major' THEN 1 WHEN 'minor' THEN 2 ELSE 3 END`;
-
+/** The SQLite store: asynchronous only in its signature, each method one synchronous statement or transaction. */
 export class SqliteAlarmStore implements AlarmStore {
   readonly #db: Db;
   readonly #stmts;
+  readonly #save;
+  readonly #putOverride;
 
   constructor(db: Db) {
     this.#db = db;
     this.#stmts = {
       get: db.prepare('SELECT * FROM alarms WHERE id = ?'),
       openFor: db.prepare("SELECT * FROM alarms WHERE device_id = ? AND rule_id = ? AND state <> 'closed'"),
-      upsert: db.prepare(
-        `INSERT INTO alarms (id, device_id, rule_id, family, district, ward, severity, state, message, value,
-           occurrences, raised_at, updated_at, acknowledged_at, acknowledged_by, cleared_at, shelved_until,
-           shelved_by, shelve_reason)
-         VALUES (@id, @deviceId, @ruleId, @family, @district, @ward, @severity, @state, @message, @value,
-           @occurrences, @raisedAt, @updatedAt, @acknowledgedAt, @acknowledgedBy, @clearedAt, @shelvedUntil,
-           @shelvedBy, @shelveReason)
-         ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, state = excluded.state,
-           message = excluded.message, value = excluded.value, occurrences = excluded.occurrences,
-           updated_at = excluded.updated_at, acknowledged_at = excluded.acknowledged_at,
-           acknowledged_by = excluded.acknowledged_by, cleared_at = excluded.cleared_at,
-           shelved_until = excluded.shelved_until, shelved_by = excluded.shelved_by,
-           shelve_reason = excluded.shelve_reason`,
+      insert: db.prepare(
+        `INSERT INTO alarms (${ALARM_COLUMNS}) VALUES (${ALARM_PARAM_NAMES.map(named).join(', ')})
+         ON CONFLICT DO NOTHING`,
+      ),
+      update: db.prepare(
+        `UPDATE alarms SET ${ALARM_UPDATES.map(([col, param]) => `${col} = @${param}`).join(', ')}
+         WHERE id = @id AND ${UNCHANGED_SQL(named, 'IS')}`,
       ),
       history: db.prepare(
         'INSERT INTO alarm_history (alarm_id, at, transition, state, actor, detail) VALUES (?, ?, ?, ?, ?, ?)',
@@ -155,10 +125,7 @@ export class SqliteAlarmStore implements AlarmStore {
          WHERE state IN ('active_unacknowledged', 'active_acknowledged') GROUP BY severity, family`,
       ),
       countOpen: db.prepare(
-        "SELECT severity, count(*) AS n FROM alarms WHERE state <> 'closed' GROUP BY severity",
-      ),
-      countOpenIn: db.prepare(
-        "SELECT severity, count(*) AS n FROM alarms WHERE state <> 'closed' AND district = ? GROUP BY severity",
+        "SELECT district, severity, count(*) AS n FROM alarms WHERE state <> 'closed' GROUP BY district, severity",
       ),
       overrides: db.prepare('SELECT * FROM alarm_rule_overrides ORDER BY scope, key, rule_id'),
       putOverride: db.prepare(
@@ -174,45 +141,40 @@ export class SqliteAlarmStore implements AlarmStore {
         'DELETE FROM alarm_rule_overrides WHERE scope = ? AND key = ? AND rule_id = ?',
       ),
     };
-  }
-
-  get(id: string): AlarmRecord | undefined {
-    const r = this.#stmts.get.get(id) as Row | undefined;
-    return r && fromRow(r);
-  }
-
-  openFor(deviceId: string, ruleId: string): AlarmRecord | undefined {
-    const r = this.#stmts.openFor.get(deviceId, ruleId) as Row | undefined;
-    return r && fromRow(r);
-  }
-
-  save(a: AlarmRecord, e: AlarmHistoryEntry): void {
-    this.#db.transaction(() => {
-      this.#stmts.upsert.run({ ...a, value: a.value === null ? null : JSON.stringify(a.value) });
+    this.#save = db.transaction((a: AlarmRecord, e: AlarmHistoryEntry, prev: AlarmRecord | null) => {
+      const row = alarmParams(a);
+      const written =
+        prev === null
+          ? this.#stmts.insert.run(row).changes
+          : this.#stmts.update.run({ ...row, ...prevParams(prev) }).changes;
+      if (written === 0) return false;
       this.#stmts.history.run(a.id, e.at, e.transition, e.state, e.actor, e.detail);
-    })();
+      return true;
+    });
+    this.#putOverride = db.transaction((o: StoredOverride) => {
+      const existed = this.#stmts.hasOverride.get(o.scope, o.key, o.ruleId) !== undefined;
+      this.#stmts.putOverride.run({ ...o, body: JSON.stringify(o.body) });
+      return !existed;
+    });
   }
 
-  list(f: AlarmFilter): { total: number; alarms: AlarmRecord[] } {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (f.states?.length) {
-      where.push(`state IN (${f.states.map(() => '?').join(', ')})`);
-      args.push(...f.states);
-    }
-    for (const [col, v] of [
-      ['severity', f.severity],
-      ['family', f.family],
-      ['district', f.district],
-      ['device_id', f.deviceId],
-    ] as const) {
-      if (v === undefined) continue;
-      where.push(`${col} = ?`);
-      args.push(v);
-    }
-    if (f.shelved !== undefined) where.push(`shelved_until IS ${f.shelved ? 'NOT ' : ''}NULL`);
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  async get(id: string): Promise<AlarmRecord | undefined> {
+    const r = this.#stmts.get.get(id) as AlarmRow | undefined;
+    return r && fromRow(r);
+  }
+
+  async openFor(deviceId: string, ruleId: string): Promise<AlarmRecord | undefined> {
+    const r = this.#stmts.openFor.get(deviceId, ruleId) as AlarmRow | undefined;
+    return r && fromRow(r);
+  }
+
+  async save(a: AlarmRecord, e: AlarmHistoryEntry, prev: AlarmRecord | null): Promise<boolean> {
+    return this.#save(a, e, prev);
+  }
+
+  async list(f: AlarmFilter): Promise<{ total: number; alarms: AlarmRecord[] }> {
     // Built from a fixed set of fragments; every value is a bound parameter.
+    const { clause, args } = alarmWhere(f, () => '?');
     const total = (
       this.#db.prepare(`SELECT count(*) AS n FROM alarms ${clause}`).get(...args) as { n: number }
     ).n;
@@ -220,34 +182,31 @@ export class SqliteAlarmStore implements AlarmStore {
       .prepare(
         `SELECT * FROM alarms ${clause} ORDER BY ${SEVERITY_RANK}, raised_at DESC, id LIMIT ? OFFSET ?`,
       )
-      .all(...args, f.limit, f.offset) as Row[];
+      .all(...args, f.limit, f.offset) as AlarmRow[];
     return { total, alarms: rows.map(fromRow) };
   }
 
-  history(alarmId: string): AlarmHistoryEntry[] {
+  async history(alarmId: string): Promise<AlarmHistoryEntry[]> {
     return this.#stmts.historyOf.all(alarmId) as AlarmHistoryEntry[];
   }
 
-  active(): Array<{ deviceId: string; ruleId: string }> {
+  async active(): Promise<Array<{ deviceId: string; ruleId: string }>> {
     return this.#stmts.active.all() as Array<{ deviceId: string; ruleId: string }>;
   }
 
-  shelved(): Array<{ id: string; shelvedUntil: number }> {
+  async shelved(): Promise<Array<{ id: string; shelvedUntil: number }>> {
     return this.#stmts.shelved.all() as Array<{ id: string; shelvedUntil: number }>;
   }
 
-  countActive(): Array<{ severity: Severity; family: Family; n: number }> {
+  async countActive(): Promise<Array<{ severity: Severity; family: Family; n: number }>> {
     return this.#stmts.countActive.all() as Array<{ severity: Severity; family: Family; n: number }>;
   }
 
-  countOpen(district?: string): Record<Severity, number> {
-    const out = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-    const rows = district === undefined ? this.#stmts.countOpen.all() : this.#stmts.countOpenIn.all(district);
-    for (const { severity, n } of rows as Array<{ severity: Severity; n: number }>) out[severity] = n;
-    return out;
+  async countOpen(): Promise<OpenAlarmCount[]> {
+    return this.#stmts.countOpen.all() as OpenAlarmCount[];
   }
 
-  countTransitionsSince(at: number, transitions: readonly AlarmTransition[]): number {
+  async countTransitionsSince(at: number, transitions: readonly AlarmTransition[]): Promise<number> {
     const marks = transitions.map(() => '?').join(', ');
     return (
       this.#db
@@ -256,35 +215,15 @@ export class SqliteAlarmStore implements AlarmStore {
     ).n;
   }
 
-  overrides(): StoredOverride[] {
-    return (
-      this.#stmts.overrides.all() as Array<{
-        scope: StoredOverride['scope'];
-        key: string;
-        rule_id: string;
-        body: string;
-        updated_at: number;
-        updated_by: string;
-      }>
-    ).map((r) => ({
-      scope: r.scope,
-      key: r.key,
-      ruleId: r.rule_id,
-      body: JSON.parse(r.body),
-      updatedAt: r.updated_at,
-      updatedBy: r.updated_by,
-    }));
+  async overrides(): Promise<StoredOverride[]> {
+    return (this.#stmts.overrides.all() as OverrideRow[]).map(overrideFromRow);
   }
 
-  putOverride(o: StoredOverride): boolean {
-    return this.#db.transaction(() => {
-      const existed = this.#stmts.hasOverride.get(o.scope, o.key, o.ruleId) !== undefined;
-      this.#stmts.putOverride.run({ ...o, body: JSON.stringify(o.body) });
-      return !existed;
-    })();
+  async putOverride(o: StoredOverride): Promise<boolean> {
+    return this.#putOverride(o);
   }
 
-  deleteOverride(scope: string, key: string, ruleId: string): boolean {
+  async deleteOverride(scope: string, key: string, ruleId: string): Promise<boolean> {
     return this.#stmts.deleteOverride.run(scope, key, ruleId).changes > 0;
   }
 }

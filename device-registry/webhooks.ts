@@ -53,40 +53,43 @@ export interface DeliveryOutcome {
   lastError: string | null;
 }
 
-type Awaitable<T> = T | Promise<T>;
-
 /**
- * Webhooks and their deliveries. Callers await every method, so a PostgreSQL implementation
- * (issue 11) can be asynchronous; the SQLite one answers at once.
+ * Webhooks and their deliveries. Every method is asynchronous so that PostgreSQL (issue 11) fits
+ * the same interface; the SQLite store answers at once.
  */
 export interface WebhookStore {
-  create(input: NewWebhook, now: number): Awaitable<Webhook>;
-  get(id: string): Awaitable<Webhook | undefined>;
-  list(opts: { limit: number; offset: number }): Awaitable<Webhook[]>;
-  count(): Awaitable<number>;
-  remove(id: string): Awaitable<boolean>;
+  create(input: NewWebhook, now: number): Promise<Webhook>;
+  get(id: string): Promise<Webhook | undefined>;
+  list(opts: { limit: number; offset: number }): Promise<Webhook[]>;
+  count(): Promise<number>;
+  remove(id: string): Promise<boolean>;
   /** Queues a delivery; past `cap` pending ones the oldest pending is dropped. Returns how many were. */
   enqueue(
     webhookId: string,
     event: { eventId: string; eventType: string; body: string },
     now: number,
     cap: number,
-  ): Awaitable<number>;
-  /** Pending deliveries whose attempt is due, oldest due first. */
-  due(now: number, limit: number): Awaitable<Delivery[]>;
+  ): Promise<number>;
+  /**
+   * Takes up to `limit` due pending deliveries, oldest due first, and leases them until `until`
+   * (their next attempt moves there): until then no one else, on any node, takes them again.
+   */
+  claim(now: number, limit: number, until: number): Promise<Delivery[]>;
   /** When the next pending delivery is due, or null when none is pending. */
-  nextDueAt(): Awaitable<number | null>;
-  /** Moves a delivery's next attempt (an attempt in flight leases it until its timeout). */
-  lease(id: number, until: number, now: number): Awaitable<void>;
-  settle(id: number, outcome: DeliveryOutcome, now: number): Awaitable<void>;
+  nextDueAt(): Promise<number | null>;
+  /**
+   * Records an attempt's outcome if the delivery is still under the lease `until` that claimed
+   * it; false when the lease had run out and someone else took the delivery.
+   */
+  settle(id: number, outcome: DeliveryOutcome, now: number, until: number): Promise<boolean>;
   deliveries(
     webhookId: string,
     opts: { status?: DeliveryStatus; limit: number; beforeId?: number },
-  ): Awaitable<Delivery[]>;
-  counts(webhookId: string): Awaitable<Record<DeliveryStatus, number>>;
+  ): Promise<Delivery[]>;
+  counts(webhookId: string): Promise<Record<DeliveryStatus, number>>;
 }
 
-interface WebhookRow {
+export interface WebhookRow {
   id: string;
   url: string;
   secret: string;
@@ -98,7 +101,7 @@ interface WebhookRow {
   dropped: number;
 }
 
-interface DeliveryRow {
+export interface DeliveryRow {
   id: number;
   webhook_id: string;
   event_id: string;
@@ -113,7 +116,7 @@ interface DeliveryRow {
   updated_at: number;
 }
 
-const webhookFromRow = (r: WebhookRow): Webhook => ({
+export const webhookFromRow = (r: WebhookRow): Webhook => ({
   id: r.id,
   url: r.url,
   secret: r.secret,
@@ -125,7 +128,7 @@ const webhookFromRow = (r: WebhookRow): Webhook => ({
   dropped: r.dropped,
 });
 
-const deliveryFromRow = (r: DeliveryRow): Delivery => ({
+export const deliveryFromRow = (r: DeliveryRow): Delivery => ({
   id: r.id,
   webhookId: r.webhook_id,
   eventId: r.event_id,
@@ -141,11 +144,21 @@ const deliveryFromRow = (r: DeliveryRow): Delivery => ({
 });
 
 /** Finished deliveries kept per webhook for GET /api/webhooks/{id}/deliveries; older ones are pruned. */
-const KEEP_FINISHED = 1000;
+export const KEEP_FINISHED = 1000;
+
+/** A new webhook with its id and signing secret. */
+export const newWebhook = (input: NewWebhook, now: number): Webhook => ({
+  ...input,
+  id: `wh_${randomBytes(6).toString('hex')}`,
+  secret: `whsec_${randomBytes(32).toString('base64url')}`,
+  createdAt: now,
+  dropped: 0,
+});
 
 export class SqliteWebhookStore implements WebhookStore {
   readonly #db: Db;
   readonly #enqueue;
+  readonly #claim;
 
   constructor(db: Db) {
     this.#db = db;
@@ -186,16 +199,23 @@ export class SqliteWebhookStore implements WebhookStore {
         return dropped;
       },
     );
+    const due = db.prepare(
+      `SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+       ORDER BY next_attempt_at, id LIMIT ?`,
+    );
+    const lease = db.prepare(
+      'UPDATE webhook_deliveries SET next_attempt_at = ?, updated_at = ? WHERE id = ?',
+    );
+    this.#claim = db.transaction((now: number, limit: number, until: number) =>
+      (due.all(now, limit) as DeliveryRow[]).map((r) => {
+        lease.run(until, now, r.id);
+        return deliveryFromRow({ ...r, next_attempt_at: until, updated_at: now });
+      }),
+    );
   }
 
-  create(input: NewWebhook, now: number): Webhook {
-    const webhook: Webhook = {
-      ...input,
-      id: `wh_${randomBytes(6).toString('hex')}`,
-      secret: `whsec_${randomBytes(32).toString('base64url')}`,
-      createdAt: now,
-      dropped: 0,
-    };
+  async create(input: NewWebhook, now: number): Promise<Webhook> {
+    const webhook = newWebhook(input, now);
     this.#db
       .prepare(
         `INSERT INTO webhooks (id, url, secret, types, severities, description, created_at, created_by)
@@ -214,72 +234,62 @@ export class SqliteWebhookStore implements WebhookStore {
     return webhook;
   }
 
-  get(id: string): Webhook | undefined {
+  async get(id: string): Promise<Webhook | undefined> {
     const row = this.#db.prepare('SELECT * FROM webhooks WHERE id = ?').get(id) as WebhookRow | undefined;
     return row && webhookFromRow(row);
   }
 
-  list({ limit, offset }: { limit: number; offset: number }): Webhook[] {
+  async list({ limit, offset }: { limit: number; offset: number }): Promise<Webhook[]> {
     const rows = this.#db
       .prepare('SELECT * FROM webhooks ORDER BY created_at, id LIMIT ? OFFSET ?')
       .all(limit, offset) as WebhookRow[];
     return rows.map(webhookFromRow);
   }
 
-  count(): number {
+  async count(): Promise<number> {
     return (this.#db.prepare('SELECT COUNT(*) AS n FROM webhooks').get() as { n: number }).n;
   }
 
-  remove(id: string): boolean {
+  async remove(id: string): Promise<boolean> {
     // Its deliveries go with it (ON DELETE CASCADE).
     return this.#db.prepare('DELETE FROM webhooks WHERE id = ?').run(id).changes > 0;
   }
 
-  enqueue(
+  async enqueue(
     webhookId: string,
     event: { eventId: string; eventType: string; body: string },
     now: number,
     cap: number,
-  ): number {
+  ): Promise<number> {
     return this.#enqueue(webhookId, event, now, cap);
   }
 
-  due(now: number, limit: number): Delivery[] {
-    const rows = this.#db
-      .prepare(
-        `SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-         ORDER BY next_attempt_at, id LIMIT ?`,
-      )
-      .all(now, limit) as DeliveryRow[];
-    return rows.map(deliveryFromRow);
+  async claim(now: number, limit: number, until: number): Promise<Delivery[]> {
+    return this.#claim(now, limit, until);
   }
 
-  nextDueAt(): number | null {
+  async nextDueAt(): Promise<number | null> {
     const row = this.#db
       .prepare("SELECT MIN(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending'")
       .get() as { at: number | null };
     return row.at;
   }
 
-  lease(id: number, until: number, now: number): void {
-    this.#db
-      .prepare('UPDATE webhook_deliveries SET next_attempt_at = ?, updated_at = ? WHERE id = ?')
-      .run(until, now, id);
-  }
-
-  settle(id: number, o: DeliveryOutcome, now: number): void {
-    this.#db
+  async settle(id: number, o: DeliveryOutcome, now: number, until: number): Promise<boolean> {
+    const { changes } = this.#db
       .prepare(
         `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?,
-           last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ?`,
+           last_status_code = ?, last_error = ?, updated_at = ?
+         WHERE id = ? AND status = 'pending' AND next_attempt_at = ?`,
       )
-      .run(o.status, o.attempts, o.nextAttemptAt, o.lastStatusCode, o.lastError, now, id);
+      .run(o.status, o.attempts, o.nextAttemptAt, o.lastStatusCode, o.lastError, now, id, until);
+    return changes > 0;
   }
 
-  deliveries(
+  async deliveries(
     webhookId: string,
     opts: { status?: DeliveryStatus; limit: number; beforeId?: number },
-  ): Delivery[] {
+  ): Promise<Delivery[]> {
     const rows = this.#db
       .prepare(
         `SELECT * FROM webhook_deliveries WHERE webhook_id = ? AND (? IS NULL OR status = ?)
@@ -296,7 +306,7 @@ export class SqliteWebhookStore implements WebhookStore {
     return rows.map(deliveryFromRow);
   }
 
-  counts(webhookId: string): Record<DeliveryStatus, number> {
+  async counts(webhookId: string): Promise<Record<DeliveryStatus, number>> {
     const out: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, failed: 0, dropped: 0 };
     const rows = this.#db
       .prepare('SELECT status, COUNT(*) AS n FROM webhook_deliveries WHERE webhook_id = ? GROUP BY status')

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { AlarmRecord, AlarmStore } from '../device-registry/alarms.ts';
+import type { AlarmFilter, AlarmRecord, AlarmStore } from '../device-registry/alarms.ts';
 
 /**
- * What every AlarmStore must do, run against each implementation (SQLite now; PostgreSQL in
+ * What every AlarmStore must do, run against each implementation (SQLite and PostgreSQL,
  * issue 11). `open` returns a fresh, empty store whose registry knows devices d1, d2 and d3.
  */
-export function alarmStoreContract(name: string, open: () => Promise<{ store: AlarmStore; close(): void }>) {
+export function alarmStoreContract(
+  name: string,
+  open: () => Promise<{ store: AlarmStore; close(): Promise<void> | void }>,
+) {
   const alarm = (over: Partial<AlarmRecord>): AlarmRecord => ({
     id: 'a1',
     deviceId: 'd1',
@@ -43,44 +46,68 @@ export function alarmStoreContract(name: string, open: () => Promise<{ store: Al
   describe(`AlarmStore contract: ${name}`, () => {
     it('saves an alarm with its history, updates it in place and finds the open one per device and rule', async () => {
       const { store, close } = await open();
-      store.save(alarm({}), entry(1000, 'raised'));
-      store.save(
-        alarm({ state: 'active_acknowledged', acknowledgedBy: 'ana', acknowledgedAt: 2000, updatedAt: 2000 }),
-        entry(2000, 'acknowledged', 'ana'),
-      );
-      expect(store.get('a1')).toMatchObject({
+      const raised = alarm({});
+      expect(await store.save(raised, entry(1000, 'raised'), null)).toBe(true);
+      const acked = alarm({
+        state: 'active_acknowledged',
+        acknowledgedBy: 'ana',
+        acknowledgedAt: 2000,
+        updatedAt: 2000,
+      });
+      expect(await store.save(acked, entry(2000, 'acknowledged', 'ana'), raised)).toBe(true);
+      expect(await store.get('a1')).toMatchObject({
         state: 'active_acknowledged',
         acknowledgedBy: 'ana',
         value: 7,
       });
-      expect(store.openFor('d1', 'lamp_fault')?.id).toBe('a1');
-      expect(store.history('a1').map((h) => [h.transition, h.actor, h.at])).toEqual([
+      expect((await store.openFor('d1', 'lamp_fault'))?.id).toBe('a1');
+      expect((await store.history('a1')).map((h) => [h.transition, h.actor, h.at])).toEqual([
         ['raised', 'system', 1000],
         ['acknowledged', 'ana', 2000],
       ]);
-      store.save(alarm({ state: 'closed', updatedAt: 3000 }), entry(3000, 'closed'));
-      expect(store.openFor('d1', 'lamp_fault')).toBeUndefined();
-      store.save(alarm({ id: 'a2', raisedAt: 4000, updatedAt: 4000 }), entry(4000, 'raised'));
-      expect(store.openFor('d1', 'lamp_fault')?.id).toBe('a2');
-      close();
+      await store.save(alarm({ ...acked, state: 'closed', updatedAt: 3000 }), entry(3000, 'closed'), acked);
+      expect(await store.openFor('d1', 'lamp_fault')).toBeUndefined();
+      await store.save(alarm({ id: 'a2', raisedAt: 4000, updatedAt: 4000 }), entry(4000, 'raised'), null);
+      expect((await store.openFor('d1', 'lamp_fault'))?.id).toBe('a2');
+      await close();
     });
 
     it('refuses a second open alarm of the same device and rule, and writes no history for it', async () => {
       const { store, close } = await open();
-      store.save(alarm({}), entry(1000, 'raised'));
-      expect(() => store.save(alarm({ id: 'a2' }), entry(1000, 'raised'))).toThrow();
-      expect(store.history('a2')).toEqual([]);
-      close();
+      await store.save(alarm({}), entry(1000, 'raised'), null);
+      expect(await store.save(alarm({ id: 'a2' }), entry(1000, 'raised'), null)).toBe(false);
+      expect(await store.history('a2')).toEqual([]);
+      expect(await store.get('a2')).toBeUndefined();
+      await close();
+    });
+
+    it('refuses a step taken from a stale row: the alarm and its history stay as the winner left them', async () => {
+      const { store, close } = await open();
+      const raised = alarm({});
+      await store.save(raised, entry(1000, 'raised'), null);
+      const acked = alarm({
+        state: 'active_acknowledged',
+        acknowledgedBy: 'ana',
+        acknowledgedAt: 2000,
+        updatedAt: 2000,
+      });
+      const shelved = alarm({ shelvedUntil: 9000, shelvedBy: 'bo', shelveReason: 'works', updatedAt: 2000 });
+      expect(await store.save(acked, entry(2000, 'acknowledged', 'ana'), raised)).toBe(true);
+      expect(await store.save(shelved, entry(2000, 'repeated', 'bo'), raised)).toBe(false);
+      expect(await store.get('a1')).toMatchObject({ state: 'active_acknowledged', shelvedUntil: null });
+      expect((await store.history('a1')).map((h) => h.actor)).toEqual(['system', 'ana']);
+      await close();
     });
 
     it('lists by filter, most severe first, paginated, and counts what the metrics need', async () => {
       const { store, close } = await open();
-      store.save(alarm({ id: 'w', severity: 'warning', raisedAt: 5000 }), entry(5000, 'raised'));
-      store.save(
+      await store.save(alarm({ id: 'w', severity: 'warning', raisedAt: 5000 }), entry(5000, 'raised'), null);
+      await store.save(
         alarm({ id: 'c', deviceId: 'd2', severity: 'critical', district: 'Tây Hồ', raisedAt: 100 }),
         entry(100, 'raised'),
+        null,
       );
-      store.save(
+      await store.save(
         alarm({
           id: 'm',
           deviceId: 'd3',
@@ -90,29 +117,42 @@ export function alarmStoreContract(name: string, open: () => Promise<{ store: Al
           shelvedUntil: 9000,
         }),
         entry(6000, 'repeated'),
+        null,
       );
-      const all = store.list({ limit: 10, offset: 0 });
+      const all = await store.list({ limit: 10, offset: 0 });
       expect(all.total).toBe(3);
       expect(all.alarms.map((a) => a.id)).toEqual(['c', 'm', 'w']);
-      expect(store.list({ limit: 1, offset: 1 }).alarms.map((a) => a.id)).toEqual(['m']);
-      expect(store.list({ district: 'Tây Hồ', limit: 10, offset: 0 }).alarms.map((a) => a.id)).toEqual(['c']);
-      expect(store.list({ states: ['cleared_unacknowledged'], limit: 10, offset: 0 }).total).toBe(1);
-      expect(store.list({ shelved: false, family: 'streetlight', limit: 10, offset: 0 }).total).toBe(2);
-      expect(store.list({ deviceId: 'd1', severity: 'warning', limit: 10, offset: 0 }).total).toBe(1);
-      expect(store.active()).toEqual(
+      const ids = async (f: Partial<AlarmFilter>) =>
+        (await store.list({ limit: 10, offset: 0, ...f })).alarms.map((a) => a.id);
+      const total = async (f: Partial<AlarmFilter>) =>
+        (await store.list({ limit: 10, offset: 0, ...f })).total;
+      expect(await ids({ limit: 1, offset: 1 })).toEqual(['m']);
+      expect(await ids({ district: 'Tây Hồ' })).toEqual(['c']);
+      expect(await total({ states: ['cleared_unacknowledged'] })).toBe(1);
+      expect(await total({ shelved: false, family: 'streetlight' })).toBe(2);
+      expect(await total({ deviceId: 'd1', severity: 'warning' })).toBe(1);
+      const active = await store.active();
+      expect(active).toEqual(
         expect.arrayContaining([
           { deviceId: 'd1', ruleId: 'lamp_fault' },
           { deviceId: 'd2', ruleId: 'lamp_fault' },
         ]),
       );
-      expect(store.active()).toHaveLength(2);
-      expect(store.shelved()).toEqual([{ id: 'm', shelvedUntil: 9000 }]);
-      expect(store.countActive()).toEqual(
+      expect(active).toHaveLength(2);
+      expect(await store.shelved()).toEqual([{ id: 'm', shelvedUntil: 9000 }]);
+      expect(await store.countActive()).toEqual(
         expect.arrayContaining([{ severity: 'critical', family: 'streetlight', n: 1 }]),
       );
-      expect(store.countOpen()).toEqual({ critical: 1, major: 1, minor: 0, warning: 1 });
-      expect(store.countTransitionsSince(1000, ['raised', 'repeated'])).toBe(2);
-      close();
+      expect(await store.countOpen()).toEqual(
+        expect.arrayContaining([
+          { district: 'Ba Đình', severity: 'major', n: 1 },
+          { district: 'Ba Đình', severity: 'warning', n: 1 },
+          { district: 'Tây Hồ', severity: 'critical', n: 1 },
+        ]),
+      );
+      expect(await store.countOpen()).toHaveLength(3);
+      expect(await store.countTransitionsSince(1000, ['raised', 'repeated'])).toBe(2);
+      await close();
     });
 
     it('keeps rule overrides by scope, key and rule, says whether one is new, and deletes them', async () => {
@@ -124,12 +164,12 @@ export function alarmStoreContract(name: string, open: () => Promise<{ store: Al
         updatedAt: 1,
         updatedBy: 'admin',
       };
-      expect(store.putOverride({ ...o, body: { severity: 'minor' } })).toBe(true);
-      expect(store.putOverride({ ...o, body: { severity: 'critical' } })).toBe(false);
-      expect(store.overrides()).toEqual([{ ...o, body: { severity: 'critical' } }]);
-      expect(store.deleteOverride('model', 'lumina-slc300', 'lamp_fault')).toBe(true);
-      expect(store.deleteOverride('model', 'lumina-slc300', 'lamp_fault')).toBe(false);
-      close();
+      expect(await store.putOverride({ ...o, body: { severity: 'minor' } })).toBe(true);
+      expect(await store.putOverride({ ...o, body: { severity: 'critical' } })).toBe(false);
+      expect(await store.overrides()).toEqual([{ ...o, body: { severity: 'critical' } }]);
+      expect(await store.deleteOverride('model', 'lumina-slc300', 'lamp_fault')).toBe(true);
+      expect(await store.deleteOverride('model', 'lumina-slc300', 'lamp_fault')).toBe(false);
+      await close();
     });
   });
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WebhookStore } from '../device-registry/webhooks.ts';
 
-/** The behaviour every WebhookStore must show (SQLite now, PostgreSQL with issue 11). */
+/** The behaviour every WebhookStore must show (SQLite and PostgreSQL, issue 11). */
 export function webhookStoreContract(
   name: string,
   open: () => Promise<{ store: WebhookStore; close(): Promise<void> | void }>,
@@ -36,7 +36,7 @@ export function webhookStoreContract(
       expect(await store.count()).toBe(1);
       expect(await store.remove(w.id)).toBe(true);
       expect(await store.get(w.id)).toBeUndefined();
-      expect(await store.due(t0, 10)).toEqual([]);
+      expect(await store.claim(t0, 10, t0 + 1000)).toEqual([]);
       expect(await store.remove(w.id)).toBe(false);
     });
 
@@ -55,32 +55,46 @@ export function webhookStoreContract(
       expect(await store.counts(w.id)).toEqual({ pending: 3, delivered: 0, failed: 0, dropped: 2 });
     });
 
-    it('hands out due deliveries oldest first; a lease and a settle move them on', async () => {
+    it('hands out due deliveries oldest first under a lease; only the lease holder settles', async () => {
       const w = await hook();
       for (let n = 1; n <= 3; n++) await store.enqueue(w.id, event(n), t0 + n, 10);
-      const due = await store.due(t0 + 2, 10);
-      expect(due.map((d) => d.eventId)).toEqual(['e-1', 'e-2']);
-      await store.lease(due[0].id, t0 + 20_000, t0 + 2);
-      expect((await store.due(t0 + 3, 10)).map((d) => d.eventId)).toEqual(['e-2', 'e-3']);
-      expect(await store.nextDueAt()).toBe(t0 + 2);
-      await store.settle(
-        due[1].id,
-        { status: 'delivered', attempts: 1, nextAttemptAt: null, lastStatusCode: 200, lastError: null },
-        t0 + 5,
-      );
-      await store.settle(
-        due[0].id,
-        {
-          status: 'pending',
-          attempts: 1,
-          nextAttemptAt: t0 + 1000,
-          lastStatusCode: 500,
-          lastError: 'HTTP 500',
-        },
-        t0 + 5,
-      );
-      expect(await store.nextDueAt()).toBe(t0 + 3);
-      const [d1] = await store.deliveries(w.id, { limit: 1, beforeId: due[1].id });
+      const lease = t0 + 20_000;
+      const [first] = await store.claim(t0 + 2, 1, lease);
+      expect(first).toMatchObject({ eventId: 'e-1', nextAttemptAt: lease, attempts: 0 });
+      // A second claimer (another node) does not get the leased delivery.
+      const rest = await store.claim(t0 + 3, 10, lease);
+      expect(rest.map((d) => d.eventId)).toEqual(['e-2', 'e-3']);
+      expect(await store.claim(t0 + 4, 10, lease)).toEqual([]);
+      expect(await store.nextDueAt()).toBe(lease);
+      const delivered = {
+        status: 'delivered',
+        attempts: 1,
+        nextAttemptAt: null,
+        lastStatusCode: 200,
+        lastError: null,
+      } as const;
+      expect(await store.settle(rest[0].id, delivered, t0 + 5, lease)).toBe(true);
+      expect(
+        await store.settle(
+          first.id,
+          {
+            status: 'pending',
+            attempts: 1,
+            nextAttemptAt: t0 + 1000,
+            lastStatusCode: 500,
+            lastError: 'HTTP 500',
+          },
+          t0 + 5,
+          lease,
+        ),
+      ).toBe(true);
+      expect(await store.nextDueAt()).toBe(t0 + 1000);
+      // A holder whose lease is over (the delivery was claimed again) records nothing.
+      expect(await store.settle(rest[1].id, delivered, t0 + 6, lease - 1)).toBe(false);
+      const [again] = await store.claim(t0 + 1000, 1, t0 + 40_000);
+      expect(again).toMatchObject({ eventId: 'e-1', attempts: 1 });
+      expect(await store.settle(again.id, delivered, t0 + 1001, lease)).toBe(false);
+      const [d1] = await store.deliveries(w.id, { limit: 1, beforeId: rest[0].id });
       expect(d1).toMatchObject({ eventId: 'e-1', attempts: 1, lastStatusCode: 500, lastError: 'HTTP 500' });
       expect(
         (await store.deliveries(w.id, { status: 'delivered', limit: 10 })).map((d) => d.eventId),

@@ -8,8 +8,8 @@ import { type AlarmTransition, SEVERITIES } from './types.ts';
 export const FLOOD_WINDOW_MS = 10 * 60_000;
 
 /**
- * The alarm metrics on the gateway's registry. Gauges are computed from the store when scraped,
- * so nothing is counted on the ingest path.
+ * The alarm metrics on the gateway's registry. Gauges are computed from the store when scraped
+ * (asynchronously: on PostgreSQL in a cluster), so nothing is counted on the ingest path.
  */
 export function registerAlarmMetrics(
   registry: Registry,
@@ -26,10 +26,11 @@ export function registerAlarmMetrics(
     help: 'Alarms whose condition holds (acknowledged or not), by severity and family',
     labelNames: ['severity', 'family'],
     registers: [registry],
-    collect(this: Gauge) {
+    async collect(this: Gauge) {
+      const counts = await deps.store.countActive();
       // Every pair is set, so a severity that drops to none reads 0 instead of vanishing.
       for (const severity of SEVERITIES) for (const family of FAMILIES) this.set({ severity, family }, 0);
-      for (const { severity, family, n } of deps.store.countActive()) this.set({ severity, family }, n);
+      for (const { severity, family, n } of counts) this.set({ severity, family }, n);
     },
   });
   let chatteringSeen = 0;
@@ -47,8 +48,10 @@ export function registerAlarmMetrics(
     name: 'citygate_alarm_flood',
     help: 'Alarms raised or repeated in the last 10 minutes (EEMUA 191: over 10 is a flood)',
     registers: [registry],
-    collect(this: Gauge) {
-      this.set(deps.store.countTransitionsSince(deps.clock.now() - FLOOD_WINDOW_MS, ['raised', 'repeated']));
+    async collect(this: Gauge) {
+      this.set(
+        await deps.store.countTransitionsSince(deps.clock.now() - FLOOD_WINDOW_MS, ['raised', 'repeated']),
+      );
     },
   });
   const children = new Map<AlarmTransition, Counter.Internal>();

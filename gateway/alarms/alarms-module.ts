@@ -1,5 +1,6 @@
 import { SqliteAlarmStore } from '../../device-registry/alarms.ts';
 import type { Device } from '../../device-registry/devices.ts';
+import { PgAlarmStore } from '../../device-registry/pg/pg-alarms.ts';
 import type { RouteModule } from '../api/app.ts';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayModule } from '../gateway.ts';
@@ -10,6 +11,9 @@ import type { AlarmEnginePort, AlarmRules, RuleInfo } from './engine-port.ts';
 import { alarmRoutes } from './routes.ts';
 import { RuleOverrides } from './rule-overrides.ts';
 import { ruleRoutes } from './rule-routes.ts';
+
+/** How often a cluster node reads again what the other nodes changed. */
+const CLUSTER_SWEEP_MS = 1000;
 
 export interface AlarmsOptions<R extends RuleInfo = RuleInfo> {
   /** The rule engine and rule book (tests pass a fake). */
@@ -34,6 +38,18 @@ export function alarmsModule<R extends RuleInfo>(opts: AlarmsOptions<R> = {}): A
   let service: AlarmService;
   let overrides: RuleOverrides<R>;
   let engine: AlarmEnginePort;
+  let sweepTimer: unknown = null;
+  /**
+   * In a cluster (issue 11), what other nodes change is read again periodically: the open-alarm
+   * figure, shelving timers (a shelf expires even if the node that set it died) and rule overrides.
+   */
+  const sweepEvery = (ms: number) => {
+    sweepTimer = ctx.clock.setTimeout(() => {
+      Promise.all([service.sweep(), overrides.load()])
+        .catch((err) => ctx.log.error({ err }, 'alarm sweep failed; the next one in a moment'))
+        .finally(() => sweepTimer !== null && sweepEvery(ms));
+    }, ms);
+  };
   return {
     name: 'alarms',
     get service() {
@@ -42,9 +58,9 @@ export function alarmsModule<R extends RuleInfo>(opts: AlarmsOptions<R> = {}): A
     get engine() {
       return engine;
     },
-    init(c) {
+    async init(c) {
       ctx = c;
-      const store = new SqliteAlarmStore(ctx.db);
+      const store = ctx.pg ? new PgAlarmStore(ctx.pg) : new SqliteAlarmStore(ctx.db);
       const metrics = registerAlarmMetrics(ctx.metrics.registry, {
         store,
         clock: ctx.clock,
@@ -56,6 +72,7 @@ export function alarmsModule<R extends RuleInfo>(opts: AlarmsOptions<R> = {}): A
         clock: ctx.clock,
         log: ctx.log.child({ module: 'alarms' }),
         events: ctx.events,
+        cluster: ctx.cluster,
         onTransition: metrics.transition,
       });
       overrides = new RuleOverrides({
@@ -71,8 +88,9 @@ export function alarmsModule<R extends RuleInfo>(opts: AlarmsOptions<R> = {}): A
         onSignal: (signal) => service.signal(signal),
         desiredState: opts.desiredState,
       });
+      await overrides.load();
       // Before anything listens: the engine knows which conditions held when the gateway stopped.
-      engine.restore(service.recover());
+      engine.restore(await service.recover());
     },
     get routes(): RouteModule {
       const alarms = alarmRoutes(service);
@@ -87,10 +105,13 @@ export function alarmsModule<R extends RuleInfo>(opts: AlarmsOptions<R> = {}): A
       const now = ctx.clock.now();
       for (const d of ctx.devices.list({ status: 'offline' }))
         if (d.lastSeenAt !== null) engine.presence(d, false, now);
+      if (ctx.pg) sweepEvery(CLUSTER_SWEEP_MS);
     },
-    stop() {
+    async stop() {
+      if (sweepTimer !== null) ctx.clock.clearTimeout(sweepTimer);
+      sweepTimer = null;
       engine.stop();
-      service.stop();
+      await service.stop();
     },
     onReadings(device: Device, readings) {
       for (const r of readings) engine.reading(device, r.fields, r.ts);

@@ -31,3 +31,8 @@ export const OverrideInvalidError = createError<'ALM_ERR_OVERRIDE_INVALID', [str
   '%s',
   400,
 );
+export const AlarmBusyError = createError<'ALM_ERR_BUSY', [string]>(
+  'ALM_ERR_BUSY',
+  'alarm %s kept changing under this request (other nodes moving it); try again',
+  409,
+);

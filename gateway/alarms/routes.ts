@@ -101,7 +101,7 @@ export function alarmRoutes(service: AlarmService) {
       async (req) => {
         const q = req.query;
         const states = q.state === 'open' ? OPEN_STATES : q.state === 'all' ? undefined : [q.state];
-        const { total, alarms } = service.list({
+        const { total, alarms } = await service.list({
           states,
           severity: q.severity,
           family: q.family,
@@ -125,7 +125,7 @@ export function alarmRoutes(service: AlarmService) {
         },
       },
       async (req) => {
-        const { alarm, history } = service.get(req.params.id);
+        const { alarm, history } = await service.get(req.params.id);
         return { ...alarm, history: history.map(historyToView) };
       },
     );

@@ -19,7 +19,7 @@ export class RuleOverrides<R extends RuleInfo> {
   readonly #devices: DeviceStore;
   /** Rules changed: for one device, or for all when no id is given. */
   readonly #onChange: (deviceId?: string) => void;
-  #all: StoredOverride[];
+  #all: StoredOverride[] = [];
 
   constructor(deps: {
     store: AlarmStore;
@@ -33,7 +33,17 @@ export class RuleOverrides<R extends RuleInfo> {
     this.#specs = deps.specs;
     this.#devices = deps.devices;
     this.#onChange = deps.onChange;
-    this.#all = deps.store.overrides();
+  }
+
+  /**
+   * Reads the stored overrides (at start, and in a cluster periodically: another node may have
+   * changed them); the engine is told when they differ from those held.
+   */
+  async load(): Promise<void> {
+    const all = await this.#store.overrides();
+    if (JSON.stringify(all) === JSON.stringify(this.#all)) return;
+    this.#all = all;
+    this.#onChange();
   }
 
   all(): readonly StoredOverride[] {
@@ -64,14 +74,14 @@ export class RuleOverrides<R extends RuleInfo> {
     return (family ? [family] : FAMILIES).flatMap((f) => [...this.#rules.defaultRules(f as Family)]);
   }
 
-  put(
+  async put(
     scope: OverrideScope,
     key: string,
     ruleId: string,
     body: Record<string, unknown>,
     actor: string,
     at: number,
-  ): { override: StoredOverride; created: boolean } {
+  ): Promise<{ override: StoredOverride; created: boolean }> {
     const known = this.#rulesInScope(scope, key);
     if (!known.some((r) => r.id === ruleId))
       throw new OverrideInvalidError(
@@ -96,18 +106,19 @@ export class RuleOverrides<R extends RuleInfo> {
       updatedAt: at,
       updatedBy: actor,
     };
-    const created = this.#store.putOverride(override);
-    this.#reload(scope, key);
+    const created = await this.#store.putOverride(override);
+    await this.#reload(scope, key);
     return { override, created };
   }
 
-  delete(scope: OverrideScope, key: string, ruleId: string): void {
-    if (!this.#store.deleteOverride(scope, key, ruleId)) throw new OverrideNotFoundError(ruleId, scope, key);
-    this.#reload(scope, key);
+  async delete(scope: OverrideScope, key: string, ruleId: string): Promise<void> {
+    if (!(await this.#store.deleteOverride(scope, key, ruleId)))
+      throw new OverrideNotFoundError(ruleId, scope, key);
+    await this.#reload(scope, key);
   }
 
-  #reload(scope: OverrideScope, key: string): void {
-    this.#all = this.#store.overrides();
+  async #reload(scope: OverrideScope, key: string): Promise<void> {
+    this.#all = await this.#store.overrides();
     this.#onChange(scope === 'device' ? key : undefined);
   }
 

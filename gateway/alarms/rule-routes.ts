@@ -99,7 +99,7 @@ export function ruleRoutes<R extends RuleInfo>(overrides: RuleOverrides<R>) {
         const { scope, key, ruleId } = req.params;
         const now = ctx.clock.now();
         const actor = req.principal!.name;
-        const { override, created } = overrides.put(scope, key, ruleId, req.body, actor, now);
+        const { override, created } = await overrides.put(scope, key, ruleId, req.body, actor, now);
         ctx.audit.record(now, actor, 'alarm_rule.override', `${scope}/${key}/${ruleId}`, override.body);
         reply.code(created ? 201 : 200);
         return toView(override);
@@ -110,7 +110,7 @@ export function ruleRoutes<R extends RuleInfo>(overrides: RuleOverrides<R>) {
       { preHandler: ctx.requireRole('admin', 'edit alarm rules'), schema: { tags, params: overrideParams } },
       async (req, reply) => {
         const { scope, key, ruleId } = req.params;
-        overrides.delete(scope, key, ruleId);
+        await overrides.delete(scope, key, ruleId);
         ctx.audit.record(
           ctx.clock.now(),
           req.principal!.name,

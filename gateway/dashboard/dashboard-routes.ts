@@ -52,7 +52,7 @@ export function dashboardRoutes(deps: { alarms: () => AlarmService; tileUrl: str
         // The schema documents the answer (OpenAPI) and the test holds the answer to it; checking
         // 10,000 tuples with zod on every request costs more than building them, so it is skipped.
         reply.serializer(JSON.stringify);
-        const worst = worstOpenAlarms(deps.alarms());
+        const worst = await worstOpenAlarms(deps.alarms());
         const districts = HANOI_DISTRICTS.map(({ name, lat, lon }) => ({ name, lat, lon }));
         const districtIndex = new Map(districts.map((d, i) => [d.name, i]));
         const families: string[] = [...FAMILIES];
@@ -90,11 +90,11 @@ export function dashboardRoutes(deps: { alarms: () => AlarmService; tileUrl: str
   };
 }
 
-function worstOpenAlarms(alarms: AlarmService): Map<string, Severity> {
+async function worstOpenAlarms(alarms: AlarmService): Promise<Map<string, Severity>> {
   const worst = new Map<string, Severity>();
   const page = 5000;
   for (let offset = 0; ; offset += page) {
-    const { alarms: batch } = alarms.list({ states: OPEN_STATES, shelved: false, limit: page, offset });
+    const { alarms: batch } = await alarms.list({ states: OPEN_STATES, shelved: false, limit: page, offset });
     for (const a of batch) {
       const had = worst.get(a.deviceId);
       if (had === undefined || SEVERITIES.indexOf(a.severity) < SEVERITIES.indexOf(had))

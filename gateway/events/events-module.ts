@@ -1,4 +1,5 @@
 import { Counter, Gauge } from 'prom-client';
+import { PgWebhookStore } from '../../device-registry/pg/pg-webhooks.ts';
 import { SqliteWebhookStore, type WebhookStore } from '../../device-registry/webhooks.ts';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayModule } from '../gateway.ts';
@@ -26,7 +27,7 @@ export interface EventsOptions {
   /** Bytes a stream's socket is given before frames wait for it to drain. */
   maxBufferedBytes?: number;
   webhooks?: Partial<WebhookDispatchOptions>;
-  /** Another store (PostgreSQL, issue 11); default: the registry's SQLite. */
+  /** Another store; default: PostgreSQL in a cluster (issue 11), else the registry's SQLite. */
   store?: (ctx: GatewayContext) => WebhookStore;
 }
 
@@ -37,6 +38,9 @@ export interface EventsModule extends GatewayModule {
   /** Where the alarm service plugs its open-alarm counts into the summary. */
   provideOpenAlarmCounts(fn: OpenAlarmCounts): void;
 }
+
+/** How often a cluster node looks for due webhook deliveries it did not queue itself. */
+const CLUSTER_WEBHOOK_POLL_MS = 2000;
 
 function districtOf(ctx: GatewayContext) {
   return (e: GatewayEvent): string | null => {
@@ -105,7 +109,7 @@ export function eventsModule(opts: EventsOptions): EventsModule {
           bufferSize: opts.bufferSize,
         },
       });
-      store = opts.store?.(ctx) ?? new SqliteWebhookStore(ctx.db);
+      store = opts.store?.(ctx) ?? (ctx.pg ? new PgWebhookStore(ctx.pg) : new SqliteWebhookStore(ctx.db));
       dispatcher = new WebhookDispatcher(
         store,
         {
@@ -118,7 +122,13 @@ export function eventsModule(opts: EventsOptions): EventsModule {
             registers,
           }),
         },
-        { ...DEFAULT_WEBHOOK_DISPATCH, ...opts.webhooks, maxAttempts: opts.webhookMaxAttempts },
+        {
+          ...DEFAULT_WEBHOOK_DISPATCH,
+          // In a cluster, deliveries queued by other nodes (or left by a dead one) are found by polling.
+          pollMs: ctx.pg ? CLUSTER_WEBHOOK_POLL_MS : undefined,
+          ...opts.webhooks,
+          maxAttempts: opts.webhookMaxAttempts,
+        },
       );
       log.subscribe((e) => dispatcher.onEvent(e));
       summary = new SummaryPublisher(ctx, opts.summaryMs ?? 1000);

@@ -3,6 +3,7 @@ import type { Delivery, DeliveryOutcome, Webhook, WebhookStore } from '../../dev
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { LoggedEvent } from './event-log.ts';
+import { isRelayed } from './relayed-events.ts';
 import { postWebhook } from './webhook-http.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './webhook-signature.ts';
 
@@ -18,6 +19,11 @@ export interface WebhookDispatchOptions {
   /** Attempts in flight at once, over all webhooks. */
   concurrency: number;
   random: () => number;
+  /**
+   * In a cluster (issue 11): look for due deliveries at least this often, since other nodes queue
+   * them too; unset in single-process mode, where every delivery is queued here.
+   */
+  pollMs?: number;
 }
 
 export const DEFAULT_WEBHOOK_DISPATCH: Omit<WebhookDispatchOptions, 'maxAttempts'> = {
@@ -46,8 +52,9 @@ export function wants(hook: Webhook, e: LoggedEvent['event'], now: number): bool
 /**
  * Sends events to the registered webhooks, at least once: each delivery is persisted before its
  * first attempt and retried with exponential back-off and jitter (the AWS Architecture Blog,
- * "Exponential Backoff And Jitter"), so a restart resumes the retries. An attempt in flight leases
- * its delivery until its timeout, so a crash mid-attempt retries it after the lease.
+ * "Exponential Backoff And Jitter"), so a restart resumes the retries. An attempt claims its
+ * delivery with a lease past its timeout, so a crash mid-attempt retries it after the lease, and
+ * with several nodes on one database (issue 11) each attempt is made by one node only.
  */
 export class WebhookDispatcher {
   readonly #store: WebhookStore;
@@ -68,6 +75,8 @@ export class WebhookDispatcher {
    * transition is an event, so a bulk roll-out would otherwise read the table thousands of times.
    */
   #hooks: readonly Webhook[] | null = null;
+  /** In a cluster, webhooks are added and removed through other nodes too: the list is read again after this. */
+  #hooksUntil = Number.POSITIVE_INFINITY;
 
   constructor(
     store: WebhookStore,
@@ -102,8 +111,10 @@ export class WebhookDispatcher {
 
   /** Called for every logged event; never throws into the event bus. */
   onEvent(e: LoggedEvent): void {
-    if (e.event.type === 'summary' || this.#closed) return;
+    // An event relayed from another node was queued there.
+    if (e.event.type === 'summary' || this.#closed || isRelayed(e.event)) return;
     // With no webhook registered, nothing to queue (and no promise per event).
+    if (this.#clock.now() >= this.#hooksUntil) this.#hooks = null;
     if (this.#hooks?.length === 0) return;
     this.#enqueue(e);
   }
@@ -117,7 +128,10 @@ export class WebhookDispatcher {
     this.#chain = this.#chain
       .then(async () => {
         const now = this.#clock.now();
-        this.#hooks ??= await this.#store.list({ limit: 1000, offset: 0 });
+        if (this.#hooks === null) {
+          this.#hooks = await this.#store.list({ limit: 1000, offset: 0 });
+          if (this.#opts.pollMs !== undefined) this.#hooksUntil = now + this.#opts.pollMs;
+        }
         const hooks = this.#hooks;
         let queued = 0;
         for (const hook of hooks) {
@@ -151,11 +165,11 @@ export class WebhookDispatcher {
         // With every slot busy there is nothing to arm: a finishing attempt pumps again.
         if (this.#stopped || free <= 0) return;
         const now = this.#clock.now();
-        const due = await this.#store.due(now, this.#opts.concurrency + this.#inflight.size);
-        const fresh = due.filter((d) => !this.#inflight.has(d.id));
-        for (const d of fresh.slice(0, free)) {
-          await this.#store.lease(d.id, now + this.#opts.timeoutMs + 1000, now);
-          const attempt = this.#attempt(d).finally(() => {
+        // Claimed under a lease past the attempt's timeout: no other node (nor this one) takes
+        // them again before this attempt has settled or its lease has run out.
+        const lease = now + this.#opts.timeoutMs + 1000;
+        for (const d of await this.#store.claim(now, free, lease)) {
+          const attempt = this.#attempt(d, lease).finally(() => {
             this.#inflight.delete(d.id);
             this.#pump();
           });
@@ -163,22 +177,29 @@ export class WebhookDispatcher {
         }
         if (this.#inflight.size < this.#opts.concurrency) await this.#arm(now);
       })
-      .catch((err) => this.#log.error({ err }, 'webhook dispatch failed; retried at the next event'));
+      .catch((err) => {
+        this.#log.error({ err }, 'webhook dispatch failed; retried at the next event or poll');
+        this.#wake(this.#opts.pollMs ?? null);
+      });
   }
 
   async #arm(now: number): Promise<void> {
+    const at = await this.#store.nextDueAt();
+    // Everything due was just started, so a past time is a lease still in flight: look in a second.
+    let delay = at === null ? null : at <= now ? 1000 : at - now;
+    // Other nodes queue deliveries too (and may die before attempting them): look at least this often.
+    if (this.#opts.pollMs !== undefined) delay = Math.min(delay ?? this.#opts.pollMs, this.#opts.pollMs);
+    this.#wake(delay);
+  }
+
+  #wake(delay: number | null): void {
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
-    const at = await this.#store.nextDueAt();
-    if (at === null || this.#stopped) return;
-    // Everything due was just started, so a past time is a lease still in flight: look in a second.
-    this.#timer = this.#clock.setTimeout(
-      () => {
-        this.#timer = null;
-        this.#pump();
-      },
-      at <= now ? 1000 : at - now,
-    );
+    if (delay === null || this.#stopped) return;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = null;
+      this.#pump();
+    }, delay);
   }
 
   backoff(attempts: number): number {
@@ -187,7 +208,7 @@ export class WebhookDispatcher {
     return Math.round(delay * (0.8 + 0.4 * random()));
   }
 
-  async #attempt(d: Delivery): Promise<void> {
+  async #attempt(d: Delivery, lease: number): Promise<void> {
     try {
       const hook = await this.#store.get(d.webhookId);
       if (!hook) return; // deleted meanwhile: its deliveries went with it
@@ -242,7 +263,10 @@ export class WebhookDispatcher {
           lastError: result.error,
         };
       }
-      await this.#store.settle(d.id, outcome, now);
+      if (!(await this.#store.settle(d.id, outcome, now, lease))) {
+        this.#log.warn({ delivery: d.id }, 'webhook attempt outlived its lease; its outcome is not recorded');
+        return;
+      }
       this.#outcomes.inc({ outcome: outcome.status === 'pending' ? 'retried' : outcome.status });
     } catch (err) {
       this.#log.error(
