@@ -24,6 +24,8 @@ export interface BulkRequest {
 const TICK_MS = 50;
 export const DEFAULT_BULK_RATE = 500;
 
+export type BulkStatus = Awaited<ReturnType<BulkRollouts['status']>>;
+
 interface Rollout {
   record: BulkRecord;
   /** Devices still to be given the command, in order. */
@@ -45,13 +47,14 @@ export class BulkRollouts {
   readonly #ctx: GatewayContext;
   readonly #commands: CommandService;
   readonly #active = new Map<string, Rollout>();
+  #stopped = false;
 
   constructor(ctx: GatewayContext, commands: CommandService) {
     this.#ctx = ctx;
     this.#commands = commands;
   }
 
-  start(req: BulkRequest): ReturnType<BulkRollouts['status']> {
+  async start(req: BulkRequest): Promise<BulkStatus> {
     const { devices, clock } = this.#ctx;
     const { matched, deviceIds, skipped } = selectForBulk(devices, req.selector, req);
     if (matched === 0) throw new NoDevicesSelectedError('the selector matches no enabled device');
@@ -68,36 +71,41 @@ export class BulkRollouts {
       deviceIds,
       skipped,
       options: { ttlSeconds: req.ttlSeconds, timeoutSeconds: req.timeoutSeconds, confirm: req.confirm },
+      owner: this.#ctx.cluster.nodeId,
+      finishedAt: null,
     };
-    this.#commands.store.createBulk(record);
+    await this.#commands.store.createBulk(record);
     this.#ctx.audit.record(record.createdAt, req.actor, 'command.bulk', record.id, {
       name: req.name,
       params: record.params,
       selector: req.selector,
       devices: deviceIds.length,
     });
-    this.#run(record, deviceIds, req);
+    await this.#run(record, deviceIds, req);
     return this.status(record.id);
   }
 
-  #run(record: BulkRecord, queue: string[], request: BulkRequest): void {
+  async #run(record: BulkRecord, queue: string[], request: BulkRequest): Promise<void> {
     const rollout: Rollout = { record, queue, next: 0, refused: [], timer: null, request, credit: 1 };
     this.#active.set(record.id, rollout);
-    this.#tick(rollout);
+    await this.#tick(rollout);
   }
 
-  /** After a restart: roll-outs a stop interrupted go on with the devices not yet given the command. */
-  resume(): number {
+  /**
+   * After a restart: this node's roll-outs that a stop interrupted go on with the devices not yet
+   * given the command (another node's are its own to resume).
+   */
+  async resume(): Promise<number> {
     const store = this.#commands.store;
-    const unfinished = store.unfinishedBulks();
+    const unfinished = await store.unfinishedBulks(this.#ctx.cluster.nodeId);
     for (const record of unfinished) {
-      const done = new Set(store.bulkCommands(record.id).map((c) => c.deviceId));
+      const done = new Set((await store.bulkCommands(record.id)).map((c) => c.deviceId));
       const queue = record.deviceIds.filter((id) => !done.has(id));
       this.#ctx.log.info(
         { bulkId: record.id, remaining: queue.length },
         'resuming an interrupted bulk roll-out',
       );
-      this.#run(record, queue, {
+      await this.#run(record, queue, {
         ...record.options,
         selector: record.selector,
         name: record.name,
@@ -109,15 +117,16 @@ export class BulkRollouts {
     return unfinished.length;
   }
 
-  #tick(r: Rollout): void {
+  async #tick(r: Rollout): Promise<void> {
+    if (this.#stopped) return;
     // A slow rate ticks less often (1/s: once a second); a fast one sends several per 50 ms tick.
     const interval = Math.max(TICK_MS, 1000 / r.record.ratePerSecond);
     const end = Math.min(r.next + Math.floor(r.credit), r.queue.length);
     r.credit -= end - r.next;
-    for (; r.next < end; r.next++) {
+    for (; r.next < end && !this.#stopped; r.next++) {
       const deviceId = r.queue[r.next];
       try {
-        this.#commands.submit({
+        await this.#commands.submit({
           deviceId,
           name: r.request.name,
           params: r.request.params,
@@ -131,23 +140,27 @@ export class BulkRollouts {
         r.refused.push({ deviceId, reason: (err as Error).message });
       }
     }
+    if (this.#stopped) return; // the rest is resumed on the next start
     if (r.next < r.queue.length) {
       r.timer = this.#ctx.clock.setTimeout(() => {
         r.credit += (r.record.ratePerSecond * interval) / 1000;
-        this.#tick(r);
+        this.#tick(r).catch((err) =>
+          this.#ctx.log.error({ err, bulkId: r.record.id }, 'bulk roll-out stalled; it resumes on restart'),
+        );
       }, interval);
       return;
     }
     // Every device has its command (or its refusal, now persisted): the store answers from here.
-    this.#commands.store.finishBulk(r.record.id, this.#ctx.clock.now(), r.refused);
+    await this.#commands.store.finishBulk(r.record.id, this.#ctx.clock.now(), r.refused);
     this.#active.delete(r.record.id);
   }
 
-  status(id: string) {
-    const record = this.#active.get(id)?.record ?? this.#commands.store.bulk(id);
-    if (!record) throw new BulkNotFoundError(id);
+  /** From the store on any node; the node running the roll-out adds what it has not stored yet. */
+  async status(id: string) {
     const rollout = this.#active.get(id);
-    const commands = this.#commands.store.bulkCommands(id);
+    const record = rollout?.record ?? (await this.#commands.store.bulk(id));
+    if (!record) throw new BulkNotFoundError(id);
+    const commands = await this.#commands.store.bulkCommands(id);
     const counts = Object.fromEntries(Object.keys(COMMAND_STATUS).map((s) => [s, 0])) as Record<
       CommandStatus,
       number
@@ -156,7 +169,13 @@ export class BulkRollouts {
     const refused = rollout?.refused ?? []; // not yet persisted while the roll-out runs
     const final = commands.filter((c) => FINAL_STATUSES.has(c.status)).length;
     const total = record.deviceIds.length;
-    const toSubmit = rollout ? rollout.queue.length - rollout.next : 0;
+    // Another node's roll-out still running: the devices not yet given a command (refusals
+    // are stored when it finishes).
+    const toSubmit = rollout
+      ? rollout.queue.length - rollout.next
+      : record.finishedAt === null
+        ? Math.max(0, total - commands.length)
+        : 0;
     return {
       id: record.id,
       name: record.name,
@@ -184,6 +203,7 @@ export class BulkRollouts {
   }
 
   stop(): void {
+    this.#stopped = true;
     for (const r of this.#active.values()) if (r.timer !== null) this.#ctx.clock.clearTimeout(r.timer);
   }
 }

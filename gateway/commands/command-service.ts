@@ -4,12 +4,15 @@ import {
   type CommandStore,
   FINAL_STATUSES,
   newCommandId,
+  OPEN_STATUSES,
+  type TransitionExtra,
 } from '../../device-registry/commands.ts';
 import type { Device } from '../../device-registry/devices.ts';
 import { findCommand } from '../../firmware-specs/define-device.ts';
 import type { GatewayContext } from '../context.ts';
 import { commandEvent } from '../events/command-event.ts';
 import { topics } from '../ingest/topics.ts';
+import { CommandCache } from './command-cache.ts';
 import { checkGuards, clip, resolveCommand } from './command-guards.ts';
 import { parseReply, RAW_REPLY_KEPT_CHARS } from './command-reply.ts';
 import { CommandNotFoundError, NotCancellableError } from './errors.ts';
@@ -31,12 +34,21 @@ export interface CommandOptions {
   defaultTimeoutSeconds: number;
   /** COMMAND_REPLY_MAX_BYTES: a longer reply is kept as malformed, not parsed. */
   replyMaxBytes?: number;
+  /**
+   * How often this node looks for commands past their deadline that no timer of its own covers
+   * (a node that sent them died): 0 turns it off (single-process mode, where timers cover all).
+   */
+  sweepMs?: number;
 }
 
 /** A reply carries a small result (a few readings or settings); 16 KiB leaves ample room. */
 export const DEFAULT_REPLY_MAX_BYTES = 16 * 1024;
 
 const SYSTEM = 'gateway';
+const EXPIRED_DETAIL = 'TTL passed before it could be sent';
+const timeoutDetail = (c: Command) => `no reply within ${c.timeoutMs / 1000} s`;
+/** Overdue commands one sweep moves; the next sweep takes the rest. */
+const SWEEP_BATCH = 500;
 /** MQTT-3.8.4-6: a QoS 0 subscriber gets QoS 0, so no PUBACK; the reply or the timeout ends it. */
 const QOS0_DETAIL = 'sent at QoS 0 (the device subscribed at QoS 0): no PUBACK, so never `delivered`';
 
@@ -53,101 +65,141 @@ export class CommandService {
   readonly #reconciled = new Set<string>();
   readonly #timers = new Map<string, unknown>();
   readonly #adapterQueues = new Map<string, Promise<void>>();
+  readonly #dispatching = new Map<string, { again: boolean; done: Promise<void> }>();
+  readonly #cache: CommandCache;
+  #sweepTimer: unknown = null;
+  #stopped = false;
 
   constructor(ctx: GatewayContext, store: CommandStore, opts: CommandOptions) {
     this.#ctx = ctx;
     this.#store = store;
     this.#opts = opts;
+    this.#cache = new CommandCache(store, ctx.log);
   }
 
   get store(): CommandStore {
     return this.#store;
   }
 
-  #move(
-    id: string,
-    to: Command['status'],
-    actor: string,
-    extra?: Parameters<CommandStore['transition']>[4],
-  ): Command | null {
+  async #move(id: string, to: Command['status'], actor: string, extra?: TransitionExtra): Promise<Command | null> {
     const at = this.#ctx.clock.now();
-    const c = this.#store.transition(id, to, at, actor, extra);
-    if (c && FINAL_STATUSES.has(to)) {
-      this.#clearTimer(id);
+    const c = await this.#store.transition(id, to, at, actor, extra);
+    if (!c) return null;
+    this.#moved(c);
+    if (FINAL_STATUSES.has(to))
       this.#ctx.metrics.commandFinished(c, this.#ctx.devices.get(c.deviceId)?.family ?? 'unknown', at);
-    }
-    if (c) this.#ctx.events.publish(commandEvent(c));
+    this.#ctx.cluster.publish('command.status', { id: c.id, deviceId: c.deviceId, status: c.status });
     return c;
   }
 
-  /** Validates, applies the spec's guards, persists, and sends at once when the device is reachable. */
-  submit(req: SubmitRequest): { command: Command; created: boolean } {
+  /** A command moved, here or on another node: timers, the cache and the live views follow. */
+  #moved(c: Command): void {
+    if (FINAL_STATUSES.has(c.status)) this.#clearTimer(c.id);
+    this.#cache.putCommand(c);
+    this.#ctx.events.publish(commandEvent(c));
+  }
+
+  /**
+   * Validates, applies the spec's guards, persists, and sends at once when the device is
+   * reachable. The idempotency key, the guards and the superseding of an older state command
+   * are checked in the store's transaction, so they hold across the nodes of a cluster.
+   */
+  async submit(req: SubmitRequest): Promise<{ command: Command; created: boolean }> {
     const ctx = this.#ctx;
     const device = ctx.devices.require(req.deviceId);
     const { cmdSpec, params } = resolveCommand(ctx.devices, device, req.name, req.params);
-    if (req.idempotencyKey) {
-      const existing = this.#store.byIdempotencyKey(device.id, req.idempotencyKey);
-      if (existing) return { command: existing, created: false };
-    }
     const now = ctx.clock.now();
-    checkGuards(
-      cmdSpec,
-      { name: req.name, params, confirm: req.confirm },
-      () => this.#store.lastRequestedAt(device.id, req.name),
-      now,
+    const { command, created, superseded, desired } = await this.#store.create(
+      {
+        id: newCommandId(),
+        deviceId: device.id,
+        name: req.name,
+        mode: cmdSpec.mode,
+        params,
+        requestedBy: req.actor,
+        idempotencyKey: req.idempotencyKey ?? null,
+        bulkId: req.bulkId ?? null,
+        createdAt: now,
+        expiresAt: now + (req.ttlSeconds ?? this.#opts.defaultTtlSeconds) * 1000,
+        timeoutMs: (req.timeoutSeconds ?? this.#opts.defaultTimeoutSeconds) * 1000,
+      },
+      {
+        guard: (last) => checkGuards(cmdSpec, { name: req.name, params, confirm: req.confirm }, () => last, now),
+        state:
+          cmdSpec.mode === 'state'
+            ? { actor: req.actor, desired: cmdSpec.desired?.(params as never) ?? {} }
+            : undefined,
+      },
     );
-    if (cmdSpec.mode === 'state') {
-      // A newer state command replaces a queued older one: only the latest desired value matters.
-      for (const old of this.#store.forDevice(device.id, { status: ['queued'] })) {
-        if (old.name === req.name)
-          this.#move(old.id, 'cancelled', req.actor, { detail: 'superseded by a newer command' });
-      }
-      this.#store.setDesired(device.id, req.name, params, cmdSpec.desired?.(params as never) ?? {}, now);
+    if (!created) return { command, created };
+    for (const old of superseded) {
+      this.#moved(old);
+      ctx.cluster.publish('command.status', { id: old.id, deviceId: old.deviceId, status: old.status });
     }
-    const command = this.#store.create({
-      id: newCommandId(),
-      deviceId: device.id,
-      name: req.name,
-      mode: cmdSpec.mode,
-      params,
-      requestedBy: req.actor,
-      idempotencyKey: req.idempotencyKey ?? null,
-      bulkId: req.bulkId ?? null,
-      createdAt: now,
-      expiresAt: now + (req.ttlSeconds ?? this.#opts.defaultTtlSeconds) * 1000,
-      timeoutMs: (req.timeoutSeconds ?? this.#opts.defaultTimeoutSeconds) * 1000,
-    });
+    if (desired) {
+      this.#cache.putDesired(device.id, desired);
+      ctx.cluster.publish('desired.changed', { deviceId: device.id });
+    }
+    this.#cache.putCommand(command);
     if (!req.bulkId)
       ctx.audit.record(now, req.actor, 'command.submit', device.id, {
         id: command.id,
         name: req.name,
         params,
       });
-    this.#scheduleExpiry(command);
-    this.dispatch(device.id);
-    return { command: this.#store.get(command.id)!, created: true };
+    // In a cluster the sweep expires it, on whichever node is up by then.
+    if (!this.#opts.sweepMs) this.#scheduleExpiry(command);
+    ctx.cluster.publish('commands.queued', { deviceId: device.id });
+    await this.dispatch(device.id);
+    return { command: (await this.#store.get(command.id))!, created: true };
   }
 
-  cancel(id: string, actor: string): Command {
-    const c = this.#store.get(id);
+  async cancel(id: string, actor: string): Promise<Command> {
+    const c = await this.#store.get(id);
     if (!c) throw new CommandNotFoundError(id);
-    const moved = this.#move(id, 'cancelled', actor, { detail: `cancelled by ${actor}` });
-    if (!moved) throw new NotCancellableError(id, c.status);
+    const moved = await this.#move(id, 'cancelled', actor, { detail: `cancelled by ${actor}` });
+    if (!moved) throw new NotCancellableError(id, (await this.#store.get(id))?.status ?? c.status);
     return moved;
   }
 
-  get(id: string) {
-    const c = this.#store.get(id);
+  async get(id: string) {
+    const c = await this.#store.get(id);
     if (!c) throw new CommandNotFoundError(id);
-    return { ...c, history: this.#store.history(id) };
+    return { ...c, history: await this.#store.history(id) };
   }
 
   #adapterFor(device: Device): Adapter | undefined {
     return this.#ctx.adapters.find((a) => a.serves(device));
   }
 
-  /** Sends the device's queued commands in order, if it can hear them now. */
-  dispatch(deviceId: string): void {
+  /**
+   * Sends the device's queued commands in order, if it can hear them now. One pass at a time per
+   * device; a call during a pass asks for another, and resolves once that one is done.
+   */
+  dispatch(deviceId: string): Promise<void> {
+    const running = this.#dispatching.get(deviceId);
+    if (running) {
+      running.again = true;
+      return running.done;
+    }
+    const run = { again: true, done: Promise.resolve() };
+    run.done = (async () => {
+      try {
+        while (run.again) {
+          run.again = false;
+          await this.#dispatchOnce(deviceId);
+        }
+      } catch (err) {
+        this.#ctx.log.error({ err, deviceId }, 'commands not sent');
+      } finally {
+        this.#dispatching.delete(deviceId);
+      }
+    })();
+    this.#dispatching.set(deviceId, run);
+    return run.done;
+  }
+
+  async #dispatchOnce(deviceId: string): Promise<void> {
     const device = this.#ctx.devices.get(deviceId);
     if (!device?.enabled) return;
     const adapter = this.#adapterFor(device);
@@ -156,18 +208,20 @@ export class CommandService {
       return;
     }
     // Not before the device has subscribed to its commands: a clean session would lose them.
-    const qos = this.#ctx.link.commandQos(deviceId);
-    if (qos === null) return;
-    const detail = qos === 0 ? QOS0_DETAIL : undefined;
-    for (const c of this.#store.forDevice(deviceId, { status: ['queued'] })) {
-      if (!this.#beforeSend(c, detail)) continue;
+    if (this.#ctx.link.commandQos(deviceId) === null) return;
+    for (const c of await this.#store.forDevice(deviceId, { status: ['queued'] })) {
+      const qos = this.#ctx.link.commandQos(deviceId);
+      if (qos === null) return; // gone meanwhile: the next connection sends the rest
+      if (!(await this.#beforeSend(c, qos === 0 ? QOS0_DETAIL : undefined))) continue;
       const payload = Buffer.from(
         JSON.stringify({ name: c.name, params: c.params, expiresAt: new Date(c.expiresAt).toISOString() }),
       );
       // `delivered` comes from the PUBACK of this very packet, matched by its packet id.
-      const sent = this.#ctx.link.send(deviceId, topics.command(deviceId, c.id), payload, () =>
-        this.#move(c.id, 'delivered', deviceId),
-      );
+      const sent = this.#ctx.link.send(deviceId, topics.command(deviceId, c.id), payload, () => {
+        void this.#move(c.id, 'delivered', deviceId).catch((err) =>
+          this.#ctx.log.error({ err, commandId: c.id }, 'delivery not recorded'),
+        );
+      });
       if (!sent)
         this.#ctx.log.warn(
           { deviceId, commandId: c.id },
@@ -176,16 +230,19 @@ export class CommandService {
     }
   }
 
-  /** Expired commands are never sent; the others become `sent` with their reply deadline. */
-  #beforeSend(c: Command, detail?: string): boolean {
+  /**
+   * Expired commands are never sent; the others become `sent` with their reply deadline. The
+   * move is conditional on `queued`: of two nodes holding the device, one sends.
+   */
+  async #beforeSend(c: Command, detail?: string): Promise<boolean> {
     if (this.#ctx.clock.now() >= c.expiresAt) {
-      this.#expire(c.id);
+      await this.#expire(c.id);
       return false;
     }
-    const sent = this.#move(c.id, 'sent', SYSTEM, { detail });
+    const sent = await this.#move(c.id, 'sent', SYSTEM, { detail });
     if (!sent) return false;
     this.#setTimer(c.id, c.timeoutMs, () =>
-      this.#move(c.id, 'timed_out', SYSTEM, { detail: `no reply within ${c.timeoutMs / 1000} s` }),
+      this.#move(c.id, 'timed_out', SYSTEM, { detail: timeoutDetail(c) }),
     );
     return true;
   }
@@ -194,21 +251,23 @@ export class CommandService {
     if (this.#adapterQueues.has(device.id)) return; // already draining; it picks up new ones
     const run = async () => {
       for (;;) {
-        const next = this.#store.forDevice(device.id, { status: ['queued'], limit: 1 })[0];
+        const next = (await this.#store.forDevice(device.id, { status: ['queued'], limit: 1 }))[0];
         if (!next || !device.online) return;
-        if (!this.#beforeSend(next)) continue;
+        if (!(await this.#beforeSend(next))) continue;
         const res = await adapter
           .execute(device, { id: next.id, name: next.name, params: next.params }, () =>
             this.#move(next.id, 'delivered', device.id),
           )
           .catch((err: Error) => ({ ok: false as const, error: err.message }));
-        if (res.ok) this.#move(next.id, 'succeeded', device.id, { result: res.result ?? {} });
-        else this.#move(next.id, 'failed', device.id, { error: res.error });
+        if (res.ok) await this.#move(next.id, 'succeeded', device.id, { result: res.result ?? {} });
+        else await this.#move(next.id, 'failed', device.id, { error: res.error });
       }
     };
     this.#adapterQueues.set(
       device.id,
-      run().finally(() => this.#adapterQueues.delete(device.id)),
+      run()
+        .catch((err) => this.#ctx.log.error({ err, deviceId: device.id }, 'adapter commands not sent'))
+        .finally(() => this.#adapterQueues.delete(device.id)),
     );
   }
 
@@ -216,21 +275,17 @@ export class CommandService {
     this.#setTimer(c.id, Math.max(0, c.expiresAt - this.#ctx.clock.now()), () => this.#expire(c.id));
   }
 
-  #expire(id: string): void {
-    this.#move(id, 'expired', SYSTEM, { detail: 'TTL passed before it could be sent' });
+  #expire(id: string): Promise<Command | null> {
+    return this.#move(id, 'expired', SYSTEM, { detail: EXPIRED_DETAIL });
   }
 
-  #setTimer(id: string, ms: number, fn: () => void): void {
+  #setTimer(id: string, ms: number, fn: () => Promise<unknown>): void {
     this.#clearTimer(id);
     this.#timers.set(
       id,
       this.#ctx.clock.setTimeout(() => {
         this.#timers.delete(id);
-        try {
-          fn();
-        } catch (err) {
-          this.#ctx.log.error({ err, commandId: id }, 'command timer failed');
-        }
+        fn().catch((err) => this.#ctx.log.error({ err, commandId: id }, 'command timer failed'));
       }, ms),
     );
   }
@@ -247,8 +302,10 @@ export class CommandService {
 
   /** The device's live connection can hear its commands now, or no longer (DeviceLink). */
   commandChannelReady(deviceId: string, ready: boolean): void {
-    if (ready) this.dispatch(deviceId);
-    else this.#reconciled.delete(deviceId);
+    if (ready) {
+      void this.#cache.warm(deviceId);
+      void this.dispatch(deviceId);
+    } else this.#reconciled.delete(deviceId);
   }
 
   /**
@@ -256,10 +313,10 @@ export class CommandService {
    * command ends `failed` ("malformed reply: …") with the raw text, cut short, in its history.
    * Called from the group committer's callback: it must not throw.
    */
-  reply(deviceId: string, commandId: string, payload: Buffer): void {
+  async reply(deviceId: string, commandId: string, payload: Buffer): Promise<void> {
     const counted = this.#ctx.metrics.commandReplies;
     try {
-      const c = this.#store.get(commandId);
+      const c = await this.#store.get(commandId);
       if (!c || c.deviceId !== deviceId) {
         counted.inc({ outcome: 'unknown' });
         this.#ctx.log.warn({ deviceId, commandId: clip(commandId) }, 'reply to an unknown command');
@@ -267,7 +324,7 @@ export class CommandService {
       }
       const r = parseReply(payload, this.#opts.replyMaxBytes ?? DEFAULT_REPLY_MAX_BYTES);
       const refused = r.kind === 'succeeded' ? this.#verifyResult(c, r.result) : undefined;
-      const moved = refused
+      const moved = await (refused
         ? this.#move(commandId, 'failed', deviceId, { error: refused })
         : r.kind === 'succeeded'
           ? this.#move(commandId, 'succeeded', deviceId, { result: r.result })
@@ -276,11 +333,11 @@ export class CommandService {
             : this.#move(commandId, 'failed', deviceId, {
                 error: `malformed reply: ${r.reason}`,
                 detail: `malformed reply (${r.reason}): ${r.raw}`,
-              });
+              }));
       counted.inc({ outcome: moved ? (refused ? 'failed' : r.kind) : 'late' });
       if (!moved) {
         const raw = payload.toString('utf8', 0, Math.min(payload.length, RAW_REPLY_KEPT_CHARS * 4));
-        this.#store.note(
+        await this.#store.note(
           commandId,
           this.#ctx.clock.now(),
           deviceId,
@@ -303,18 +360,16 @@ export class CommandService {
   reportedState(device: Device, state: Record<string, unknown>): void {
     if (this.#reconciled.has(device.id)) return;
     this.#reconciled.add(device.id);
-    try {
-      this.#reconcile(device, state);
-    } catch (err) {
-      this.#ctx.log.error({ err, deviceId: device.id }, 'reconciliation failed');
-    }
+    this.#reconcile(device, state).catch((err) =>
+      this.#ctx.log.error({ err, deviceId: device.id }, 'reconciliation failed'),
+    );
   }
 
-  #reconcile(device: Device, state: Record<string, unknown>): void {
+  async #reconcile(device: Device, state: Record<string, unknown>): Promise<void> {
     const open = new Set(
-      this.#store.forDevice(device.id, { status: ['queued', 'sent', 'delivered'] }).map((c) => c.name),
+      (await this.#store.forDevice(device.id, { status: [...OPEN_STATUSES] })).map((c) => c.name),
     );
-    for (const d of this.#store.desired(device.id)) {
+    for (const d of this.#cache.desired(device.id)) {
       const differs = Object.entries(d.state).some(([k, v]) => Object.hasOwn(state, k) && state[k] !== v);
       if (!differs || open.has(d.command)) continue;
       this.#ctx.log.info(
@@ -322,7 +377,7 @@ export class CommandService {
         'reported state differs from desired; re-sending',
       );
       try {
-        this.submit({ deviceId: device.id, name: d.command, params: d.params, actor: 'reconciler' });
+        await this.submit({ deviceId: device.id, name: d.command, params: d.params, actor: 'reconciler' });
       } catch (err) {
         this.#ctx.log.warn(
           { deviceId: device.id, err: (err as Error).message },
@@ -332,17 +387,35 @@ export class CommandService {
     }
   }
 
+  /** The device's desired state, from this node's memory (the alarm rules ask it per reading). */
   desiredView(deviceId: string): Record<string, unknown> | null {
-    const entries = this.#store.desired(deviceId);
+    const entries = this.#cache.desired(deviceId);
     if (entries.length === 0) return null;
-    const state = Object.assign({}, ...entries.sort((a, b) => a.updatedAt - b.updatedAt).map((e) => e.state));
+    const state = Object.assign({}, ...[...entries].sort((a, b) => a.updatedAt - b.updatedAt).map((e) => e.state));
     return { ...state, version: entries.reduce((n, e) => n + e.version, 0) };
   }
 
+  /** The device's recent commands, newest first, from this node's memory (at most RECENT_PER_DEVICE). */
+  recentCommands(deviceId: string): readonly Command[] {
+    return this.#cache.recent(deviceId);
+  }
+
+  /**
+   * Loads the desired states, listens to the other nodes, and resolves what was in flight: in a
+   * single process with timers for the rest of each deadline, in a cluster by the sweep (the
+   * node that sent a command may be gone; any node finalizes it).
+   */
+  async start(): Promise<void> {
+    await this.#cache.load();
+    this.#listen();
+    if (this.#opts.sweepMs) this.#scheduleSweep(0);
+    else await this.#recover();
+  }
+
   /** After a restart: queued ones wait again; ones in flight get the rest of their deadline. */
-  recover(): void {
+  async #recover(): Promise<void> {
     const now = this.#ctx.clock.now();
-    for (const c of this.#store.open()) {
+    for (const c of await this.#store.open()) {
       if (c.status === 'queued') {
         this.#scheduleExpiry(c);
         continue;
@@ -352,12 +425,59 @@ export class CommandService {
         this.#move(c.id, 'timed_out', SYSTEM, {
           detail: 'no reply before the deadline (the gateway restarted meanwhile)',
         });
-      if (deadline <= now) timeOut();
+      if (deadline <= now) await timeOut();
       else this.#setTimer(c.id, deadline - now, timeOut);
     }
   }
 
+  #listen(): void {
+    const { cluster, link, log } = this.#ctx;
+    const failed = (what: string) => (err: unknown) => log.warn({ err }, `${what} from another node not applied`);
+    cluster.subscribe('commands.queued', ({ deviceId }) => {
+      // Another node accepted commands: the node holding the device's connection sends them.
+      void this.#cache.refreshDevice(deviceId).catch(failed('commands.queued'));
+      if (link.isConnected(deviceId)) void this.dispatch(deviceId);
+    });
+    cluster.subscribe('command.status', ({ id }) => {
+      void this.#store
+        .get(id)
+        .then((c) => c && this.#moved(c))
+        .catch(failed('command.status'));
+    });
+    cluster.subscribe('desired.changed', ({ deviceId }) => {
+      void this.#cache.refreshDesired(deviceId).catch(failed('desired.changed'));
+    });
+  }
+
+  #scheduleSweep(ms: number): void {
+    if (this.#stopped) return;
+    this.#sweepTimer = this.#ctx.clock.setTimeout(() => {
+      this.sweep()
+        .catch((err) => this.#ctx.log.error({ err }, 'command sweep failed'))
+        .finally(() => this.#scheduleSweep(this.#opts.sweepMs ?? 0));
+    }, ms);
+  }
+
+  /**
+   * Moves the open commands past their deadline: `queued` past their TTL to `expired`, `sent`
+   * and `delivered` past their reply deadline to `timed_out`. Conditional moves: when several
+   * nodes sweep, each command is moved once. Returns how many this node moved.
+   */
+  async sweep(): Promise<number> {
+    let moved = 0;
+    for (const c of await this.#store.overdue(this.#ctx.clock.now(), SWEEP_BATCH)) {
+      const done =
+        c.status === 'queued'
+          ? await this.#expire(c.id)
+          : await this.#move(c.id, 'timed_out', SYSTEM, { detail: timeoutDetail(c) });
+      if (done) moved++;
+    }
+    return moved;
+  }
+
   stop(): void {
+    this.#stopped = true;
+    if (this.#sweepTimer !== null) this.#ctx.clock.clearTimeout(this.#sweepTimer);
     for (const t of this.#timers.values()) this.#ctx.clock.clearTimeout(t);
     this.#timers.clear();
   }
