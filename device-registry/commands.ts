@@ -137,7 +137,6 @@ export const MAX_HISTORY = 20;
 
 export const newCommandId = () => `cmd_${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
 
-
 export type NewCommand = Omit<Command, 'status' | 'updatedAt' | 'sentAt' | 'result' | 'error'>;
 
 export interface DesiredEntry {

@@ -264,7 +264,9 @@ export class SqliteCommandStore implements CommandStore {
 
   async allDesired(): Promise<Map<string, DesiredEntry[]>> {
     const all = new Map<string, DesiredEntry[]>();
-    for (const r of this.#stmt('SELECT * FROM desired_state ORDER BY device_id, command').all() as DesiredRow[]) {
+    for (const r of this.#stmt(
+      'SELECT * FROM desired_state ORDER BY device_id, command',
+    ).all() as DesiredRow[]) {
       const list = all.get(r.device_id) ?? [];
       list.push(desiredFromRow(r));
       all.set(r.device_id, list);
@@ -308,7 +310,11 @@ export class SqliteCommandStore implements CommandStore {
     return ids.map((r) => this.#bulk(r.id)!);
   }
 
-  async finishBulk(id: string, at: number, refused: Array<{ deviceId: string; reason: string }>): Promise<void> {
+  async finishBulk(
+    id: string,
+    at: number,
+    refused: Array<{ deviceId: string; reason: string }>,
+  ): Promise<void> {
     const b = this.#bulk(id);
     if (!b) return;
     this.#stmt('UPDATE bulk_commands SET finished_at = ?, skipped = ? WHERE id = ?').run(

@@ -143,7 +143,10 @@ export class PgCommandStore implements CommandStore {
     return { commands, next: more ? commands[commands.length - 1].id : null };
   }
 
-  async forDevice(deviceId: string, opts: { status?: CommandStatus[]; limit?: number } = {}): Promise<Command[]> {
+  async forDevice(
+    deviceId: string,
+    opts: { status?: CommandStatus[]; limit?: number } = {},
+  ): Promise<Command[]> {
     const limit = opts.limit ?? 1000;
     const { rows } = opts.status
       ? await this.#pool.query<CommandRow>(
@@ -240,7 +243,11 @@ export class PgCommandStore implements CommandStore {
     return rows.map(bulkFromRow);
   }
 
-  async finishBulk(id: string, at: number, refused: Array<{ deviceId: string; reason: string }>): Promise<void> {
+  async finishBulk(
+    id: string,
+    at: number,
+    refused: Array<{ deviceId: string; reason: string }>,
+  ): Promise<void> {
     await this.#pool.query(
       `UPDATE bulk_commands SET finished_at = $2,
          skipped = (skipped::jsonb || $3::jsonb)::text WHERE id = $1 AND finished_at IS NULL`,

@@ -36,6 +36,8 @@ interface Rollout {
   request: BulkRequest;
   /** Commands the rate allows and not yet sent: fractions carry over, so 1/s or 30/s hold exactly. */
   credit: number;
+  /** Devices of shares being submitted, not yet given their command. */
+  inFlight: number;
 }
 
 /**
@@ -86,7 +88,16 @@ export class BulkRollouts {
   }
 
   async #run(record: BulkRecord, queue: string[], request: BulkRequest): Promise<void> {
-    const rollout: Rollout = { record, queue, next: 0, refused: [], timer: null, request, credit: 1 };
+    const rollout: Rollout = {
+      record,
+      queue,
+      next: 0,
+      refused: [],
+      timer: null,
+      request,
+      credit: 1,
+      inFlight: 0,
+    };
     this.#active.set(record.id, rollout);
     await this.#tick(rollout);
   }
@@ -117,14 +128,29 @@ export class BulkRollouts {
     return unfinished.length;
   }
 
+  /**
+   * One tick's share of devices. The next tick is scheduled before this share is submitted, so
+   * the pace is the clock's, whatever the store's latency; the roll-out is finished once the
+   * last share has been submitted.
+   */
   async #tick(r: Rollout): Promise<void> {
     if (this.#stopped) return;
     // A slow rate ticks less often (1/s: once a second); a fast one sends several per 50 ms tick.
     const interval = Math.max(TICK_MS, 1000 / r.record.ratePerSecond);
     const end = Math.min(r.next + Math.floor(r.credit), r.queue.length);
     r.credit -= end - r.next;
-    for (; r.next < end && !this.#stopped; r.next++) {
-      const deviceId = r.queue[r.next];
+    const share = r.queue.slice(r.next, end);
+    r.next = end;
+    r.inFlight += share.length;
+    if (r.next < r.queue.length)
+      r.timer = this.#ctx.clock.setTimeout(() => {
+        r.credit += (r.record.ratePerSecond * interval) / 1000;
+        this.#tick(r).catch((err) =>
+          this.#ctx.log.error({ err, bulkId: r.record.id }, 'bulk roll-out stalled; it resumes on restart'),
+        );
+      }, interval);
+    for (const deviceId of share) {
+      if (this.#stopped) return; // the rest is resumed on the next start
       try {
         await this.#commands.submit({
           deviceId,
@@ -139,17 +165,9 @@ export class BulkRollouts {
       } catch (err) {
         r.refused.push({ deviceId, reason: (err as Error).message });
       }
+      r.inFlight--;
     }
-    if (this.#stopped) return; // the rest is resumed on the next start
-    if (r.next < r.queue.length) {
-      r.timer = this.#ctx.clock.setTimeout(() => {
-        r.credit += (r.record.ratePerSecond * interval) / 1000;
-        this.#tick(r).catch((err) =>
-          this.#ctx.log.error({ err, bulkId: r.record.id }, 'bulk roll-out stalled; it resumes on restart'),
-        );
-      }, interval);
-      return;
-    }
+    if (this.#stopped || r.next < r.queue.length || r.inFlight > 0) return;
     // Every device has its command (or its refusal, now persisted): the store answers from here.
     await this.#commands.store.finishBulk(r.record.id, this.#ctx.clock.now(), r.refused);
     this.#active.delete(r.record.id);
@@ -172,7 +190,7 @@ export class BulkRollouts {
     // Another node's roll-out still running: the devices not yet given a command (refusals
     // are stored when it finishes).
     const toSubmit = rollout
-      ? rollout.queue.length - rollout.next
+      ? rollout.queue.length - rollout.next + rollout.inFlight
       : record.finishedAt === null
         ? Math.max(0, total - commands.length)
         : 0;

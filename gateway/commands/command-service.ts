@@ -81,7 +81,12 @@ export class CommandService {
     return this.#store;
   }
 
-  async #move(id: string, to: Command['status'], actor: string, extra?: TransitionExtra): Promise<Command | null> {
+  async #move(
+    id: string,
+    to: Command['status'],
+    actor: string,
+    extra?: TransitionExtra,
+  ): Promise<Command | null> {
     const at = this.#ctx.clock.now();
     const c = await this.#store.transition(id, to, at, actor, extra);
     if (!c) return null;
@@ -124,7 +129,8 @@ export class CommandService {
         timeoutMs: (req.timeoutSeconds ?? this.#opts.defaultTimeoutSeconds) * 1000,
       },
       {
-        guard: (last) => checkGuards(cmdSpec, { name: req.name, params, confirm: req.confirm }, () => last, now),
+        guard: (last) =>
+          checkGuards(cmdSpec, { name: req.name, params, confirm: req.confirm }, () => last, now),
         state:
           cmdSpec.mode === 'state'
             ? { actor: req.actor, desired: cmdSpec.desired?.(params as never) ?? {} }
@@ -391,7 +397,10 @@ export class CommandService {
   desiredView(deviceId: string): Record<string, unknown> | null {
     const entries = this.#cache.desired(deviceId);
     if (entries.length === 0) return null;
-    const state = Object.assign({}, ...[...entries].sort((a, b) => a.updatedAt - b.updatedAt).map((e) => e.state));
+    const state = Object.assign(
+      {},
+      ...[...entries].sort((a, b) => a.updatedAt - b.updatedAt).map((e) => e.state),
+    );
     return { ...state, version: entries.reduce((n, e) => n + e.version, 0) };
   }
 
@@ -432,7 +441,8 @@ export class CommandService {
 
   #listen(): void {
     const { cluster, link, log } = this.#ctx;
-    const failed = (what: string) => (err: unknown) => log.warn({ err }, `${what} from another node not applied`);
+    const failed = (what: string) => (err: unknown) =>
+      log.warn({ err }, `${what} from another node not applied`);
     cluster.subscribe('commands.queued', ({ deviceId }) => {
       // Another node accepted commands: the node holding the device's connection sends them.
       void this.#cache.refreshDevice(deviceId).catch(failed('commands.queued'));
