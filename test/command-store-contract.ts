@@ -44,7 +44,10 @@ export function commandStoreContract(
     const oncePerMinute = (now: number) => (last: number | null) => {
       if (last !== null && last + 60_000 > now) throw new Error('rate limited');
     };
-    const state = (level: number, at: number): [NewCommand, { state: { actor: string; desired: object } }] => [
+    const state = (
+      level: number,
+      at: number,
+    ): [NewCommand, { state: { actor: string; desired: Record<string, unknown> } }] => [
       cmd({ name: 'setDimming', mode: 'state', params: { level }, createdAt: at, expiresAt: at + 60_000 }),
       { state: { actor: 'alice', desired: { dim_percent: level } } },
     ];
@@ -65,7 +68,9 @@ export function commandStoreContract(
       expect(await a.transition(command.id, 'delivered', 1100, 'gateway')).toBeNull(); // not sent yet
       const sent = await a.transition(command.id, 'sent', 1200, 'gateway');
       expect(sent).toMatchObject({ status: 'sent', sentAt: 1200, updatedAt: 1200 });
-      const done = await b.transition(command.id, 'succeeded', 1300, 'd1', { result: { relay_closed: false } });
+      const done = await b.transition(command.id, 'succeeded', 1300, 'd1', {
+        result: { relay_closed: false },
+      });
       expect(done).toMatchObject({ status: 'succeeded', result: { relay_closed: false }, sentAt: 1200 });
       expect(await a.transition(command.id, 'timed_out', 1400, 'gateway')).toBeNull();
       expect(await a.transition(command.id, 'failed', 1400, 'd1', { error: 'late' })).toBeNull();
@@ -140,7 +145,13 @@ export function commandStoreContract(
         detail: 'superseded by a newer command',
       });
       expect(await a.desired('d1')).toEqual([
-        { command: 'setDimming', params: { level: 60 }, state: { dim_percent: 60 }, version: 2, updatedAt: 2000 },
+        {
+          command: 'setDimming',
+          params: { level: 60 },
+          state: { dim_percent: 60 },
+          version: 2,
+          updatedAt: 2000,
+        },
       ]);
       // A sent one is not superseded: it is already on its way.
       await a.transition(second.command.id, 'sent', 2100, 'gateway');
@@ -161,7 +172,8 @@ export function commandStoreContract(
 
     it('lists a device newest first a page at a time, by status oldest first, and the open ones', async () => {
       const ids: string[] = [];
-      for (let i = 0; i < 5; i++) ids.push((await a.create(cmd({ name: `c${i}`, createdAt: 1000 + i }))).command.id);
+      for (let i = 0; i < 5; i++)
+        ids.push((await a.create(cmd({ name: `c${i}`, createdAt: 1000 + i }))).command.id);
       await a.create(cmd({ deviceId: 'd2' }));
       await b.transition(ids[1], 'sent', 2000, 'gateway');
       const p1 = await b.page('d1', { limit: 2 });
@@ -184,7 +196,8 @@ export function commandStoreContract(
 
     it('keeps a late reply in the history, bounded', async () => {
       const { command } = await a.create(cmd());
-      for (let i = 0; i < MAX_HISTORY + 5; i++) await (i % 2 ? a : b).note(command.id, 2000 + i, 'd1', `late ${i}`);
+      for (let i = 0; i < MAX_HISTORY + 5; i++)
+        await (i % 2 ? a : b).note(command.id, 2000 + i, 'd1', `late ${i}`);
       const h = await a.history(command.id);
       expect(h).toHaveLength(MAX_HISTORY);
       expect(h[1]).toMatchObject({ status: 'queued', detail: 'late 0', actor: 'd1' });
@@ -205,7 +218,12 @@ export function commandStoreContract(
       const sweep = async (s: CommandStore) => {
         const moved: Command[] = [];
         for (const c of await s.overdue(10_000, 100)) {
-          const m = await s.transition(c.id, c.status === 'queued' ? 'expired' : 'timed_out', 10_000, 'gateway');
+          const m = await s.transition(
+            c.id,
+            c.status === 'queued' ? 'expired' : 'timed_out',
+            10_000,
+            'gateway',
+          );
           if (m) moved.push(m);
         }
         return moved;
