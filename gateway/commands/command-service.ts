@@ -13,6 +13,7 @@ import type { GatewayContext } from '../context.ts';
 import { commandEvent } from '../events/command-event.ts';
 import { topics } from '../ingest/topics.ts';
 import { CommandCache } from './command-cache.ts';
+import { DeadlineSweep, followOtherNodes } from './command-cluster.ts';
 import { checkGuards, clip, resolveCommand } from './command-guards.ts';
 import { parseReply, RAW_REPLY_KEPT_CHARS } from './command-reply.ts';
 import { CommandNotFoundError, NotCancellableError } from './errors.ts';
@@ -47,8 +48,6 @@ export const DEFAULT_REPLY_MAX_BYTES = 16 * 1024;
 const SYSTEM = 'gateway';
 const EXPIRED_DETAIL = 'TTL passed before it could be sent';
 const timeoutDetail = (c: Command) => `no reply within ${c.timeoutMs / 1000} s`;
-/** Overdue commands one sweep moves; the next sweep takes the rest. */
-const SWEEP_BATCH = 500;
 /** MQTT-3.8.4-6: a QoS 0 subscriber gets QoS 0, so no PUBACK; the reply or the timeout ends it. */
 const QOS0_DETAIL = 'sent at QoS 0 (the device subscribed at QoS 0): no PUBACK, so never `delivered`';
 
@@ -67,14 +66,19 @@ export class CommandService {
   readonly #adapterQueues = new Map<string, Promise<void>>();
   readonly #dispatching = new Map<string, { again: boolean; done: Promise<void> }>();
   readonly #cache: CommandCache;
-  #sweepTimer: unknown = null;
-  #stopped = false;
+  readonly #sweep: DeadlineSweep;
 
   constructor(ctx: GatewayContext, store: CommandStore, opts: CommandOptions) {
     this.#ctx = ctx;
     this.#store = store;
     this.#opts = opts;
     this.#cache = new CommandCache(store, ctx.log);
+    this.#sweep = new DeadlineSweep(ctx, {
+      store,
+      everyMs: opts.sweepMs ?? 0,
+      expire: (c) => this.#expire(c.id),
+      timeOut: (c) => this.#move(c.id, 'timed_out', SYSTEM, { detail: timeoutDetail(c) }),
+    });
   }
 
   get store(): CommandStore {
@@ -261,9 +265,11 @@ export class CommandService {
         if (!next || !device.online) return;
         if (!(await this.#beforeSend(next))) continue;
         const res = await adapter
-          .execute(device, { id: next.id, name: next.name, params: next.params }, () =>
-            this.#move(next.id, 'delivered', device.id),
-          )
+          .execute(device, { id: next.id, name: next.name, params: next.params }, () => {
+            void this.#move(next.id, 'delivered', device.id).catch((err) =>
+              this.#ctx.log.error({ err, commandId: next.id }, 'delivery not recorded'),
+            );
+          })
           .catch((err: Error) => ({ ok: false as const, error: err.message }));
         if (res.ok) await this.#move(next.id, 'succeeded', device.id, { result: res.result ?? {} });
         else await this.#move(next.id, 'failed', device.id, { error: res.error });
@@ -416,8 +422,13 @@ export class CommandService {
    */
   async start(): Promise<void> {
     await this.#cache.load();
-    this.#listen();
-    if (this.#opts.sweepMs) this.#scheduleSweep(0);
+    followOtherNodes(this.#ctx, {
+      store: this.#store,
+      cache: this.#cache,
+      moved: (c) => this.#moved(c),
+      dispatch: (deviceId) => this.dispatch(deviceId),
+    });
+    if (this.#opts.sweepMs) this.#sweep.start();
     else await this.#recover();
   }
 
@@ -439,55 +450,13 @@ export class CommandService {
     }
   }
 
-  #listen(): void {
-    const { cluster, link, log } = this.#ctx;
-    const failed = (what: string) => (err: unknown) =>
-      log.warn({ err }, `${what} from another node not applied`);
-    cluster.subscribe('commands.queued', ({ deviceId }) => {
-      // Another node accepted commands: the node holding the device's connection sends them.
-      void this.#cache.refreshDevice(deviceId).catch(failed('commands.queued'));
-      if (link.isConnected(deviceId)) void this.dispatch(deviceId);
-    });
-    cluster.subscribe('command.status', ({ id }) => {
-      void this.#store
-        .get(id)
-        .then((c) => c && this.#moved(c))
-        .catch(failed('command.status'));
-    });
-    cluster.subscribe('desired.changed', ({ deviceId }) => {
-      void this.#cache.refreshDesired(deviceId).catch(failed('desired.changed'));
-    });
-  }
-
-  #scheduleSweep(ms: number): void {
-    if (this.#stopped) return;
-    this.#sweepTimer = this.#ctx.clock.setTimeout(() => {
-      this.sweep()
-        .catch((err) => this.#ctx.log.error({ err }, 'command sweep failed'))
-        .finally(() => this.#scheduleSweep(this.#opts.sweepMs ?? 0));
-    }, ms);
-  }
-
-  /**
-   * Moves the open commands past their deadline: `queued` past their TTL to `expired`, `sent`
-   * and `delivered` past their reply deadline to `timed_out`. Conditional moves: when several
-   * nodes sweep, each command is moved once. Returns how many this node moved.
-   */
-  async sweep(): Promise<number> {
-    let moved = 0;
-    for (const c of await this.#store.overdue(this.#ctx.clock.now(), SWEEP_BATCH)) {
-      const done =
-        c.status === 'queued'
-          ? await this.#expire(c.id)
-          : await this.#move(c.id, 'timed_out', SYSTEM, { detail: timeoutDetail(c) });
-      if (done) moved++;
-    }
-    return moved;
+  /** Moves what is past its deadline now (the cluster's periodic sweep); how many this node moved. */
+  sweep(): Promise<number> {
+    return this.#sweep.sweep();
   }
 
   stop(): void {
-    this.#stopped = true;
-    if (this.#sweepTimer !== null) this.#ctx.clock.clearTimeout(this.#sweepTimer);
+    this.#sweep.stop();
     for (const t of this.#timers.values()) this.#ctx.clock.clearTimeout(t);
     this.#timers.clear();
   }
