@@ -4,7 +4,6 @@ import {
   type CommandStore,
   FINAL_STATUSES,
   newCommandId,
-  OPEN_STATUSES,
   type TransitionExtra,
 } from '../../device-registry/commands.ts';
 import type { Device } from '../../device-registry/devices.ts';
@@ -17,6 +16,7 @@ import { DeadlineSweep, followOtherNodes } from './command-cluster.ts';
 import { checkGuards, clip, resolveCommand } from './command-guards.ts';
 import { parseReply, RAW_REPLY_KEPT_CHARS } from './command-reply.ts';
 import { CommandNotFoundError, NotCancellableError } from './errors.ts';
+import { Reconciler } from './reconciler.ts';
 
 export interface SubmitRequest {
   deviceId: string;
@@ -61,7 +61,7 @@ export class CommandService {
   readonly #ctx: GatewayContext;
   readonly #store: CommandStore;
   readonly #opts: CommandOptions;
-  readonly #reconciled = new Set<string>();
+  readonly #reconciler: Reconciler;
   readonly #timers = new Map<string, unknown>();
   readonly #adapterQueues = new Map<string, Promise<void>>();
   readonly #dispatching = new Map<string, { again: boolean; done: Promise<void> }>();
@@ -73,6 +73,11 @@ export class CommandService {
     this.#store = store;
     this.#opts = opts;
     this.#cache = new CommandCache(store, ctx.log);
+    this.#reconciler = new Reconciler(ctx.log, {
+      store,
+      desired: (deviceId) => this.#cache.desired(deviceId),
+      submit: (req) => this.submit(req),
+    });
     this.#sweep = new DeadlineSweep(ctx, {
       store,
       everyMs: opts.sweepMs ?? 0,
@@ -317,7 +322,7 @@ export class CommandService {
     if (ready) {
       void this.#cache.warm(deviceId);
       void this.dispatch(deviceId);
-    } else this.#reconciled.delete(deviceId);
+    } else this.#reconciler.forget(deviceId);
   }
 
   /**
@@ -370,33 +375,7 @@ export class CommandService {
 
   /** After a reconnect, a device whose reported state differs from the desired one is brought back. */
   reportedState(device: Device, state: Record<string, unknown>): void {
-    if (this.#reconciled.has(device.id)) return;
-    this.#reconciled.add(device.id);
-    this.#reconcile(device, state).catch((err) =>
-      this.#ctx.log.error({ err, deviceId: device.id }, 'reconciliation failed'),
-    );
-  }
-
-  async #reconcile(device: Device, state: Record<string, unknown>): Promise<void> {
-    const open = new Set(
-      (await this.#store.forDevice(device.id, { status: [...OPEN_STATUSES] })).map((c) => c.name),
-    );
-    for (const d of this.#cache.desired(device.id)) {
-      const differs = Object.entries(d.state).some(([k, v]) => Object.hasOwn(state, k) && state[k] !== v);
-      if (!differs || open.has(d.command)) continue;
-      this.#ctx.log.info(
-        { deviceId: device.id, command: d.command },
-        'reported state differs from desired; re-sending',
-      );
-      try {
-        await this.submit({ deviceId: device.id, name: d.command, params: d.params, actor: 'reconciler' });
-      } catch (err) {
-        this.#ctx.log.warn(
-          { deviceId: device.id, err: (err as Error).message },
-          'could not bring the device to its desired state',
-        );
-      }
-    }
+    this.#reconciler.reportedState(device, state);
   }
 
   /** The device's desired state, from this node's memory (the alarm rules ask it per reading). */
