@@ -210,6 +210,8 @@ export interface CommandStore {
   open(): Promise<Command[]>;
   /** Open commands past their deadline: `queued` past `expiresAt`, `sent`/`delivered` past `sentAt + timeoutMs`. */
   overdue(now: number, limit: number): Promise<Command[]>;
+  /** Devices with commands queued since before `before` (a missed `commands.queued` is caught up). */
+  waitingDevices(before: number, limit: number): Promise<string[]>;
   byIdempotencyKey(deviceId: string, key: string): Promise<Command | null>;
   /** When a command of this name last went, or is about to go, to the device (the rate guard). */
   lastRequestedAt(deviceId: string, name: string): Promise<number | null>;

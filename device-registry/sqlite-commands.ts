@@ -211,6 +211,14 @@ export class SqliteCommandStore implements CommandStore {
     ).map(fromRow);
   }
 
+  async waitingDevices(before: number, limit: number): Promise<string[]> {
+    return (
+      this.#stmt(
+        "SELECT DISTINCT device_id AS id FROM commands WHERE status = 'queued' AND created_at <= ? LIMIT ?",
+      ).all(before, limit) as Array<{ id: string }>
+    ).map((r) => r.id);
+  }
+
   #byIdempotencyKey(deviceId: string, key: string): Command | null {
     const row = this.#stmt('SELECT * FROM commands WHERE device_id = ? AND idempotency_key = ?').get(
       deviceId,

@@ -37,6 +37,8 @@ const DEVICES = [
 ];
 
 type Listener = (message: never, from: string) => void;
+/** Topics whose messages are lost (Redis pub/sub delivers at most once). */
+const lost = new Set<ClusterTopic>();
 function clusterHub() {
   const nodes = new Map<string, Map<ClusterTopic, Listener[]>>();
   return (nodeId: string): ClusterBus => {
@@ -45,6 +47,7 @@ function clusterHub() {
     return {
       nodeId,
       publish<T extends ClusterTopic>(topic: T, message: ClusterMessages[T]) {
+        if (lost.has(topic)) return;
         for (const [id, subs] of nodes)
           if (id !== nodeId)
             for (const fn of subs.get(topic) ?? []) setImmediate(() => fn(message as never, nodeId));
@@ -234,6 +237,26 @@ describe('commands across two nodes on PostgreSQL', () => {
     expect(await b.bulk.status(started.id)).toMatchObject({ done: true, counts: { succeeded: 3 } });
     expect((await a.bulk.status(started.id)).done).toBe(true);
   });
+
+  it('a command whose commands.queued message was lost is sent by the next sweep of the node holding the device', async () => {
+    b.connected.add('em-1');
+    lost.add('commands.queued');
+    const { command } = await a.service.submit({
+      deviceId: 'em-1',
+      name: 'readNow',
+      params: {},
+      actor: 'alice',
+    });
+    lost.clear();
+    await new Promise((r) => setTimeout(r, 300));
+    await b.service.sweep();
+    expect(await statusOf(a, command.id)).toBe('queued'); // within its grace: the message may still come
+    await new Promise((r) => setTimeout(r, 5000));
+    await b.service.sweep();
+    expect(await statusOf(a, command.id)).toBe('sent');
+    expect(b.sent.at(-1)).toEqual({ deviceId: 'em-1', topic: `devices/em-1/commands/${command.id}` });
+    b.connected.delete('em-1');
+  }, 15_000);
 
   it('a command sent by a node that dies is timed out by the sweep of another', async () => {
     const c = await startNode('node-c');

@@ -191,6 +191,8 @@ export function commandStoreContract(
       ]);
       expect((await b.forDevice('d1', { limit: 2 })).map((c) => c.id)).toEqual([ids[4], ids[3]]);
       expect((await a.open()).map((c) => c.id)).toHaveLength(6);
+      expect((await b.waitingDevices(1000, 10)).sort()).toEqual(['d1', 'd2']);
+      expect(await b.waitingDevices(999, 10)).toEqual([]);
       if (a.readNow) expect(a.readNow.forDevice('d1', 3)).toEqual(await a.forDevice('d1', { limit: 3 }));
     });
 

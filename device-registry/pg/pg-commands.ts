@@ -178,6 +178,14 @@ export class PgCommandStore implements CommandStore {
     return rows.map(fromRow);
   }
 
+  async waitingDevices(before: number, limit: number): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ id: string }>(
+      "SELECT DISTINCT device_id AS id FROM commands WHERE status = 'queued' AND created_at <= $1 LIMIT $2",
+      [before, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
   byIdempotencyKey(deviceId: string, key: string): Promise<Command | null> {
     return byKey(this.#pool, deviceId, key);
   }

@@ -4,6 +4,10 @@ import type { CommandCache } from './command-cache.ts';
 
 /** Overdue commands one sweep moves; the next sweep takes the rest. */
 const SWEEP_BATCH = 500;
+/** Queued this long ago and still queued: its `commands.queued` message may have been lost. */
+const QUEUED_GRACE_MS = 5000;
+/** Devices with waiting commands looked at per sweep. */
+const WAITING_BATCH = 5000;
 
 /**
  * What the other nodes say about commands (issue 11): new ones were queued (the node holding the
@@ -39,6 +43,8 @@ export function followOtherNodes(
 interface SweepDeps {
   store: CommandStore;
   everyMs: number;
+  isConnected(deviceId: string): boolean;
+  dispatch(deviceId: string): Promise<void>;
   expire(c: Command): Promise<Command | null>;
   timeOut(c: Command): Promise<Command | null>;
 }
@@ -73,13 +79,20 @@ export class DeadlineSweep {
     }, ms);
   }
 
-  /** Moves what is overdue now; how many this node moved. */
+  /**
+   * Moves what is overdue now, and sends what waits for a device connected here (the bus
+   * delivers at most once: a lost `commands.queued` is caught up here). How many this node moved.
+   */
   async sweep(): Promise<number> {
+    const { store, expire, timeOut, isConnected, dispatch } = this.#deps;
+    const now = this.#ctx.clock.now();
     let moved = 0;
-    for (const c of await this.#deps.store.overdue(this.#ctx.clock.now(), SWEEP_BATCH)) {
-      const done = c.status === 'queued' ? await this.#deps.expire(c) : await this.#deps.timeOut(c);
+    for (const c of await store.overdue(now, SWEEP_BATCH)) {
+      const done = c.status === 'queued' ? await expire(c) : await timeOut(c);
       if (done) moved++;
     }
+    for (const deviceId of await store.waitingDevices(now - QUEUED_GRACE_MS, WAITING_BATCH))
+      if (isConnected(deviceId)) await dispatch(deviceId);
     return moved;
   }
 

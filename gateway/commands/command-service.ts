@@ -83,6 +83,8 @@ export class CommandService {
       everyMs: opts.sweepMs ?? 0,
       expire: (c) => this.#expire(c.id),
       timeOut: (c) => this.#move(c.id, 'timed_out', SYSTEM, { detail: timeoutDetail(c) }),
+      isConnected: (deviceId) => ctx.link.isConnected(deviceId),
+      dispatch: (deviceId) => this.dispatch(deviceId),
     });
   }
 
