@@ -1,10 +1,16 @@
 import type { Command, CommandStore, DesiredEntry } from '../../device-registry/commands.ts';
+import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 
 /** Recent commands kept per device: what the alarm rules look back on (gateway.ts asks for 50). */
 export const RECENT_PER_DEVICE = 50;
 /** Devices whose recent commands are kept; the oldest filled entry goes first past it. */
 const MAX_DEVICES = 50_000;
+/**
+ * A list read from a shared store this long ago is read again in the background on its next use:
+ * a `command.status` message lost on the bus leaves it stale for at most this long.
+ */
+const STALE_MS = 30_000;
 
 /**
  * What the alarm engine asks per reading, synchronously and without a database round-trip
@@ -16,6 +22,9 @@ const MAX_DEVICES = 50_000;
 export class CommandCache {
   readonly #store: CommandStore;
   readonly #log: Logger;
+  readonly #clock: Clock;
+  /** When each kept list was read from the store. */
+  readonly #readAt = new Map<string, number>();
   #desired = new Map<string, DesiredEntry[]>();
   /** Newest first. A device absent here has not been read yet. */
   readonly #recent = new Map<string, Command[]>();
@@ -23,9 +32,10 @@ export class CommandCache {
   readonly #writes = new Map<string, number>();
   readonly #loading = new Set<string>();
 
-  constructor(store: CommandStore, log: Logger) {
+  constructor(store: CommandStore, log: Logger, clock: Clock) {
     this.#store = store;
     this.#log = log;
+    this.#clock = clock;
   }
 
   async load(): Promise<void> {
@@ -45,8 +55,13 @@ export class CommandCache {
   /** The device's recent commands, newest first; on a miss, what a synchronous store can read now. */
   recent(deviceId: string): readonly Command[] {
     const list = this.#recent.get(deviceId);
-    if (list) return list;
     const readNow = this.#store.readNow;
+    if (list) {
+      // This process is the only writer of a synchronous store: its list is never stale.
+      if (!readNow && this.#clock.now() - (this.#readAt.get(deviceId) ?? 0) > STALE_MS)
+        void this.warm(deviceId);
+      return list;
+    }
     if (readNow) {
       const read = readNow.forDevice(deviceId, RECENT_PER_DEVICE);
       this.#setRecent(deviceId, read);
@@ -59,9 +74,13 @@ export class CommandCache {
   #setRecent(deviceId: string, list: Command[]): void {
     if (!this.#recent.has(deviceId) && this.#recent.size >= MAX_DEVICES) {
       const oldest = this.#recent.keys().next().value;
-      if (oldest !== undefined) this.#recent.delete(oldest);
+      if (oldest !== undefined) {
+        this.#recent.delete(oldest);
+        this.#readAt.delete(oldest);
+      }
     }
     this.#recent.set(deviceId, list);
+    this.#readAt.set(deviceId, this.#clock.now());
   }
 
   /** Reads the device's recent commands (a device that connects is read before its first reading). */

@@ -72,7 +72,7 @@ export class CommandService {
     this.#ctx = ctx;
     this.#store = store;
     this.#opts = opts;
-    this.#cache = new CommandCache(store, ctx.log);
+    this.#cache = new CommandCache(store, ctx.log, ctx.clock);
     this.#reconciler = new Reconciler(ctx.log, {
       store,
       desired: (deviceId) => this.#cache.desired(deviceId),
