@@ -247,7 +247,9 @@ export class CampaignEngine {
     if (!live || FINAL_CAMPAIGN_STATUSES.has(c.status))
       throw new CampaignStateError(id, c.status, 'be aborted');
     this.#setStatus(live, 'aborted', `aborted by ${actor}`, actor);
-    void this.#cancelQueued(live, actor);
+    this.#cancelQueued(live, actor).catch((err) =>
+      this.#ctx.log.error({ err }, 'queued commands not cancelled'),
+    );
     return live.c;
   }
 
@@ -325,7 +327,9 @@ export class CampaignEngine {
         `group ${g + 1} passed its error threshold: ${failed} of ${c.groups[g]} failed (more than ${c.errorThreshold} %)`,
         'gateway',
       );
-      void this.#cancelQueued(live, 'gateway');
+      this.#cancelQueued(live, 'gateway').catch((err) =>
+        this.#ctx.log.error({ err }, 'queued commands not cancelled'),
+      );
       return;
     }
     let inFlight = counts.reduce((s, k) => s + k.in_progress, 0);
