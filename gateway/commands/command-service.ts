@@ -1,4 +1,3 @@
-import type { Adapter } from '../../adapters/adapter.ts';
 import {
   type Command,
   type CommandStore,
@@ -10,11 +9,11 @@ import type { Device } from '../../device-registry/devices.ts';
 import { findCommand } from '../../firmware-specs/define-device.ts';
 import type { GatewayContext } from '../context.ts';
 import { commandEvent } from '../events/command-event.ts';
-import { topics } from '../ingest/topics.ts';
 import { CommandCache } from './command-cache.ts';
 import { DeadlineSweep, followOtherNodes } from './command-cluster.ts';
 import { checkGuards, clip, resolveCommand } from './command-guards.ts';
 import { parseReply, RAW_REPLY_KEPT_CHARS } from './command-reply.ts';
+import { CommandSender } from './command-sender.ts';
 import { CommandNotFoundError, NotCancellableError } from './errors.ts';
 import { Reconciler } from './reconciler.ts';
 
@@ -48,8 +47,6 @@ export const DEFAULT_REPLY_MAX_BYTES = 16 * 1024;
 const SYSTEM = 'gateway';
 const EXPIRED_DETAIL = 'TTL passed before it could be sent';
 const timeoutDetail = (c: Command) => `no reply within ${c.timeoutMs / 1000} s`;
-/** MQTT-3.8.4-6: a QoS 0 subscriber gets QoS 0, so no PUBACK; the reply or the timeout ends it. */
-const QOS0_DETAIL = 'sent at QoS 0 (the device subscribed at QoS 0): no PUBACK, so never `delivered`';
 
 /**
  * The command lifecycle (docs/design.md, "Commands"): queued → sent → delivered →
@@ -63,8 +60,7 @@ export class CommandService {
   readonly #opts: CommandOptions;
   readonly #reconciler: Reconciler;
   readonly #timers = new Map<string, unknown>();
-  readonly #adapterQueues = new Map<string, Promise<void>>();
-  readonly #dispatching = new Map<string, { again: boolean; done: Promise<void> }>();
+  readonly #sender: CommandSender;
   readonly #cache: CommandCache;
   readonly #sweep: DeadlineSweep;
 
@@ -73,6 +69,11 @@ export class CommandService {
     this.#store = store;
     this.#opts = opts;
     this.#cache = new CommandCache(store, ctx.log, ctx.clock);
+    this.#sender = new CommandSender(ctx, {
+      store,
+      beforeSend: (c, detail) => this.#beforeSend(c, detail),
+      move: (id, to, actor, extra) => this.#move(id, to, actor, extra),
+    });
     this.#reconciler = new Reconciler(ctx.log, {
       store,
       desired: (deviceId) => this.#cache.desired(deviceId),
@@ -185,66 +186,9 @@ export class CommandService {
     return { ...c, history: await this.#store.history(id) };
   }
 
-  #adapterFor(device: Device): Adapter | undefined {
-    return this.#ctx.adapters.find((a) => a.serves(device));
-  }
-
-  /**
-   * Sends the device's queued commands in order, if it can hear them now. One pass at a time per
-   * device; a call during a pass asks for another, and resolves once that one is done.
-   */
+  /** Sends the device's queued commands in order, if it can hear them now (CommandSender). */
   dispatch(deviceId: string): Promise<void> {
-    const running = this.#dispatching.get(deviceId);
-    if (running) {
-      running.again = true;
-      return running.done;
-    }
-    const run = { again: true, done: Promise.resolve() };
-    run.done = (async () => {
-      try {
-        while (run.again) {
-          run.again = false;
-          await this.#dispatchOnce(deviceId);
-        }
-      } catch (err) {
-        this.#ctx.log.error({ err, deviceId }, 'commands not sent');
-      } finally {
-        this.#dispatching.delete(deviceId);
-      }
-    })();
-    this.#dispatching.set(deviceId, run);
-    return run.done;
-  }
-
-  async #dispatchOnce(deviceId: string): Promise<void> {
-    const device = this.#ctx.devices.get(deviceId);
-    if (!device?.enabled) return;
-    const adapter = this.#adapterFor(device);
-    if (adapter) {
-      if (device.online) this.#runOnAdapter(device, adapter);
-      return;
-    }
-    // Not before the device has subscribed to its commands: a clean session would lose them.
-    if (this.#ctx.link.commandQos(deviceId) === null) return;
-    for (const c of await this.#store.forDevice(deviceId, { status: ['queued'] })) {
-      const qos = this.#ctx.link.commandQos(deviceId);
-      if (qos === null) return; // gone meanwhile: the next connection sends the rest
-      if (!(await this.#beforeSend(c, qos === 0 ? QOS0_DETAIL : undefined))) continue;
-      const payload = Buffer.from(
-        JSON.stringify({ name: c.name, params: c.params, expiresAt: new Date(c.expiresAt).toISOString() }),
-      );
-      // `delivered` comes from the PUBACK of this very packet, matched by its packet id.
-      const sent = this.#ctx.link.send(deviceId, topics.command(deviceId, c.id), payload, () => {
-        void this.#move(c.id, 'delivered', deviceId).catch((err) =>
-          this.#ctx.log.error({ err, commandId: c.id }, 'delivery not recorded'),
-        );
-      });
-      if (!sent)
-        this.#ctx.log.warn(
-          { deviceId, commandId: c.id },
-          'device went away while its command was being sent',
-        );
-    }
+    return this.#sender.dispatch(deviceId);
   }
 
   /**
@@ -262,32 +206,6 @@ export class CommandService {
       this.#move(c.id, 'timed_out', SYSTEM, { detail: timeoutDetail(c) }),
     );
     return true;
-  }
-
-  #runOnAdapter(device: Device, adapter: Adapter): void {
-    if (this.#adapterQueues.has(device.id)) return; // already draining; it picks up new ones
-    const run = async () => {
-      for (;;) {
-        const next = (await this.#store.forDevice(device.id, { status: ['queued'], limit: 1 }))[0];
-        if (!next || !device.online) return;
-        if (!(await this.#beforeSend(next))) continue;
-        const res = await adapter
-          .execute(device, { id: next.id, name: next.name, params: next.params }, () => {
-            void this.#move(next.id, 'delivered', device.id).catch((err) =>
-              this.#ctx.log.error({ err, commandId: next.id }, 'delivery not recorded'),
-            );
-          })
-          .catch((err: Error) => ({ ok: false as const, error: err.message }));
-        if (res.ok) await this.#move(next.id, 'succeeded', device.id, { result: res.result ?? {} });
-        else await this.#move(next.id, 'failed', device.id, { error: res.error });
-      }
-    };
-    this.#adapterQueues.set(
-      device.id,
-      run()
-        .catch((err) => this.#ctx.log.error({ err, deviceId: device.id }, 'adapter commands not sent'))
-        .finally(() => this.#adapterQueues.delete(device.id)),
-    );
   }
 
   #scheduleExpiry(c: Command): void {
