@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Statement } from 'better-sqlite3';
-import type { Db } from './db.ts';
 
 /** Command lifecycle of docs/design.md, "Commands". */
 export const COMMAND_STATUS = {
@@ -21,6 +19,7 @@ export const FINAL_STATUSES: ReadonlySet<CommandStatus> = new Set([
   'expired',
   'cancelled',
 ]);
+export const OPEN_STATUSES: readonly CommandStatus[] = ['queued', 'sent', 'delivered'];
 
 /** Which transitions the lifecycle allows; anything else is ignored (e.g. a reply after a timeout). */
 const NEXT: Record<CommandStatus, readonly CommandStatus[]> = {
@@ -33,6 +32,10 @@ const NEXT: Record<CommandStatus, readonly CommandStatus[]> = {
   expired: [],
   cancelled: [],
 };
+
+/** The statuses a command may be in to move to `to`: the condition of every status update. */
+export const movableFrom = (to: CommandStatus): CommandStatus[] =>
+  (Object.keys(NEXT) as CommandStatus[]).filter((s) => NEXT[s].includes(to));
 
 export interface Command {
   id: string;
@@ -71,9 +74,12 @@ export interface BulkRecord {
   deviceIds: string[];
   skipped: Array<{ deviceId: string; reason: string }>;
   options: { ttlSeconds?: number; timeoutSeconds?: number; confirm?: boolean };
+  /** The node that runs it (NODE_ID; 'local' in single-process mode): only it resumes it. */
+  owner: string;
+  finishedAt: number | null;
 }
 
-interface Row {
+export interface CommandRow {
   id: string;
   device_id: string;
   name: string;
@@ -107,7 +113,7 @@ function storedObject(text: string): Record<string, unknown> {
   return { unreadable_stored_value: text.length > 500 ? `${text.slice(0, 500)}…` : text };
 }
 
-const fromRow = (r: Row): Command => ({
+export const fromRow = (r: CommandRow): Command => ({
   id: r.id,
   deviceId: r.device_id,
   name: r.name,
@@ -131,266 +137,146 @@ export const MAX_HISTORY = 20;
 
 export const newCommandId = () => `cmd_${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
 
-/** Commands, their history, desired state and bulk roll-outs, persisted in the registry. */
-export class CommandStore {
-  readonly #db: Db;
-  readonly #stmts;
-  #seq: number;
-  readonly #prepared = new Map<string, Statement>();
+export type NewCommand = Omit<Command, 'status' | 'updatedAt' | 'sentAt' | 'result' | 'error'>;
 
-  constructor(db: Db) {
-    this.#db = db;
-    this.#stmts = {
-      insert: db.prepare(
-        `INSERT INTO commands (id, seq, device_id, name, mode, params, status, requested_by, idempotency_key, bulk_id,
-           created_at, updated_at, expires_at, timeout_ms)
-         VALUES (@id, @seq, @deviceId, @name, @mode, @params, 'queued', @requestedBy, @idempotencyKey, @bulkId,
-           @createdAt, @createdAt, @expiresAt, @timeoutMs)`,
-      ),
-      history: db.prepare(
-        'INSERT INTO command_history (command_id, at, status, actor, detail) VALUES (?, ?, ?, ?, ?)',
-      ),
-      get: db.prepare('SELECT * FROM commands WHERE id = ?'),
-      update: db.prepare(
-        `UPDATE commands SET status = @status, updated_at = @at, sent_at = coalesce(@sentAt, sent_at),
-           result = coalesce(@result, result), error = coalesce(@error, error) WHERE id = @id AND status = @from`,
-      ),
-    };
-    this.#seq = (db.prepare('SELECT coalesce(max(seq), 0) AS s FROM commands').get() as { s: number }).s;
-  }
+export interface DesiredEntry {
+  command: string;
+  params: Record<string, unknown>;
+  state: Record<string, unknown>;
+  version: number;
+  updatedAt: number;
+}
 
-  /** Prepared once per SQL text: preparing costs more than running these small statements. */
-  #stmt(sql: string): Statement {
-    let st = this.#prepared.get(sql);
-    if (!st) {
-      st = this.#db.prepare(sql);
-      this.#prepared.set(sql, st);
-    }
-    return st;
-  }
+export interface TransitionExtra {
+  detail?: string;
+  result?: Record<string, unknown>;
+  error?: string;
+}
 
-  create(c: Omit<Command, 'status' | 'updatedAt' | 'sentAt' | 'result' | 'error'>): Command {
-    this.#db.transaction(() => {
-      this.#stmts.insert.run({ ...c, seq: ++this.#seq, params: JSON.stringify(c.params) });
-      this.#stmts.history.run(c.id, c.createdAt, 'queued', c.requestedBy, null);
-    })();
-    return { ...c, status: 'queued', updatedAt: c.createdAt, sentAt: null, result: null, error: null };
-  }
+/** What `create` checks and does in the same transaction as the insert (atomic on every node). */
+export interface CreateOptions {
+  /** The guards: called with when a command of this name last went to the device; throws to refuse. */
+  guard?: (lastRequestedAt: number | null) => void;
+  /** A state command: queued older ones of the same name are cancelled and the desired state set. */
+  state?: { actor: string; desired: Record<string, unknown> };
+}
 
-  get(id: string): Command | null {
-    const row = this.#stmts.get.get(id) as Row | undefined;
-    return row ? fromRow(row) : null;
-  }
+export interface CreateResult {
+  command: Command;
+  /** false: a command with the same idempotency key existed, and is returned instead. */
+  created: boolean;
+  /** Queued commands of the same name this state command cancelled. */
+  superseded: Command[];
+  /** The device's desired entry for this command, as stored. */
+  desired: DesiredEntry | null;
+}
 
-  /** Moves a command on if the lifecycle allows it; returns the new command or null if it did not move. */
+export type BulkCommand = Pick<Command, 'id' | 'deviceId' | 'status' | 'error' | 'updatedAt'>;
+
+export const SUPERSEDED_DETAIL = 'superseded by a newer command';
+
+/**
+ * Commands, their history, desired state and bulk roll-outs, persisted in the registry: SQLite
+ * in single-process mode (device-registry/sqlite-commands.ts), PostgreSQL in a cluster
+ * (device-registry/pg/pg-commands.ts). Every status change is conditional on the status it
+ * moves from, so that two nodes never both send or both finalize a command.
+ */
+export interface CommandStore {
+  /**
+   * Stores a new `queued` command unless one with its idempotency key exists for the device;
+   * the guards, the superseding of older state commands and the desired state happen in the
+   * same transaction, serialized per device.
+   */
+  create(c: NewCommand, opts?: CreateOptions): Promise<CreateResult>;
+  get(id: string): Promise<Command | null>;
+  /** Moves a command on if the lifecycle allows it; the new command, or null if it did not move. */
   transition(
     id: string,
     to: CommandStatus,
     at: number,
     actor: string,
-    extra: { detail?: string; result?: Record<string, unknown>; error?: string } = {},
-  ): Command | null {
-    const current = this.get(id);
-    if (!current || !NEXT[current.status].includes(to)) return null;
-    const update = {
-      id,
-      from: current.status,
-      status: to,
-      at,
-      sentAt: to === 'sent' ? at : null,
-      result: extra.result ? JSON.stringify(extra.result) : null,
-      error: extra.error ?? null,
-    };
-    const moved = this.#db.transaction(() => {
-      const { changes } = this.#stmts.update.run(update);
-      if (changes) this.#stmts.history.run(id, at, to, actor, extra.detail ?? extra.error ?? null);
-      return changes > 0;
-    })();
-    if (!moved) return null;
-    return {
-      ...current,
-      status: to,
-      updatedAt: at,
-      sentAt: update.sentAt ?? current.sentAt,
-      result: extra.result ?? current.result,
-      error: extra.error ?? current.error,
-    };
-  }
-
-  /**
-   * Notes something in a command's history that does not change its status (a late reply). A
-   * device repeating itself adds nothing past MAX_HISTORY entries: the history stays bounded.
-   */
-  note(id: string, at: number, actor: string, detail: string): void {
-    const c = this.get(id);
-    if (!c) return;
-    const { n } = this.#stmt('SELECT count(*) AS n FROM command_history WHERE command_id = ?').get(id) as {
-      n: number;
-    };
-    if (n < MAX_HISTORY) this.#stmts.history.run(id, at, c.status, actor, detail);
-  }
-
-  history(id: string): HistoryEntry[] {
-    return this.#stmt(
-      'SELECT at, status, actor, detail FROM command_history WHERE command_id = ? ORDER BY id LIMIT ?',
-    ).all(id, MAX_HISTORY) as HistoryEntry[];
-  }
-
+    extra?: TransitionExtra,
+  ): Promise<Command | null>;
+  /** Notes something that does not change the status (a late reply); at most MAX_HISTORY entries. */
+  note(id: string, at: number, actor: string, detail: string): Promise<void>;
+  history(id: string): Promise<HistoryEntry[]>;
   /** One page of a device's commands, newest first; `before` is the last command id of the previous page. */
   page(
     deviceId: string,
     opts: { status?: CommandStatus; limit: number; before?: string },
-  ): { commands: Command[]; next: string | null } {
-    const rows = this.#stmt(
-      `SELECT * FROM commands WHERE device_id = @deviceId
-         AND (@status IS NULL OR status = @status)
-         AND (@before IS NULL OR seq < coalesce((SELECT seq FROM commands WHERE id = @before AND device_id = @deviceId), 0))
-         ORDER BY seq DESC LIMIT @limit`,
-    ).all({
-      deviceId,
-      status: opts.status ?? null,
-      before: opts.before ?? null,
-      limit: opts.limit + 1,
-    }) as Row[];
-    const more = rows.length > opts.limit;
-    const commands = rows.slice(0, opts.limit).map(fromRow);
-    return { commands, next: more ? commands[commands.length - 1].id : null };
-  }
-
-  forDevice(deviceId: string, opts: { status?: CommandStatus[]; limit?: number } = {}): Command[] {
-    const statuses = opts.status ?? null;
-    const rows = this.#stmt(
-      `SELECT * FROM commands WHERE device_id = ? ${statuses ? `AND status IN (${statuses.map(() => '?').join(',')})` : ''}
-         ORDER BY seq ${statuses ? 'ASC' : 'DESC'} LIMIT ?`,
-    ).all(deviceId, ...(statuses ?? []), opts.limit ?? 1000) as Row[];
-    return rows.map(fromRow);
-  }
-
-  open(): Command[] {
-    return (
-      this.#stmt(
-        "SELECT * FROM commands WHERE status IN ('queued', 'sent', 'delivered') ORDER BY seq",
-      ).all() as Row[]
-    ).map(fromRow);
-  }
-
-  byIdempotencyKey(deviceId: string, key: string): Command | null {
-    const row = this.#stmt('SELECT * FROM commands WHERE device_id = ? AND idempotency_key = ?').get(
-      deviceId,
-      key,
-    ) as Row | undefined;
-    return row ? fromRow(row) : null;
-  }
-
+  ): Promise<{ commands: Command[]; next: string | null }>;
+  /** With `status`: oldest first (the sending order); without: newest first. */
+  forDevice(deviceId: string, opts?: { status?: CommandStatus[]; limit?: number }): Promise<Command[]>;
+  open(): Promise<Command[]>;
+  /** Open commands past their deadline: `queued` past `expiresAt`, `sent`/`delivered` past `sentAt + timeoutMs`. */
+  overdue(now: number, limit: number): Promise<Command[]>;
+  /** Devices with commands queued since before `before` (a missed `commands.queued` is caught up). */
+  waitingDevices(before: number, limit: number): Promise<string[]>;
+  byIdempotencyKey(deviceId: string, key: string): Promise<Command | null>;
   /** When a command of this name last went, or is about to go, to the device (the rate guard). */
-  lastRequestedAt(deviceId: string, name: string): number | null {
-    const row = this.#stmt(
-      "SELECT max(created_at) AS t FROM commands WHERE device_id = ? AND name = ? AND status IN ('queued', 'sent', 'delivered', 'succeeded')",
-    ).get(deviceId, name) as { t: number | null };
-    return row.t;
-  }
-
-  setDesired(
-    deviceId: string,
-    command: string,
-    params: Record<string, unknown>,
-    state: Record<string, unknown>,
-    at: number,
-  ): number {
-    const row = this.#stmt(
-      `INSERT INTO desired_state (device_id, command, params, state, version, updated_at) VALUES (?, ?, ?, ?, 1, ?)
-         ON CONFLICT (device_id, command) DO UPDATE SET params = excluded.params, state = excluded.state,
-           version = version + 1, updated_at = excluded.updated_at
-         RETURNING version`,
-    ).get(deviceId, command, JSON.stringify(params), JSON.stringify(state), at) as { version: number };
-    return row.version;
-  }
-
-  desired(deviceId: string): Array<{
-    command: string;
-    params: Record<string, unknown>;
-    state: Record<string, unknown>;
-    version: number;
-    updatedAt: number;
-  }> {
-    return (
-      this.#stmt(
-        'SELECT command, params, state, version, updated_at FROM desired_state WHERE device_id = ? ORDER BY command',
-      ).all(deviceId) as Array<{
-        command: string;
-        params: string;
-        state: string;
-        version: number;
-        updated_at: number;
-      }>
-    ).map((r) => ({
-      command: r.command,
-      params: JSON.parse(r.params),
-      state: JSON.parse(r.state),
-      version: r.version,
-      updatedAt: r.updated_at,
-    }));
-  }
-
-  createBulk(b: BulkRecord): void {
-    this.#stmt(
-      `INSERT INTO bulk_commands (id, name, params, selector, rate_per_second, requested_by, created_at, device_ids, skipped, options)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      b.id,
-      b.name,
-      JSON.stringify(b.params),
-      JSON.stringify(b.selector),
-      b.ratePerSecond,
-      b.requestedBy,
-      b.createdAt,
-      JSON.stringify(b.deviceIds),
-      JSON.stringify(b.skipped),
-      JSON.stringify(b.options),
-    );
-  }
-
-  bulk(id: string): BulkRecord | null {
-    const r = this.#stmt('SELECT * FROM bulk_commands WHERE id = ?').get(id) as
-      | Record<string, never>
-      | undefined;
-    if (!r) return null;
-    return {
-      id: r.id,
-      name: r.name,
-      params: JSON.parse(r.params),
-      selector: JSON.parse(r.selector),
-      ratePerSecond: r.rate_per_second,
-      requestedBy: r.requested_by,
-      createdAt: r.created_at,
-      deviceIds: JSON.parse(r.device_ids),
-      skipped: JSON.parse(r.skipped),
-      options: JSON.parse(r.options),
-    };
-  }
-
-  /** Roll-outs whose every device has not yet been given its command (interrupted by a stop). */
-  unfinishedBulks(): BulkRecord[] {
-    const ids = this.#stmt(
-      `SELECT b.id FROM bulk_commands b WHERE b.finished_at IS NULL
-           AND (SELECT count(*) FROM commands c WHERE c.bulk_id = b.id) < json_array_length(b.device_ids)`,
-    ).all() as Array<{ id: string }>;
-    return ids.map((r) => this.bulk(r.id)!);
-  }
-
-  finishBulk(id: string, at: number, refused: Array<{ deviceId: string; reason: string }>): void {
-    const b = this.bulk(id);
-    if (!b) return;
-    this.#stmt('UPDATE bulk_commands SET finished_at = ?, skipped = ? WHERE id = ?').run(
-      at,
-      JSON.stringify([...b.skipped, ...refused]),
-      id,
-    );
-  }
-
-  bulkCommands(bulkId: string): Array<Pick<Command, 'id' | 'deviceId' | 'status' | 'error' | 'updatedAt'>> {
-    return this.#stmt(
-      'SELECT id, device_id AS deviceId, status, error, updated_at AS updatedAt FROM commands WHERE bulk_id = ? ORDER BY seq',
-    ).all(bulkId) as never;
-  }
+  lastRequestedAt(deviceId: string, name: string): Promise<number | null>;
+  desired(deviceId: string): Promise<DesiredEntry[]>;
+  /** Every device's desired state, to fill a node's cache at start. */
+  allDesired(): Promise<Map<string, DesiredEntry[]>>;
+  createBulk(b: BulkRecord): Promise<void>;
+  bulk(id: string): Promise<BulkRecord | null>;
+  /** This node's roll-outs whose every device has not yet been given its command. */
+  unfinishedBulks(owner: string): Promise<BulkRecord[]>;
+  finishBulk(id: string, at: number, refused: Array<{ deviceId: string; reason: string }>): Promise<void>;
+  bulkCommands(bulkId: string): Promise<BulkCommand[]>;
+  /**
+   * Synchronous reads, where the database allows them (SQLite): a cache miss on the hot path is
+   * filled at once instead of in the background.
+   */
+  readonly readNow?: {
+    forDevice(deviceId: string, limit: number): Command[];
+    desired(deviceId: string): DesiredEntry[];
+  };
 }
+
+export interface BulkRow {
+  id: string;
+  name: string;
+  params: string;
+  selector: string;
+  rate_per_second: number;
+  requested_by: string;
+  created_at: number;
+  device_ids: string;
+  skipped: string;
+  options: string;
+  owner?: string;
+  finished_at: number | null;
+}
+
+export const bulkFromRow = (r: BulkRow): BulkRecord => ({
+  id: r.id,
+  name: r.name,
+  params: JSON.parse(r.params),
+  selector: JSON.parse(r.selector),
+  ratePerSecond: r.rate_per_second,
+  requestedBy: r.requested_by,
+  createdAt: r.created_at,
+  deviceIds: JSON.parse(r.device_ids),
+  skipped: JSON.parse(r.skipped),
+  options: JSON.parse(r.options),
+  owner: r.owner ?? 'local',
+  finishedAt: r.finished_at,
+});
+
+export interface DesiredRow {
+  device_id: string;
+  command: string;
+  params: string;
+  state: string;
+  version: number;
+  updated_at: number;
+}
+
+export const desiredFromRow = (r: DesiredRow): DesiredEntry => ({
+  command: r.command,
+  params: JSON.parse(r.params),
+  state: JSON.parse(r.state),
+  version: r.version,
+  updatedAt: r.updated_at,
+});

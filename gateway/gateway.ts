@@ -165,7 +165,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     rules: opts.alarmRules,
     desiredState: alarmDesiredState({
       desiredView: (deviceId) => commands.service.desiredView(deviceId),
-      recentCommands: (deviceId) => commands.service.store.forDevice(deviceId, { limit: 50 }),
+      recentCommands: (deviceId) => commands.service.recentCommands(deviceId),
     }),
   });
   const events = eventsModule({

@@ -79,7 +79,7 @@ describe('5,000 lamps stepping together', () => {
       .toBe(LAMPS);
     const times: number[] = [];
     for (const d of fleet.devices.keys())
-      for (const c of store.forDevice(d))
+      for (const c of await store.forDevice(d))
         if (c.createdAt >= from && (c.params as { level: number }).level === 60) times.push(c.createdAt);
     expect(times.length).toBe(LAMPS); // one command each
     times.sort((a, b) => a - b);
@@ -97,7 +97,7 @@ describe('5,000 lamps stepping together', () => {
     expect(spreadMs).toBeGreaterThanOrEqual(((LAMPS - RATE) / RATE) * 1000 * 0.95);
     const lamps = (await gw.api('GET', '/api/lighting/lamps?outOfStep=true&limit=5')).body;
     expect(lamps).toMatchObject({ total: 0, notInStep: 0 });
-    const counts = store.open().length;
+    const counts = (await store.open()).length;
     expect(counts).toBe(0);
   }, 600_000);
 });

@@ -80,10 +80,10 @@ async function startLab(
   return lab;
 }
 
-const openCommands = (lab: Lab) =>
-  lab.gw.gateway.commands.service.store
-    .open()
-    .filter((c) => lab.lamps.has(c.deviceId) && lab.lamps.get(c.deviceId)!.connected);
+const openCommands = async (lab: Lab) =>
+  (await lab.gw.gateway.commands.service.store.open()).filter(
+    (c) => lab.lamps.has(c.deviceId) && lab.lamps.get(c.deviceId)!.connected,
+  );
 
 /**
  * Moves the fake clock to a local time 10 s at a time (well inside the 30 s command timeout),
@@ -93,15 +93,14 @@ async function runUntil(lab: Lab, local: string): Promise<void> {
   const target = Date.parse(`${local}+07:00`);
   while (lab.clock.now() < target) {
     lab.clock.advance(Math.min(10_000, target - lab.clock.now()));
-    if (openCommands(lab).length)
-      await expect.poll(() => openCommands(lab).length, { timeout: 10_000 }).toBe(0);
+    if ((await openCommands(lab)).length)
+      await expect.poll(async () => (await openCommands(lab)).length, { timeout: 10_000 }).toBe(0);
   }
 }
 
 /** The setDimming commands a lamp was given, as `HH:MM:SS level by`. */
-function commandsOf(lab: Lab, id: string, from = 0): string[] {
-  return lab.gw.gateway.commands.service.store
-    .forDevice(id)
+async function commandsOf(lab: Lab, id: string, from = 0): Promise<string[]> {
+  return (await lab.gw.gateway.commands.service.store.forDevice(id))
     .filter((c) => c.name === 'setDimming' && c.createdAt >= from)
     .sort((a, b) => a.createdAt - b.createdAt)
     .map((c) => {
@@ -124,7 +123,7 @@ describe('street-lighting programs on a fake clock', () => {
     const sunset5 = hhmmss(Math.floor((sun.sunset + 5 * 60_000) / 1000) * 1000);
     const sunrise10 = hhmmss(sun.sunrise - 10 * 60_000);
     for (const id of ['sl-hk-1', 'sl-hk-2']) {
-      const cmds = commandsOf(lab, id);
+      const cmds = await commandsOf(lab, id);
       // At 10:00 the lamps joined: the previous (Sunday) night's last step, off, is in force.
       expect(cmds[0]).toMatch(/^10:00:\d\d 0 lighting-program$/);
       expect(cmds.slice(1).map((c) => c.replace(/:\d\d /, ' '))).toEqual([
@@ -147,16 +146,14 @@ describe('street-lighting programs on a fake clock', () => {
       { id: 'sl-bd-nye', ...BA_DINH },
     ]);
     await runUntil(lab, '2027-01-01T08:00:00');
-    const strip = (id: string) =>
-      commandsOf(lab, id)
-        .slice(1)
-        .map((c) => c.replace(/^(\d\d:\d\d):\d\d /, '$1 '));
-    expect(strip('sl-hk-nye')).toEqual([
+    const strip = async (id: string) =>
+      (await commandsOf(lab, id)).slice(1).map((c) => c.replace(/^(\d\d:\d\d):\d\d /, '$1 '));
+    expect(await strip('sl-hk-nye')).toEqual([
       expect.stringMatching(/^17:1\d 100 /), // sunset − 10
       '02:00 70 lighting-program',
       expect.stringMatching(/^06:2\d 0 /), // sunrise − 5
     ]);
-    expect(strip('sl-bd-nye')).toEqual([
+    expect(await strip('sl-bd-nye')).toEqual([
       expect.stringMatching(/^17:2\d 100 /), // sunset
       '00:00 70 lighting-program',
       '02:00 40 lighting-program',
@@ -208,13 +205,13 @@ describe('street-lighting programs on a fake clock', () => {
     expect(next.body).toMatchObject({ mode: 'next_step', until: '2026-11-30T15:30:00.000Z' });
     await runUntil(lab, '2026-11-30T23:00:00');
     const since = localInstant('2026-11-30', 19 * 60 + 30);
-    expect(commandsOf(lab, 'sl-ov-1', since)).toEqual([
+    expect(await commandsOf(lab, 'sl-ov-1', since)).toEqual([
       '20:00:00 20 night-shift',
       '20:30:00 100 lighting-program',
       '22:00:00 100 night-shift',
       '22:30:00 60 lighting-program',
     ]);
-    expect(commandsOf(lab, 'sl-ov-2', since)).toEqual(['22:30:00 60 lighting-program']);
+    expect(await commandsOf(lab, 'sl-ov-2', since)).toEqual(['22:30:00 60 lighting-program']);
     const list = (await lab.gw.api('GET', '/api/lighting/overrides')).body.overrides;
     expect(list.map((o: { endedBy: string }) => o.endedBy)).toEqual(['lighting-program', 'lighting-program']);
   }, 120_000);
@@ -234,7 +231,7 @@ describe('street-lighting programs on a fake clock', () => {
     await expect.poll(() => reported(lab, 'sl-off-2')).toBe(60);
     expect(lab.heard.get('sl-off-2')).toEqual([60]);
     expect(lamp.connected).toBe(true);
-    expect(commandsOf(lab, 'sl-off-2', localInstant('2026-11-30', 17 * 60))).toEqual([
+    expect(await commandsOf(lab, 'sl-off-2', localInstant('2026-11-30', 17 * 60))).toEqual([
       // Queued while the lamp was away; its hour-long TTL ran out before the 22:30 step came.
       expect.stringMatching(/^17:1\d:\d\d 100 lighting-program \(expired\)$/),
       '22:30:00 60 lighting-program',
@@ -281,8 +278,8 @@ describe('street-lighting programs on a fake clock', () => {
       .toBe(true);
     await runUntil(lab, '2026-11-30T23:30:00');
     await expect.poll(() => reported(lab, 'sl-rs-2')).toBe(60);
-    expect(commandsOf(lab, 'sl-rs-1', at)).toEqual([]);
-    expect(commandsOf(lab, 'sl-rs-2', at)).toEqual(['23:00:00 60 lighting-reconciler']);
+    expect(await commandsOf(lab, 'sl-rs-1', at)).toEqual([]);
+    expect(await commandsOf(lab, 'sl-rs-2', at)).toEqual(['23:00:00 60 lighting-reconciler']);
     expect(lab.heard.get('sl-rs-1')).toEqual([]);
     expect(lab.heard.get('sl-rs-2')).toEqual([60]);
     expect(reported(lab, 'sl-rs-1')).toBe(60);
@@ -291,14 +288,14 @@ describe('street-lighting programs on a fake clock', () => {
   it('a clock jump forward sends the step in force, not the ones jumped over', async () => {
     const lab = await startLab('2026-11-30T20:00:00', [{ id: 'sl-jump', ...HOAN_KIEM }]);
     await runUntil(lab, '2026-11-30T21:00:00');
-    const before = commandsOf(lab, 'sl-jump').length;
+    const before = (await commandsOf(lab, 'sl-jump')).length;
     lab.clock.jump(4 * 3600_000); // 21:00 -> 01:00
-    await expect.poll(() => openCommands(lab).length).toBe(0);
-    expect(commandsOf(lab, 'sl-jump').slice(before)).toEqual(['01:00:00 30 lighting-program']);
+    await expect.poll(async () => (await openCommands(lab)).length).toBe(0);
+    expect((await commandsOf(lab, 'sl-jump')).slice(before)).toEqual(['01:00:00 30 lighting-program']);
     expect(localClock(lab.clock.now())).toBe('01:00');
     expect(localDate(lab.clock.now())).toBe('2026-12-01');
     await runUntil(lab, '2026-12-01T01:10:00');
-    expect(commandsOf(lab, 'sl-jump').slice(before)).toEqual(['01:00:00 30 lighting-program']);
+    expect((await commandsOf(lab, 'sl-jump')).slice(before)).toEqual(['01:00:00 30 lighting-program']);
     expect(reported(lab, 'sl-jump')).toBe(30);
   }, 120_000);
 
@@ -311,7 +308,7 @@ describe('street-lighting programs on a fake clock', () => {
     const at = lab.clock.now();
     shift.ms = -3600_000; // the programs' clock now reads 22:00: the 22:30 step is ahead again
     await runUntil(lab, '2026-12-01T01:40:00');
-    expect(commandsOf(lab, 'sl-back', at)).toEqual(['01:30:00 30 lighting-program']);
+    expect(await commandsOf(lab, 'sl-back', at)).toEqual(['01:30:00 30 lighting-program']);
     expect(lab.heard.get('sl-back')).toEqual([100, 60, 30]);
   }, 120_000);
 });

@@ -107,7 +107,7 @@ export class CampaignEngine {
 
   start(): void {
     this.#stopped = false;
-    this.#reconcile();
+    void this.#reconcile();
   }
 
   stop(): void {
@@ -247,7 +247,9 @@ export class CampaignEngine {
     if (!live || FINAL_CAMPAIGN_STATUSES.has(c.status))
       throw new CampaignStateError(id, c.status, 'be aborted');
     this.#setStatus(live, 'aborted', `aborted by ${actor}`, actor);
-    this.#cancelQueued(live, actor);
+    this.#cancelQueued(live, actor).catch((err) =>
+      this.#ctx.log.error({ err }, 'queued commands not cancelled'),
+    );
     return live.c;
   }
 
@@ -325,7 +327,9 @@ export class CampaignEngine {
         `group ${g + 1} passed its error threshold: ${failed} of ${c.groups[g]} failed (more than ${c.errorThreshold} %)`,
         'gateway',
       );
-      this.#cancelQueued(live, 'gateway');
+      this.#cancelQueued(live, 'gateway').catch((err) =>
+        this.#ctx.log.error({ err }, 'queued commands not cancelled'),
+      );
       return;
     }
     let inFlight = counts.reduce((s, k) => s + k.in_progress, 0);
@@ -337,7 +341,7 @@ export class CampaignEngine {
       }
       if (t.group > current) break;
       live.cursor++;
-      this.#startTarget(live, t);
+      void this.#startTarget(live, t);
       // A device that failed at once: the thresholds are looked at again before the next start.
       if ((t.status as TargetStatus) !== 'in_progress') break;
       inFlight++;
@@ -356,7 +360,7 @@ export class CampaignEngine {
       );
   }
 
-  #startTarget(live: Live, t: CampaignTarget): void {
+  async #startTarget(live: Live, t: CampaignTarget): Promise<void> {
     const artifact = this.#artifacts.store.get(live.c.artifactId);
     const token = randomBytes(32).toString('base64url');
     t.tokenHash = sha256(token);
@@ -364,7 +368,7 @@ export class CampaignEngine {
     this.#moveTarget(live, t, 'in_progress', { phase: 'queued' });
     try {
       if (!artifact) throw new Error(`artifact ${live.c.artifactId} was deleted`);
-      const { command } = this.#commands().submit({
+      const { command } = await this.#commands().submit({
         deviceId: t.deviceId,
         name: OTA,
         params: {
@@ -441,11 +445,14 @@ export class CampaignEngine {
     this.#dropIfDone(live);
   }
 
-  #cancelQueued(live: Live, actor: string): void {
+  async #cancelQueued(live: Live, actor: string): Promise<void> {
     for (const t of live.order) {
       if (t.status !== 'in_progress' || !t.commandId) continue;
-      const cmd = this.#commands().store.get(t.commandId);
-      if (cmd?.status === 'queued') this.#commands().cancel(t.commandId, actor);
+      const cmd = await this.#commands().store.get(t.commandId);
+      if (cmd?.status === 'queued')
+        await this.#commands()
+          .cancel(t.commandId, actor)
+          .catch(() => {});
     }
   }
 
@@ -459,19 +466,19 @@ export class CampaignEngine {
   // ---- what the gateway hears
 
   /** Command status changes (the event bus). A succeeded otaUpdate records the new firmware. */
-  onEvent(e: GatewayEvent): void {
+  async onEvent(e: GatewayEvent): Promise<void> {
     if (e.type !== 'command' || e.name !== OTA) return;
     const status = e.status as CommandStatus;
-    if (status === 'succeeded') this.#recordFirmware(e.commandId);
+    if (status === 'succeeded') await this.#recordFirmware(e.commandId);
     const t = this.#byCommand.get(e.commandId);
     const live = t && this.#live.get(t.campaignId);
     if (!t || !live) return;
-    const cmd = FINAL_STATUSES.has(status) ? this.#commands().store.get(e.commandId) : undefined;
+    const cmd = FINAL_STATUSES.has(status) ? await this.#commands().store.get(e.commandId) : undefined;
     this.#fromCommand(live, t, status, cmd?.error ?? null);
   }
 
-  #recordFirmware(commandId: string): void {
-    const cmd = this.#commands().store.get(commandId);
+  async #recordFirmware(commandId: string): Promise<void> {
+    const cmd = await this.#commands().store.get(commandId);
     const version = cmd?.params.version;
     if (!cmd || typeof version !== 'string') return;
     try {
@@ -502,15 +509,15 @@ export class CampaignEngine {
   }
 
   /** Events can be missed across a restart: read the commands of devices in flight back. */
-  #reconcile(): void {
+  async #reconcile(): Promise<void> {
     if (this.#stopped) return;
     try {
       for (const live of [...this.#live.values()]) {
         for (const t of live.order) {
           if (t.status !== 'in_progress' || !t.commandId) continue;
-          const cmd = this.#commands().store.get(t.commandId);
+          const cmd = await this.#commands().store.get(t.commandId);
           if (cmd && FINAL_STATUSES.has(cmd.status)) {
-            if (cmd.status === 'succeeded') this.#recordFirmware(cmd.id);
+            if (cmd.status === 'succeeded') await this.#recordFirmware(cmd.id);
             this.#fromCommand(live, t, cmd.status, cmd.error);
           }
         }
@@ -520,7 +527,7 @@ export class CampaignEngine {
     } catch (err) {
       this.#ctx.log.error({ err }, 'campaign reconciliation failed');
     }
-    this.#timer = this.#ctx.clock.setTimeout(() => this.#reconcile(), RECONCILE_MS);
+    this.#timer = this.#ctx.clock.setTimeout(() => void this.#reconcile(), RECONCILE_MS);
   }
 
   #progressOf(

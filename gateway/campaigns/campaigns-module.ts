@@ -58,7 +58,9 @@ export function campaignsModule(opts: {
       });
       artifacts.inUseBy = (id) => engine.inUseBy(id);
       // Subscribed before the command service recovers, so outcomes settled at start are heard.
-      ctx.events.subscribe((e) => engine.onEvent(e));
+      ctx.events.subscribe((e) => {
+        engine.onEvent(e).catch((err) => ctx.log.error({ err }, 'campaign command event not applied'));
+      });
       engine.load();
     },
     get routes() {

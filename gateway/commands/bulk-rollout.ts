@@ -24,6 +24,8 @@ export interface BulkRequest {
 const TICK_MS = 50;
 export const DEFAULT_BULK_RATE = 500;
 
+export type BulkStatus = Awaited<ReturnType<BulkRollouts['status']>>;
+
 interface Rollout {
   record: BulkRecord;
   /** Devices still to be given the command, in order. */
@@ -34,6 +36,8 @@ interface Rollout {
   request: BulkRequest;
   /** Commands the rate allows and not yet sent: fractions carry over, so 1/s or 30/s hold exactly. */
   credit: number;
+  /** Devices of shares being submitted, not yet given their command. */
+  inFlight: number;
 }
 
 /**
@@ -45,13 +49,14 @@ export class BulkRollouts {
   readonly #ctx: GatewayContext;
   readonly #commands: CommandService;
   readonly #active = new Map<string, Rollout>();
+  #stopped = false;
 
   constructor(ctx: GatewayContext, commands: CommandService) {
     this.#ctx = ctx;
     this.#commands = commands;
   }
 
-  start(req: BulkRequest): ReturnType<BulkRollouts['status']> {
+  async start(req: BulkRequest): Promise<BulkStatus> {
     const { devices, clock } = this.#ctx;
     const { matched, deviceIds, skipped } = selectForBulk(devices, req.selector, req);
     if (matched === 0) throw new NoDevicesSelectedError('the selector matches no enabled device');
@@ -68,36 +73,50 @@ export class BulkRollouts {
       deviceIds,
       skipped,
       options: { ttlSeconds: req.ttlSeconds, timeoutSeconds: req.timeoutSeconds, confirm: req.confirm },
+      owner: this.#ctx.cluster.nodeId,
+      finishedAt: null,
     };
-    this.#commands.store.createBulk(record);
+    await this.#commands.store.createBulk(record);
     this.#ctx.audit.record(record.createdAt, req.actor, 'command.bulk', record.id, {
       name: req.name,
       params: record.params,
       selector: req.selector,
       devices: deviceIds.length,
     });
-    this.#run(record, deviceIds, req);
+    await this.#run(record, deviceIds, req);
     return this.status(record.id);
   }
 
-  #run(record: BulkRecord, queue: string[], request: BulkRequest): void {
-    const rollout: Rollout = { record, queue, next: 0, refused: [], timer: null, request, credit: 1 };
+  async #run(record: BulkRecord, queue: string[], request: BulkRequest): Promise<void> {
+    const rollout: Rollout = {
+      record,
+      queue,
+      next: 0,
+      refused: [],
+      timer: null,
+      request,
+      credit: 1,
+      inFlight: 0,
+    };
     this.#active.set(record.id, rollout);
-    this.#tick(rollout);
+    await this.#tick(rollout);
   }
 
-  /** After a restart: roll-outs a stop interrupted go on with the devices not yet given the command. */
-  resume(): number {
+  /**
+   * After a restart: this node's roll-outs that a stop interrupted go on with the devices not yet
+   * given the command (another node's are its own to resume).
+   */
+  async resume(): Promise<number> {
     const store = this.#commands.store;
-    const unfinished = store.unfinishedBulks();
+    const unfinished = await store.unfinishedBulks(this.#ctx.cluster.nodeId);
     for (const record of unfinished) {
-      const done = new Set(store.bulkCommands(record.id).map((c) => c.deviceId));
+      const done = new Set((await store.bulkCommands(record.id)).map((c) => c.deviceId));
       const queue = record.deviceIds.filter((id) => !done.has(id));
       this.#ctx.log.info(
         { bulkId: record.id, remaining: queue.length },
         'resuming an interrupted bulk roll-out',
       );
-      this.#run(record, queue, {
+      await this.#run(record, queue, {
         ...record.options,
         selector: record.selector,
         name: record.name,
@@ -109,15 +128,31 @@ export class BulkRollouts {
     return unfinished.length;
   }
 
-  #tick(r: Rollout): void {
+  /**
+   * One tick's share of devices. The next tick is scheduled before this share is submitted, so
+   * the pace is the clock's, whatever the store's latency; the roll-out is finished once the
+   * last share has been submitted.
+   */
+  async #tick(r: Rollout): Promise<void> {
+    if (this.#stopped) return;
     // A slow rate ticks less often (1/s: once a second); a fast one sends several per 50 ms tick.
     const interval = Math.max(TICK_MS, 1000 / r.record.ratePerSecond);
     const end = Math.min(r.next + Math.floor(r.credit), r.queue.length);
     r.credit -= end - r.next;
-    for (; r.next < end; r.next++) {
-      const deviceId = r.queue[r.next];
+    const share = r.queue.slice(r.next, end);
+    r.next = end;
+    r.inFlight += share.length;
+    if (r.next < r.queue.length)
+      r.timer = this.#ctx.clock.setTimeout(() => {
+        r.credit += (r.record.ratePerSecond * interval) / 1000;
+        this.#tick(r).catch((err) =>
+          this.#ctx.log.error({ err, bulkId: r.record.id }, 'bulk roll-out stalled; it resumes on restart'),
+        );
+      }, interval);
+    for (const deviceId of share) {
+      if (this.#stopped) return; // the rest is resumed on the next start
       try {
-        this.#commands.submit({
+        await this.#commands.submit({
           deviceId,
           name: r.request.name,
           params: r.request.params,
@@ -130,24 +165,20 @@ export class BulkRollouts {
       } catch (err) {
         r.refused.push({ deviceId, reason: (err as Error).message });
       }
+      r.inFlight--;
     }
-    if (r.next < r.queue.length) {
-      r.timer = this.#ctx.clock.setTimeout(() => {
-        r.credit += (r.record.ratePerSecond * interval) / 1000;
-        this.#tick(r);
-      }, interval);
-      return;
-    }
+    if (this.#stopped || r.next < r.queue.length || r.inFlight > 0) return;
     // Every device has its command (or its refusal, now persisted): the store answers from here.
-    this.#commands.store.finishBulk(r.record.id, this.#ctx.clock.now(), r.refused);
+    await this.#commands.store.finishBulk(r.record.id, this.#ctx.clock.now(), r.refused);
     this.#active.delete(r.record.id);
   }
 
-  status(id: string) {
-    const record = this.#active.get(id)?.record ?? this.#commands.store.bulk(id);
-    if (!record) throw new BulkNotFoundError(id);
+  /** From the store on any node; the node running the roll-out adds what it has not stored yet. */
+  async status(id: string) {
     const rollout = this.#active.get(id);
-    const commands = this.#commands.store.bulkCommands(id);
+    const record = rollout?.record ?? (await this.#commands.store.bulk(id));
+    if (!record) throw new BulkNotFoundError(id);
+    const commands = await this.#commands.store.bulkCommands(id);
     const counts = Object.fromEntries(Object.keys(COMMAND_STATUS).map((s) => [s, 0])) as Record<
       CommandStatus,
       number
@@ -156,7 +187,13 @@ export class BulkRollouts {
     const refused = rollout?.refused ?? []; // not yet persisted while the roll-out runs
     const final = commands.filter((c) => FINAL_STATUSES.has(c.status)).length;
     const total = record.deviceIds.length;
-    const toSubmit = rollout ? rollout.queue.length - rollout.next : 0;
+    // Another node's roll-out still running: the devices not yet given a command (refusals
+    // are stored when it finishes).
+    const toSubmit = rollout
+      ? rollout.queue.length - rollout.next + rollout.inFlight
+      : record.finishedAt === null
+        ? Math.max(0, total - commands.length)
+        : 0;
     return {
       id: record.id,
       name: record.name,
@@ -184,6 +221,7 @@ export class BulkRollouts {
   }
 
   stop(): void {
+    this.#stopped = true;
     for (const r of this.#active.values()) if (r.timer !== null) this.#ctx.clock.clearTimeout(r.timer);
   }
 }

@@ -1,18 +1,21 @@
-import type { Adapter } from '../../adapters/adapter.ts';
 import {
   type Command,
   type CommandStore,
   FINAL_STATUSES,
   newCommandId,
+  type TransitionExtra,
 } from '../../device-registry/commands.ts';
 import type { Device } from '../../device-registry/devices.ts';
 import { findCommand } from '../../firmware-specs/define-device.ts';
 import type { GatewayContext } from '../context.ts';
 import { commandEvent } from '../events/command-event.ts';
-import { topics } from '../ingest/topics.ts';
+import { CommandCache } from './command-cache.ts';
+import { DeadlineSweep, followOtherNodes } from './command-cluster.ts';
 import { checkGuards, clip, resolveCommand } from './command-guards.ts';
 import { parseReply, RAW_REPLY_KEPT_CHARS } from './command-reply.ts';
+import { CommandSender } from './command-sender.ts';
 import { CommandNotFoundError, NotCancellableError } from './errors.ts';
+import { Reconciler } from './reconciler.ts';
 
 export interface SubmitRequest {
   deviceId: string;
@@ -31,14 +34,19 @@ export interface CommandOptions {
   defaultTimeoutSeconds: number;
   /** COMMAND_REPLY_MAX_BYTES: a longer reply is kept as malformed, not parsed. */
   replyMaxBytes?: number;
+  /**
+   * How often this node looks for commands past their deadline that no timer of its own covers
+   * (a node that sent them died): 0 turns it off (single-process mode, where timers cover all).
+   */
+  sweepMs?: number;
 }
 
 /** A reply carries a small result (a few readings or settings); 16 KiB leaves ample room. */
 export const DEFAULT_REPLY_MAX_BYTES = 16 * 1024;
 
 const SYSTEM = 'gateway';
-/** MQTT-3.8.4-6: a QoS 0 subscriber gets QoS 0, so no PUBACK; the reply or the timeout ends it. */
-const QOS0_DETAIL = 'sent at QoS 0 (the device subscribed at QoS 0): no PUBACK, so never `delivered`';
+const EXPIRED_DETAIL = 'TTL passed before it could be sent';
+const timeoutDetail = (c: Command) => `no reply within ${c.timeoutMs / 1000} s`;
 
 /**
  * The command lifecycle (docs/design.md, "Commands"): queued → sent → delivered →
@@ -50,187 +58,171 @@ export class CommandService {
   readonly #ctx: GatewayContext;
   readonly #store: CommandStore;
   readonly #opts: CommandOptions;
-  readonly #reconciled = new Set<string>();
+  readonly #reconciler: Reconciler;
   readonly #timers = new Map<string, unknown>();
-  readonly #adapterQueues = new Map<string, Promise<void>>();
+  readonly #sender: CommandSender;
+  readonly #cache: CommandCache;
+  readonly #sweep: DeadlineSweep;
 
   constructor(ctx: GatewayContext, store: CommandStore, opts: CommandOptions) {
     this.#ctx = ctx;
     this.#store = store;
     this.#opts = opts;
+    this.#cache = new CommandCache(store, ctx.log, ctx.clock);
+    this.#sender = new CommandSender(ctx, {
+      store,
+      beforeSend: (c, detail) => this.#beforeSend(c, detail),
+      move: (id, to, actor, extra) => this.#move(id, to, actor, extra),
+    });
+    this.#reconciler = new Reconciler(ctx.log, {
+      store,
+      desired: (deviceId) => this.#cache.desired(deviceId),
+      submit: (req) => this.submit(req),
+    });
+    this.#sweep = new DeadlineSweep(ctx, {
+      store,
+      everyMs: opts.sweepMs ?? 0,
+      expire: (c) => this.#expire(c.id),
+      timeOut: (c) => this.#move(c.id, 'timed_out', SYSTEM, { detail: timeoutDetail(c) }),
+      isConnected: (deviceId) => ctx.link.isConnected(deviceId),
+      dispatch: (deviceId) => this.dispatch(deviceId),
+    });
   }
 
   get store(): CommandStore {
     return this.#store;
   }
 
-  #move(
+  async #move(
     id: string,
     to: Command['status'],
     actor: string,
-    extra?: Parameters<CommandStore['transition']>[4],
-  ): Command | null {
+    extra?: TransitionExtra,
+  ): Promise<Command | null> {
     const at = this.#ctx.clock.now();
-    const c = this.#store.transition(id, to, at, actor, extra);
-    if (c && FINAL_STATUSES.has(to)) {
-      this.#clearTimer(id);
+    const c = await this.#store.transition(id, to, at, actor, extra);
+    if (!c) return null;
+    this.#moved(c);
+    if (FINAL_STATUSES.has(to))
       this.#ctx.metrics.commandFinished(c, this.#ctx.devices.get(c.deviceId)?.family ?? 'unknown', at);
-    }
-    if (c) this.#ctx.events.publish(commandEvent(c));
+    this.#ctx.cluster.publish('command.status', { id: c.id, deviceId: c.deviceId, status: c.status });
     return c;
   }
 
-  /** Validates, applies the spec's guards, persists, and sends at once when the device is reachable. */
-  submit(req: SubmitRequest): { command: Command; created: boolean } {
+  /** A command moved, here or on another node: timers, the cache and the live views follow. */
+  #moved(c: Command): void {
+    if (FINAL_STATUSES.has(c.status)) this.#clearTimer(c.id);
+    this.#cache.putCommand(c);
+    this.#ctx.events.publish(commandEvent(c));
+  }
+
+  /**
+   * Validates, applies the spec's guards, persists, and sends at once when the device is
+   * reachable. The idempotency key, the guards and the superseding of an older state command
+   * are checked in the store's transaction, so they hold across the nodes of a cluster.
+   */
+  async submit(req: SubmitRequest): Promise<{ command: Command; created: boolean }> {
     const ctx = this.#ctx;
     const device = ctx.devices.require(req.deviceId);
     const { cmdSpec, params } = resolveCommand(ctx.devices, device, req.name, req.params);
-    if (req.idempotencyKey) {
-      const existing = this.#store.byIdempotencyKey(device.id, req.idempotencyKey);
-      if (existing) return { command: existing, created: false };
-    }
     const now = ctx.clock.now();
-    checkGuards(
-      cmdSpec,
-      { name: req.name, params, confirm: req.confirm },
-      () => this.#store.lastRequestedAt(device.id, req.name),
-      now,
+    const { command, created, superseded, desired } = await this.#store.create(
+      {
+        id: newCommandId(),
+        deviceId: device.id,
+        name: req.name,
+        mode: cmdSpec.mode,
+        params,
+        requestedBy: req.actor,
+        idempotencyKey: req.idempotencyKey ?? null,
+        bulkId: req.bulkId ?? null,
+        createdAt: now,
+        expiresAt: now + (req.ttlSeconds ?? this.#opts.defaultTtlSeconds) * 1000,
+        timeoutMs: (req.timeoutSeconds ?? this.#opts.defaultTimeoutSeconds) * 1000,
+      },
+      {
+        guard: (last) =>
+          checkGuards(cmdSpec, { name: req.name, params, confirm: req.confirm }, () => last, now),
+        state:
+          cmdSpec.mode === 'state'
+            ? { actor: req.actor, desired: cmdSpec.desired?.(params as never) ?? {} }
+            : undefined,
+      },
     );
-    if (cmdSpec.mode === 'state') {
-      // A newer state command replaces a queued older one: only the latest desired value matters.
-      for (const old of this.#store.forDevice(device.id, { status: ['queued'] })) {
-        if (old.name === req.name)
-          this.#move(old.id, 'cancelled', req.actor, { detail: 'superseded by a newer command' });
-      }
-      this.#store.setDesired(device.id, req.name, params, cmdSpec.desired?.(params as never) ?? {}, now);
+    if (!created) return { command, created };
+    for (const old of superseded) {
+      this.#moved(old);
+      ctx.cluster.publish('command.status', { id: old.id, deviceId: old.deviceId, status: old.status });
     }
-    const command = this.#store.create({
-      id: newCommandId(),
-      deviceId: device.id,
-      name: req.name,
-      mode: cmdSpec.mode,
-      params,
-      requestedBy: req.actor,
-      idempotencyKey: req.idempotencyKey ?? null,
-      bulkId: req.bulkId ?? null,
-      createdAt: now,
-      expiresAt: now + (req.ttlSeconds ?? this.#opts.defaultTtlSeconds) * 1000,
-      timeoutMs: (req.timeoutSeconds ?? this.#opts.defaultTimeoutSeconds) * 1000,
-    });
+    if (desired) {
+      this.#cache.putDesired(device.id, desired);
+      ctx.cluster.publish('desired.changed', { deviceId: device.id });
+    }
+    this.#cache.putCommand(command);
     if (!req.bulkId)
       ctx.audit.record(now, req.actor, 'command.submit', device.id, {
         id: command.id,
         name: req.name,
         params,
       });
-    this.#scheduleExpiry(command);
-    this.dispatch(device.id);
-    return { command: this.#store.get(command.id)!, created: true };
+    // In a cluster the sweep expires it, on whichever node is up by then.
+    if (!this.#opts.sweepMs) this.#scheduleExpiry(command);
+    ctx.cluster.publish('commands.queued', { deviceId: device.id });
+    await this.dispatch(device.id);
+    return { command: (await this.#store.get(command.id))!, created: true };
   }
 
-  cancel(id: string, actor: string): Command {
-    const c = this.#store.get(id);
+  async cancel(id: string, actor: string): Promise<Command> {
+    const c = await this.#store.get(id);
     if (!c) throw new CommandNotFoundError(id);
-    const moved = this.#move(id, 'cancelled', actor, { detail: `cancelled by ${actor}` });
-    if (!moved) throw new NotCancellableError(id, c.status);
+    const moved = await this.#move(id, 'cancelled', actor, { detail: `cancelled by ${actor}` });
+    if (!moved) throw new NotCancellableError(id, (await this.#store.get(id))?.status ?? c.status);
     return moved;
   }
 
-  get(id: string) {
-    const c = this.#store.get(id);
+  async get(id: string) {
+    const c = await this.#store.get(id);
     if (!c) throw new CommandNotFoundError(id);
-    return { ...c, history: this.#store.history(id) };
+    return { ...c, history: await this.#store.history(id) };
   }
 
-  #adapterFor(device: Device): Adapter | undefined {
-    return this.#ctx.adapters.find((a) => a.serves(device));
+  /** Sends the device's queued commands in order, if it can hear them now (CommandSender). */
+  dispatch(deviceId: string): Promise<void> {
+    return this.#sender.dispatch(deviceId);
   }
 
-  /** Sends the device's queued commands in order, if it can hear them now. */
-  dispatch(deviceId: string): void {
-    const device = this.#ctx.devices.get(deviceId);
-    if (!device?.enabled) return;
-    const adapter = this.#adapterFor(device);
-    if (adapter) {
-      if (device.online) this.#runOnAdapter(device, adapter);
-      return;
-    }
-    // Not before the device has subscribed to its commands: a clean session would lose them.
-    const qos = this.#ctx.link.commandQos(deviceId);
-    if (qos === null) return;
-    const detail = qos === 0 ? QOS0_DETAIL : undefined;
-    for (const c of this.#store.forDevice(deviceId, { status: ['queued'] })) {
-      if (!this.#beforeSend(c, detail)) continue;
-      const payload = Buffer.from(
-        JSON.stringify({ name: c.name, params: c.params, expiresAt: new Date(c.expiresAt).toISOString() }),
-      );
-      // `delivered` comes from the PUBACK of this very packet, matched by its packet id.
-      const sent = this.#ctx.link.send(deviceId, topics.command(deviceId, c.id), payload, () =>
-        this.#move(c.id, 'delivered', deviceId),
-      );
-      if (!sent)
-        this.#ctx.log.warn(
-          { deviceId, commandId: c.id },
-          'device went away while its command was being sent',
-        );
-    }
-  }
-
-  /** Expired commands are never sent; the others become `sent` with their reply deadline. */
-  #beforeSend(c: Command, detail?: string): boolean {
+  /**
+   * Expired commands are never sent; the others become `sent` with their reply deadline. The
+   * move is conditional on `queued`: of two nodes holding the device, one sends.
+   */
+  async #beforeSend(c: Command, detail?: string): Promise<boolean> {
     if (this.#ctx.clock.now() >= c.expiresAt) {
-      this.#expire(c.id);
+      await this.#expire(c.id);
       return false;
     }
-    const sent = this.#move(c.id, 'sent', SYSTEM, { detail });
+    const sent = await this.#move(c.id, 'sent', SYSTEM, { detail });
     if (!sent) return false;
     this.#setTimer(c.id, c.timeoutMs, () =>
-      this.#move(c.id, 'timed_out', SYSTEM, { detail: `no reply within ${c.timeoutMs / 1000} s` }),
+      this.#move(c.id, 'timed_out', SYSTEM, { detail: timeoutDetail(c) }),
     );
     return true;
-  }
-
-  #runOnAdapter(device: Device, adapter: Adapter): void {
-    if (this.#adapterQueues.has(device.id)) return; // already draining; it picks up new ones
-    const run = async () => {
-      for (;;) {
-        const next = this.#store.forDevice(device.id, { status: ['queued'], limit: 1 })[0];
-        if (!next || !device.online) return;
-        if (!this.#beforeSend(next)) continue;
-        const res = await adapter
-          .execute(device, { id: next.id, name: next.name, params: next.params }, () =>
-            this.#move(next.id, 'delivered', device.id),
-          )
-          .catch((err: Error) => ({ ok: false as const, error: err.message }));
-        if (res.ok) this.#move(next.id, 'succeeded', device.id, { result: res.result ?? {} });
-        else this.#move(next.id, 'failed', device.id, { error: res.error });
-      }
-    };
-    this.#adapterQueues.set(
-      device.id,
-      run().finally(() => this.#adapterQueues.delete(device.id)),
-    );
   }
 
   #scheduleExpiry(c: Command): void {
     this.#setTimer(c.id, Math.max(0, c.expiresAt - this.#ctx.clock.now()), () => this.#expire(c.id));
   }
 
-  #expire(id: string): void {
-    this.#move(id, 'expired', SYSTEM, { detail: 'TTL passed before it could be sent' });
+  #expire(id: string): Promise<Command | null> {
+    return this.#move(id, 'expired', SYSTEM, { detail: EXPIRED_DETAIL });
   }
 
-  #setTimer(id: string, ms: number, fn: () => void): void {
+  #setTimer(id: string, ms: number, fn: () => Promise<unknown>): void {
     this.#clearTimer(id);
     this.#timers.set(
       id,
       this.#ctx.clock.setTimeout(() => {
         this.#timers.delete(id);
-        try {
-          fn();
-        } catch (err) {
-          this.#ctx.log.error({ err, commandId: id }, 'command timer failed');
-        }
+        fn().catch((err) => this.#ctx.log.error({ err, commandId: id }, 'command timer failed'));
       }, ms),
     );
   }
@@ -247,8 +239,10 @@ export class CommandService {
 
   /** The device's live connection can hear its commands now, or no longer (DeviceLink). */
   commandChannelReady(deviceId: string, ready: boolean): void {
-    if (ready) this.dispatch(deviceId);
-    else this.#reconciled.delete(deviceId);
+    if (ready) {
+      void this.#cache.warm(deviceId);
+      void this.dispatch(deviceId);
+    } else this.#reconciler.forget(deviceId);
   }
 
   /**
@@ -256,10 +250,10 @@ export class CommandService {
    * command ends `failed` ("malformed reply: …") with the raw text, cut short, in its history.
    * Called from the group committer's callback: it must not throw.
    */
-  reply(deviceId: string, commandId: string, payload: Buffer): void {
+  async reply(deviceId: string, commandId: string, payload: Buffer): Promise<void> {
     const counted = this.#ctx.metrics.commandReplies;
     try {
-      const c = this.#store.get(commandId);
+      const c = await this.#store.get(commandId);
       if (!c || c.deviceId !== deviceId) {
         counted.inc({ outcome: 'unknown' });
         this.#ctx.log.warn({ deviceId, commandId: clip(commandId) }, 'reply to an unknown command');
@@ -267,7 +261,7 @@ export class CommandService {
       }
       const r = parseReply(payload, this.#opts.replyMaxBytes ?? DEFAULT_REPLY_MAX_BYTES);
       const refused = r.kind === 'succeeded' ? this.#verifyResult(c, r.result) : undefined;
-      const moved = refused
+      const moved = await (refused
         ? this.#move(commandId, 'failed', deviceId, { error: refused })
         : r.kind === 'succeeded'
           ? this.#move(commandId, 'succeeded', deviceId, { result: r.result })
@@ -276,11 +270,11 @@ export class CommandService {
             : this.#move(commandId, 'failed', deviceId, {
                 error: `malformed reply: ${r.reason}`,
                 detail: `malformed reply (${r.reason}): ${r.raw}`,
-              });
+              }));
       counted.inc({ outcome: moved ? (refused ? 'failed' : r.kind) : 'late' });
       if (!moved) {
         const raw = payload.toString('utf8', 0, Math.min(payload.length, RAW_REPLY_KEPT_CHARS * 4));
-        this.#store.note(
+        await this.#store.note(
           commandId,
           this.#ctx.clock.now(),
           deviceId,
@@ -301,48 +295,46 @@ export class CommandService {
 
   /** After a reconnect, a device whose reported state differs from the desired one is brought back. */
   reportedState(device: Device, state: Record<string, unknown>): void {
-    if (this.#reconciled.has(device.id)) return;
-    this.#reconciled.add(device.id);
-    try {
-      this.#reconcile(device, state);
-    } catch (err) {
-      this.#ctx.log.error({ err, deviceId: device.id }, 'reconciliation failed');
-    }
+    this.#reconciler.reportedState(device, state);
   }
 
-  #reconcile(device: Device, state: Record<string, unknown>): void {
-    const open = new Set(
-      this.#store.forDevice(device.id, { status: ['queued', 'sent', 'delivered'] }).map((c) => c.name),
-    );
-    for (const d of this.#store.desired(device.id)) {
-      const differs = Object.entries(d.state).some(([k, v]) => Object.hasOwn(state, k) && state[k] !== v);
-      if (!differs || open.has(d.command)) continue;
-      this.#ctx.log.info(
-        { deviceId: device.id, command: d.command },
-        'reported state differs from desired; re-sending',
-      );
-      try {
-        this.submit({ deviceId: device.id, name: d.command, params: d.params, actor: 'reconciler' });
-      } catch (err) {
-        this.#ctx.log.warn(
-          { deviceId: device.id, err: (err as Error).message },
-          'could not bring the device to its desired state',
-        );
-      }
-    }
-  }
-
+  /** The device's desired state, from this node's memory (the alarm rules ask it per reading). */
   desiredView(deviceId: string): Record<string, unknown> | null {
-    const entries = this.#store.desired(deviceId);
+    const entries = this.#cache.desired(deviceId);
     if (entries.length === 0) return null;
-    const state = Object.assign({}, ...entries.sort((a, b) => a.updatedAt - b.updatedAt).map((e) => e.state));
+    const state = Object.assign(
+      {},
+      ...[...entries].sort((a, b) => a.updatedAt - b.updatedAt).map((e) => e.state),
+    );
     return { ...state, version: entries.reduce((n, e) => n + e.version, 0) };
   }
 
+  /** The device's recent commands, newest first, from this node's memory (at most RECENT_PER_DEVICE). */
+  recentCommands(deviceId: string): readonly Command[] {
+    return this.#cache.recent(deviceId);
+  }
+
+  /**
+   * Loads the desired states, listens to the other nodes, and resolves what was in flight: in a
+   * single process with timers for the rest of each deadline, in a cluster by the sweep (the
+   * node that sent a command may be gone; any node finalizes it).
+   */
+  async start(): Promise<void> {
+    await this.#cache.load();
+    followOtherNodes(this.#ctx, {
+      store: this.#store,
+      cache: this.#cache,
+      moved: (c) => this.#moved(c),
+      dispatch: (deviceId) => this.dispatch(deviceId),
+    });
+    if (this.#opts.sweepMs) this.#sweep.start();
+    else await this.#recover();
+  }
+
   /** After a restart: queued ones wait again; ones in flight get the rest of their deadline. */
-  recover(): void {
+  async #recover(): Promise<void> {
     const now = this.#ctx.clock.now();
-    for (const c of this.#store.open()) {
+    for (const c of await this.#store.open()) {
       if (c.status === 'queued') {
         this.#scheduleExpiry(c);
         continue;
@@ -352,12 +344,18 @@ export class CommandService {
         this.#move(c.id, 'timed_out', SYSTEM, {
           detail: 'no reply before the deadline (the gateway restarted meanwhile)',
         });
-      if (deadline <= now) timeOut();
+      if (deadline <= now) await timeOut();
       else this.#setTimer(c.id, deadline - now, timeOut);
     }
   }
 
+  /** Moves what is past its deadline now (the cluster's periodic sweep); how many this node moved. */
+  sweep(): Promise<number> {
+    return this.#sweep.sweep();
+  }
+
   stop(): void {
+    this.#sweep.stop();
     for (const t of this.#timers.values()) this.#ctx.clock.clearTimeout(t);
     this.#timers.clear();
   }

@@ -90,7 +90,7 @@ export function commandRoutes(service: CommandService, bulk: BulkRollouts) {
         },
       },
       async (req, reply) => {
-        const { command, created } = service.submit({
+        const { command, created } = await service.submit({
           ...req.body,
           deviceId: req.params.id,
           actor: req.principal!.name,
@@ -117,7 +117,7 @@ export function commandRoutes(service: CommandService, bulk: BulkRollouts) {
       },
       async (req) => {
         ctx.devices.require(req.params.id);
-        const page = service.store.page(req.params.id, {
+        const page = await service.store.page(req.params.id, {
           status: req.query.status as Command['status'] | undefined,
           limit: req.query.limit,
           before: req.query.before,
@@ -128,7 +128,7 @@ export function commandRoutes(service: CommandService, bulk: BulkRollouts) {
     r.get(
       '/api/commands/:id',
       { preHandler: viewer, schema: { tags: ['commands'], params: idParam, response: { 200: commandView } } },
-      async (req) => toView(service.get(req.params.id)),
+      async (req) => toView(await service.get(req.params.id)),
     );
     r.post(
       '/api/commands/:id/cancel',
@@ -136,13 +136,13 @@ export function commandRoutes(service: CommandService, bulk: BulkRollouts) {
         preHandler: operator,
         schema: { tags: ['commands'], params: idParam, response: { 200: commandView } },
       },
-      async (req) => toView(service.cancel(req.params.id, req.principal!.name)),
+      async (req) => toView(await service.cancel(req.params.id, req.principal!.name)),
     );
     r.post(
       '/api/commands/bulk',
       { preHandler: operator, schema: { tags: ['commands'], body: bulkBody } },
       async (req, reply) => {
-        const status = bulk.start({ ...req.body, actor: req.principal!.name });
+        const status = await bulk.start({ ...req.body, actor: req.principal!.name });
         reply.code(202);
         const { devices: _omit, skipped, ...summary } = status;
         return { ...summary, skipped: skipped.slice(0, 1000), skippedTotal: skipped.length };
@@ -164,7 +164,7 @@ export function commandRoutes(service: CommandService, bulk: BulkRollouts) {
         },
       },
       async (req) => {
-        const { devices, skipped, ...summary } = bulk.status(req.params.id);
+        const { devices, skipped, ...summary } = await bulk.status(req.params.id);
         const { limit, offset } = req.query;
         const page = <T>(list: T[]) => list.slice(offset, offset + limit);
         const more = offset + limit < Math.max(devices.length, skipped.length);

@@ -22,7 +22,7 @@ export class LampDispatcher {
   #next = 0;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #submit: (deviceId: string, cmd: LampCommand) => void;
+  readonly #submit: (deviceId: string, cmd: LampCommand) => unknown;
   readonly #perTick: number;
   #timer: unknown = null;
   submitted = 0;
@@ -32,7 +32,7 @@ export class LampDispatcher {
     clock: Clock;
     log: Logger;
     ratePerSecond: number;
-    submit: (deviceId: string, cmd: LampCommand) => void;
+    submit: (deviceId: string, cmd: LampCommand) => unknown;
   }) {
     this.#clock = opts.clock;
     this.#log = opts.log;
@@ -59,12 +59,18 @@ export class LampDispatcher {
       const id = this.#order[this.#next++];
       const cmd = this.#queue.get(id)!;
       this.#queue.delete(id);
-      try {
-        this.#submit(id, cmd);
-        this.submitted++;
-      } catch (err) {
+      const refused = (err: Error) => {
+        this.submitted--;
         this.refused++;
-        this.#log.warn({ deviceId: id, err: (err as Error).message }, 'lighting command refused');
+        this.#log.warn({ deviceId: id, err: err.message }, 'lighting command refused');
+      };
+      try {
+        this.submitted++;
+        // The command service is async (its store may be PostgreSQL): a refusal may come later.
+        const done = this.#submit(id, cmd);
+        if (done instanceof Promise) done.catch(refused);
+      } catch (err) {
+        refused(err as Error);
       }
     }
     if (this.#next === this.#order.length) {

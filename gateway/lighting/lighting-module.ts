@@ -1,3 +1,4 @@
+import { FINAL_STATUSES } from '../../device-registry/commands.ts';
 import { SqliteLightingStore } from '../../device-registry/lighting.ts';
 import { hanoiCalendar, hanoiPrograms } from '../../firmware-specs/lighting/hanoi.ts';
 import type { Clock } from '../clock.ts';
@@ -88,9 +89,7 @@ export function lightingModule(
         tickMs: opts.tickMs ?? 15_000,
         desiredLevel,
         commandOpen: (id) =>
-          cmd.store
-            .forDevice(id, { status: ['queued', 'sent', 'delivered'] })
-            .some((c) => c.name === 'setDimming'),
+          cmd.recentCommands(id).some((c) => c.name === 'setDimming' && !FINAL_STATUSES.has(c.status)),
       });
       ctx.devices.onChange((d, change) => {
         if (d.family !== 'streetlight') return;

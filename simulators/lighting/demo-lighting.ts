@@ -29,9 +29,9 @@ export function printLighting(
   hanoiTime: () => string,
 ): () => void {
   const reached = new Map<string, number>();
-  const unsubscribe = events.subscribe((e) => {
+  const unsubscribe = events.subscribe(async (e) => {
     if (e.type !== 'command' || e.name !== 'setDimming' || e.status !== 'succeeded') return;
-    const c = store.get(e.commandId);
+    const c = await store.get(e.commandId);
     if (!c) return;
     const key = `${(c.params as { level: number }).level}|${c.requestedBy}`;
     reached.set(key, (reached.get(key) ?? 0) + 1);
