@@ -1,6 +1,8 @@
 import { SqliteLightingStore } from '../../device-registry/lighting.ts';
+import { PgLightingStore } from '../../device-registry/pg/pg-lighting.ts';
 import { hanoiCalendar, hanoiPrograms } from '../../firmware-specs/lighting/hanoi.ts';
 import type { Clock } from '../clock.ts';
+import { type Leadership, pgLeader } from '../cluster/leader.ts';
 import type { CommandService } from '../commands/command-service.ts';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayModule } from '../gateway.ts';
@@ -28,6 +30,8 @@ export interface LightingModule extends GatewayModule {
   readonly service: LightingService;
   readonly scheduler: LightingScheduler;
   readonly dispatcher: LampDispatcher;
+  /** In a cluster, whether this node runs the calendar; undefined in single-process mode. */
+  readonly leader: Leadership | undefined;
 }
 
 /** Street-lighting programs and calendars (issue 13) over the command service. */
@@ -38,7 +42,12 @@ export function lightingModule(
   let service: LightingService;
   let scheduler: LightingScheduler;
   let dispatcher: LampDispatcher;
+  let leader: Leadership | undefined;
   const enabled = opts.enabled ?? false;
+  const run = async () => {
+    await scheduler.start();
+    await scheduler.reconcile();
+  };
   return {
     name: 'lighting',
     get service() {
@@ -50,12 +59,15 @@ export function lightingModule(
     get dispatcher() {
       return dispatcher;
     },
-    init(ctx: GatewayContext) {
+    get leader() {
+      return leader;
+    },
+    async init(ctx: GatewayContext) {
       const log = ctx.log.child({ module: 'lighting' });
-      const store = new SqliteLightingStore(ctx.db);
+      const store = ctx.pg ? new PgLightingStore(ctx.pg) : new SqliteLightingStore(ctx.db);
       // The repository's defaults, validated as any API edit is, on the first start only.
       const programs = hanoiPrograms.map((p) => programSchema.parse(p));
-      if (store.seed(programs, calendarSchema.parse(hanoiCalendar), ctx.clock.now()))
+      if (await store.seed(programs, calendarSchema.parse(hanoiCalendar), ctx.clock.now()))
         log.info({ programs: programs.length }, 'loaded the default Hanoi lighting programs and calendar');
       const clock = opts.clock ?? ctx.clock;
       const cmd = commands();
@@ -63,8 +75,8 @@ export function lightingModule(
         clock: ctx.clock,
         log,
         ratePerSecond: opts.ratePerSecond ?? 1000,
-        submit: (deviceId, c) =>
-          cmd.submit({
+        submit: async (deviceId, c) =>
+          await cmd.submit({
             deviceId,
             name: 'setDimming',
             params: { level: c.level },
@@ -87,11 +99,14 @@ export function lightingModule(
         dispatcher,
         tickMs: opts.tickMs ?? 15_000,
         desiredLevel,
-        commandOpen: (id) =>
-          cmd.store
-            .forDevice(id, { status: ['queued', 'sent', 'delivered'] })
-            .some((c) => c.name === 'setDimming'),
+        commandOpen: async (id) =>
+          (await cmd.store.forDevice(id, { status: ['queued', 'sent', 'delivered'] })).some(
+            (c) => c.name === 'setDimming',
+          ),
+        // Programs, calendar and overrides may be edited on any node of a cluster.
+        refreshEachLook: ctx.pg !== undefined,
       });
+      await scheduler.reload();
       ctx.devices.onChange((d, change) => {
         if (d.family !== 'streetlight') return;
         if (change === 'disabled') scheduler.lampsChanged();
@@ -107,18 +122,34 @@ export function lightingModule(
         reportedLevel,
         enabled,
       });
+      // One node of a cluster runs the calendar; every node serves the API and overrides.
+      if (ctx.pg && enabled)
+        leader = pgLeader(ctx.pg, {
+          name: 'lighting',
+          log,
+          onGain: async () => {
+            await scheduler.reload();
+            await run();
+          },
+          onLose: () => {
+            scheduler.stop();
+            dispatcher.stop();
+          },
+        });
     },
     get routes() {
       return lightingRoutes(() => service);
     },
-    start() {
+    async start() {
       if (!enabled) return;
-      scheduler.start();
-      scheduler.reconcile();
+      if (leader) await leader.start();
+      else await run();
     },
-    stop() {
+    async stop() {
+      if (leader) await leader.stop();
       scheduler?.stop();
       dispatcher?.stop();
+      await scheduler?.flushed();
     },
   };
 }
