@@ -97,7 +97,9 @@ export class SqliteFirmwareArtifactStore implements FirmwareArtifactStore {
   }
 
   async get(id: string): Promise<FirmwareArtifact | undefined> {
-    const r = this.#db.prepare('SELECT * FROM firmware_artifacts WHERE id = ?').get(id) as ArtifactRow | undefined;
+    const r = this.#db.prepare('SELECT * FROM firmware_artifacts WHERE id = ?').get(id) as
+      | ArtifactRow
+      | undefined;
     return r && artifactFromRow(r);
   }
 

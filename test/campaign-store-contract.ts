@@ -8,7 +8,11 @@ import type { FirmwareArtifact, FirmwareArtifactStore } from '../device-registry
  */
 export function campaignStoreContract(
   name: string,
-  open: () => Promise<{ artifacts: FirmwareArtifactStore; campaigns: CampaignStore; close(): void | Promise<void> }>,
+  open: () => Promise<{
+    artifacts: FirmwareArtifactStore;
+    campaigns: CampaignStore;
+    close(): void | Promise<void>;
+  }>,
 ) {
   const artifact = (over: Partial<FirmwareArtifact> = {}): FirmwareArtifact => ({
     id: 'fw_000000000000000001',
@@ -61,7 +65,9 @@ export function campaignStoreContract(
         await s.artifacts.create(artifact());
         await s.artifacts.create(artifact({ id: 'fw_000000000000000002', model: 'dragonlight-nc20' }));
         expect(await s.artifacts.get('fw_000000000000000001')).toEqual(artifact());
-        expect((await s.artifacts.byModelVersion('lumina-slc300', '3.0.0'))?.id).toBe('fw_000000000000000001');
+        expect((await s.artifacts.byModelVersion('lumina-slc300', '3.0.0'))?.id).toBe(
+          'fw_000000000000000001',
+        );
         expect((await s.artifacts.list({ model: 'dragonlight-nc20' })).map((a) => a.id)).toEqual([
           'fw_000000000000000002',
         ]);
@@ -113,7 +119,10 @@ export function campaignStoreContract(
             3000,
           ),
         ).toMatchObject({ status: 'stopped', reason: 'group 1 passed its error threshold', updatedAt: 3000 });
-        expect(await s.campaigns.get('camp_000000000001')).toMatchObject({ status: 'stopped', updatedAt: 3000 });
+        expect(await s.campaigns.get('camp_000000000001')).toMatchObject({
+          status: 'stopped',
+          updatedAt: 3000,
+        });
         expect(await s.campaigns.list({ status: ['running', 'paused'] })).toEqual([]);
         expect((await s.campaigns.list()).map((c) => c.id)).toEqual(['camp_000000000001']);
       } finally {
@@ -125,12 +134,16 @@ export function campaignStoreContract(
       const s = await open();
       try {
         await s.campaigns.create(campaign(), [target('d1', 0)]);
-        expect(await s.campaigns.transition('camp_000000000001', ['running'], 'paused', 'by ana', 2000)).toMatchObject(
-          { status: 'paused', reason: 'by ana' },
-        );
+        expect(
+          await s.campaigns.transition('camp_000000000001', ['running'], 'paused', 'by ana', 2000),
+        ).toMatchObject({ status: 'paused', reason: 'by ana' });
         // A second node still thinking it runs: its stop does not happen.
-        expect(await s.campaigns.transition('camp_000000000001', ['running'], 'stopped', 'x', 2100)).toBeUndefined();
-        expect(await s.campaigns.transition('camp_000000000002', ['running'], 'stopped', 'x', 2100)).toBeUndefined();
+        expect(
+          await s.campaigns.transition('camp_000000000001', ['running'], 'stopped', 'x', 2100),
+        ).toBeUndefined();
+        expect(
+          await s.campaigns.transition('camp_000000000002', ['running'], 'stopped', 'x', 2100),
+        ).toBeUndefined();
         expect(
           await s.campaigns.transition('camp_000000000001', ['running', 'paused'], 'aborted', null, 2200),
         ).toMatchObject({ status: 'aborted', reason: null, updatedAt: 2200 });
@@ -153,7 +166,9 @@ export function campaignStoreContract(
           target('d5', 0, { campaignId: 'camp_000000000002' }),
         ]);
         expect(await s.campaigns.saveProgress('camp_000000000001', 'd1', 'downloading', 40, 2000)).toBe(true);
-        expect(await s.campaigns.saveProgress('camp_000000000001', 'd2', 'downloading', 40, 2000)).toBe(false);
+        expect(await s.campaigns.saveProgress('camp_000000000001', 'd2', 'downloading', 40, 2000)).toBe(
+          false,
+        );
         expect(await s.campaigns.targetByCommand('cmd_1')).toMatchObject({
           phase: 'downloading',
           progress: 40,

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPgRegistry, type PgPool } from '../device-registry/pg/pg-db.ts';
 import { PgCampaignStore } from '../device-registry/pg/pg-campaigns.ts';
-import { PgFirmwareArtifactStore, PgFirmwareImageStore } from '../device-registry/pg/pg-firmware-artifacts.ts';
+import { openPgRegistry, type PgPool } from '../device-registry/pg/pg-db.ts';
+import {
+  PgFirmwareArtifactStore,
+  PgFirmwareImageStore,
+} from '../device-registry/pg/pg-firmware-artifacts.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import { loadSpecs } from '../firmware-specs/index.ts';
 import { CampaignEngine } from '../gateway/campaigns/campaign-engine.ts';

@@ -2,7 +2,10 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditLog } from '../device-registry/audit.ts';
 import { openPgRegistry, type PgPool } from '../device-registry/pg/pg-db.ts';
-import { PgFirmwareArtifactStore, PgFirmwareImageStore } from '../device-registry/pg/pg-firmware-artifacts.ts';
+import {
+  PgFirmwareArtifactStore,
+  PgFirmwareImageStore,
+} from '../device-registry/pg/pg-firmware-artifacts.ts';
 import { loadSpecs } from '../firmware-specs/index.ts';
 import { systemClock } from '../gateway/clock.ts';
 import { ArtifactService } from '../gateway/firmware/artifact-service.ts';
@@ -84,7 +87,9 @@ describe('firmware images in PostgreSQL', () => {
       [12_000, 12_344],
       [12_344, 12_344],
     ])
-      expect((await readAll(other.read(stored, start, end))).equals(image.subarray(start, end + 1))).toBe(true);
+      expect((await readAll(other.read(stored, start, end))).equals(image.subarray(start, end + 1))).toBe(
+        true,
+      );
   });
 
   it('keeps nothing of an upload with the wrong sha256 or past the bound', async () => {

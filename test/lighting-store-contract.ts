@@ -21,7 +21,11 @@ export function lightingStoreContract(
       expect(await store.seed(hanoiPrograms, hanoiCalendar, 1)).toBe(true);
       expect(await store.seed([], { ...hanoiCalendar, assignments: [] }, 2)).toBe(false);
       expect((await store.programs()).map((p) => p.id)).toEqual(hanoiPrograms.map((p) => p.id).sort());
-      expect(await store.calendar()).toMatchObject({ version: 1, updatedBy: 'defaults', calendar: hanoiCalendar });
+      expect(await store.calendar()).toMatchObject({
+        version: 1,
+        updatedBy: 'defaults',
+        calendar: hanoiCalendar,
+      });
     });
 
     it('keeps programs by id and calendar versions in order', async () => {
@@ -33,7 +37,11 @@ export function lightingStoreContract(
       expect(await store.deleteProgram(hanoiPrograms[0].id)).toBe(false);
       expect(await store.putCalendar(hanoiCalendar, 7, 'ana')).toBe(1);
       expect(await store.putCalendar({ ...hanoiCalendar, exceptions: [] }, 8, 'bao')).toBe(2);
-      expect(await store.calendar()).toMatchObject({ version: 2, updatedBy: 'bao', calendar: { exceptions: [] } });
+      expect(await store.calendar()).toMatchObject({
+        version: 2,
+        updatedBy: 'bao',
+        calendar: { exceptions: [] },
+      });
     });
 
     it('remembers the last executed step per night and unit, and prunes old nights', async () => {

@@ -132,16 +132,18 @@ export class PgCampaignStore implements CampaignStore {
   }
 
   async targetByToken(tokenHash: string): Promise<CampaignTarget | undefined> {
-    const { rows } = await this.#pool.query<TargetRow>('SELECT * FROM campaign_targets WHERE token_hash = $1', [
-      tokenHash,
-    ]);
+    const { rows } = await this.#pool.query<TargetRow>(
+      'SELECT * FROM campaign_targets WHERE token_hash = $1',
+      [tokenHash],
+    );
     return rows[0] && targetFromRow(rows[0]);
   }
 
   async targetByCommand(commandId: string): Promise<CampaignTarget | undefined> {
-    const { rows } = await this.#pool.query<TargetRow>('SELECT * FROM campaign_targets WHERE command_id = $1', [
-      commandId,
-    ]);
+    const { rows } = await this.#pool.query<TargetRow>(
+      'SELECT * FROM campaign_targets WHERE command_id = $1',
+      [commandId],
+    );
     return rows[0] && targetFromRow(rows[0]);
   }
 

@@ -36,7 +36,9 @@ export class PgFirmwareArtifactStore implements FirmwareArtifactStore {
   }
 
   async get(id: string): Promise<FirmwareArtifact | undefined> {
-    const { rows } = await this.#pool.query<ArtifactRow>('SELECT * FROM firmware_artifacts WHERE id = $1', [id]);
+    const { rows } = await this.#pool.query<ArtifactRow>('SELECT * FROM firmware_artifacts WHERE id = $1', [
+      id,
+    ]);
     return rows[0] && artifactFromRow(rows[0]);
   }
 

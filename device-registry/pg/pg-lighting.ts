@@ -62,13 +62,18 @@ export class PgLightingStore implements LightingStore {
     const { rows } = await this.#pool.query<{ body: string; updated_at: number; updated_by: string }>(
       'SELECT body, updated_at, updated_by FROM lighting_programs ORDER BY id',
     );
-    return rows.map((r) => ({ ...(JSON.parse(r.body) as Program), updatedAt: r.updated_at, updatedBy: r.updated_by }));
+    return rows.map((r) => ({
+      ...(JSON.parse(r.body) as Program),
+      updatedAt: r.updated_at,
+      updatedBy: r.updated_by,
+    }));
   }
 
   async program(id: string): Promise<Program | undefined> {
-    const { rows } = await this.#pool.query<{ body: string }>('SELECT body FROM lighting_programs WHERE id = $1', [
-      id,
-    ]);
+    const { rows } = await this.#pool.query<{ body: string }>(
+      'SELECT body FROM lighting_programs WHERE id = $1',
+      [id],
+    );
     return rows[0] && (JSON.parse(rows[0].body) as Program);
   }
 
@@ -142,7 +147,9 @@ export class PgLightingStore implements LightingStore {
   }
 
   async pruneExecuted(beforeNight: string): Promise<number> {
-    const { rowCount } = await this.#pool.query('DELETE FROM lighting_executed WHERE night < $1', [beforeNight]);
+    const { rowCount } = await this.#pool.query('DELETE FROM lighting_executed WHERE night < $1', [
+      beforeNight,
+    ]);
     return rowCount ?? 0;
   }
 
@@ -164,7 +171,9 @@ export class PgLightingStore implements LightingStore {
   }
 
   async override(id: string): Promise<LightingOverride | undefined> {
-    const { rows } = await this.#pool.query<OverrideRow>('SELECT * FROM lighting_overrides WHERE id = $1', [id]);
+    const { rows } = await this.#pool.query<OverrideRow>('SELECT * FROM lighting_overrides WHERE id = $1', [
+      id,
+    ]);
     return rows[0] && overrideOf(rows[0]);
   }
 

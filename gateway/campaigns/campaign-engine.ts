@@ -318,15 +318,17 @@ export class CampaignEngine {
     // Any node serves downloads: a token of a device another node started is in the store.
     const t = this.#byToken.get(hash) ?? (this.#shared ? await this.#store.targetByToken(hash) : undefined);
     if (t?.status !== 'in_progress') return false;
-    const c = this.#live.get(t.campaignId)?.c ?? (this.#shared ? await this.#store.get(t.campaignId) : undefined);
+    const c =
+      this.#live.get(t.campaignId)?.c ?? (this.#shared ? await this.#store.get(t.campaignId) : undefined);
     return c?.artifactId === artifactId;
   }
 
   async inUseBy(artifactId: string): Promise<string | undefined> {
     for (const live of this.#live.values()) if (live.c.artifactId === artifactId) return live.c.id;
     if (!this.#shared) return undefined;
-    return (await this.#store.list({ status: ['running', 'paused'] })).find((c) => c.artifactId === artifactId)
-      ?.id;
+    return (await this.#store.list({ status: ['running', 'paused'] })).find(
+      (c) => c.artifactId === artifactId,
+    )?.id;
   }
 
   // ---- the run
@@ -362,7 +364,8 @@ export class CampaignEngine {
       if (!this.#passedError(live, g)) continue;
       const { failed } = counts[g];
       const reason = `group ${g + 1} passed its error threshold: ${failed} of ${c.groups[g]} failed (more than ${c.errorThreshold} %)`;
-      if (await this.#setStatus(live, 'stopped', reason, 'gateway')) await this.#cancelQueued(live.order, 'gateway');
+      if (await this.#setStatus(live, 'stopped', reason, 'gateway'))
+        await this.#cancelQueued(live.order, 'gateway');
       return;
     }
     let inFlight = counts.reduce((s, k) => s + k.in_progress, 0);
@@ -394,7 +397,8 @@ export class CampaignEngine {
   }
 
   async #startTarget(live: Live, t: CampaignTarget): Promise<void> {
-    if (live.artifact === undefined) live.artifact = (await this.#artifacts.store.get(live.c.artifactId)) ?? null;
+    if (live.artifact === undefined)
+      live.artifact = (await this.#artifacts.store.get(live.c.artifactId)) ?? null;
     const artifact = live.artifact;
     const token = randomBytes(32).toString('base64url');
     t.tokenHash = sha256(token);
@@ -427,7 +431,12 @@ export class CampaignEngine {
   }
 
   /** A command status, seen as an event or read back from the store. */
-  async #fromCommand(live: Live, t: CampaignTarget, status: CommandStatus, error: string | null): Promise<void> {
+  async #fromCommand(
+    live: Live,
+    t: CampaignTarget,
+    status: CommandStatus,
+    error: string | null,
+  ): Promise<void> {
     if (t.status !== 'in_progress') return;
     if (!FINAL_STATUSES.has(status)) {
       const phase = status as TargetPhase;
@@ -489,7 +498,8 @@ export class CampaignEngine {
     const stored = await this.#store.get(live.c.id);
     if (!stored || stored.status === live.c.status) return;
     Object.assign(live.c, { status: stored.status, reason: stored.reason, updatedAt: stored.updatedAt });
-    if (stored.status === 'aborted' || stored.status === 'stopped') await this.#cancelQueued(live.order, 'gateway');
+    if (stored.status === 'aborted' || stored.status === 'stopped')
+      await this.#cancelQueued(live.order, 'gateway');
     this.#publish(live, null);
     live.again = true;
   }
@@ -537,7 +547,8 @@ export class CampaignEngine {
     if (!cmd || typeof version !== 'string') return;
     try {
       const d = this.#ctx.devices.get(cmd.deviceId);
-      if (d && d.firmware !== version) await this.#ctx.devices.setFirmware(cmd.deviceId, version, cmd.requestedBy);
+      if (d && d.firmware !== version)
+        await this.#ctx.devices.setFirmware(cmd.deviceId, version, cmd.requestedBy);
     } catch (err) {
       this.#ctx.log.error({ err, deviceId: cmd.deviceId, version }, 'the new firmware could not be recorded');
     }
@@ -565,7 +576,8 @@ export class CampaignEngine {
       return;
     }
     await this.#run(live, async () => {
-      if (t.status === 'in_progress') await this.#moveTarget(live, t, 'in_progress', { phase: next, progress });
+      if (t.status === 'in_progress')
+        await this.#moveTarget(live, t, 'in_progress', { phase: next, progress });
     });
   }
 

@@ -177,7 +177,9 @@ export function campaignRoutes(engine: () => CampaignEngine) {
       },
       async (req) => {
         const q = req.query;
-        const all = (await engine().targets(req.params.id)).filter((t) => (!q.status || t.status === q.status) && (!q.group || t.group === q.group - 1));
+        const all = (await engine().targets(req.params.id)).filter(
+          (t) => (!q.status || t.status === q.status) && (!q.group || t.group === q.group - 1),
+        );
         return {
           total: all.length,
           devices: all

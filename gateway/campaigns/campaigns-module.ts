@@ -1,12 +1,15 @@
 import { SqliteCampaignStore } from '../../device-registry/campaigns.ts';
 import { SqliteFirmwareArtifactStore } from '../../device-registry/firmware-artifacts.ts';
 import { PgCampaignStore } from '../../device-registry/pg/pg-campaigns.ts';
-import { PgFirmwareArtifactStore, PgFirmwareImageStore } from '../../device-registry/pg/pg-firmware-artifacts.ts';
+import {
+  PgFirmwareArtifactStore,
+  PgFirmwareImageStore,
+} from '../../device-registry/pg/pg-firmware-artifacts.ts';
 import type { RouteModule } from '../api/app.ts';
+import { type Leadership, pgLeader } from '../cluster/leader.ts';
 import type { CommandService } from '../commands/command-service.ts';
 import type { Config } from '../config.ts';
 import type { GatewayContext } from '../context.ts';
-import { type Leadership, pgLeader } from '../cluster/leader.ts';
 import { ArtifactService } from '../firmware/artifact-service.ts';
 import { FileImageStore } from '../firmware/file-images.ts';
 import { firmwareRoutes } from '../firmware/firmware-routes.ts';

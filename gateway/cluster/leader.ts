@@ -144,7 +144,10 @@ export class Leader implements Leadership {
       try {
         await fn();
       } catch (err) {
-        this.#o.log.error({ err, leader: this.name }, `leadership ${leading ? 'gain' : 'loss'} handler failed`);
+        this.#o.log.error(
+          { err, leader: this.name },
+          `leadership ${leading ? 'gain' : 'loss'} handler failed`,
+        );
       }
     });
   }

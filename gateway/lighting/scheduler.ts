@@ -31,7 +31,12 @@ export interface SchedulerDeps {
 export const SCHEDULER_ACTOR = 'lighting-program';
 /** Executed steps are kept this many nights back (a clock set back that far replays nothing). */
 const KEEP_NIGHTS = 7;
-const EMPTY_CALENDAR: Calendar = { timeZone: 'Asia/Ho_Chi_Minh', holidays: [], assignments: [], exceptions: [] };
+const EMPTY_CALENDAR: Calendar = {
+  timeZone: 'Asia/Ho_Chi_Minh',
+  holidays: [],
+  assignments: [],
+  exceptions: [],
+};
 
 /** What a lamp reports, as a level: off is 0 whatever its dimmer says. */
 export function reportedLevel(d: Device): number | null {
@@ -172,9 +177,14 @@ export class LightingScheduler {
   }
 
   #look(): void {
-    if (!this.#d.refreshEachLook) return this.tick();
+    if (!this.#d.refreshEachLook) {
+      this.tick();
+      return;
+    }
     this.reload().then(
-      () => this.#running && this.tick(),
+      () => {
+        if (this.#running) this.tick();
+      },
       (err) => {
         this.#d.log.error({ err }, 'lighting programs not re-read');
         if (this.#running) this.tick();
@@ -324,7 +334,12 @@ export class LightingScheduler {
       const device = this.#d.devices.get(id);
       const reported = device ? reportedLevel(device) : null;
       if (desired !== exp.level) levels.set(id, exp.level);
-      else if (device?.online && reported !== null && reported !== exp.level && !(await this.#d.commandOpen(id)))
+      else if (
+        device?.online &&
+        reported !== null &&
+        reported !== exp.level &&
+        !(await this.#d.commandOpen(id))
+      )
         levels.set(id, exp.level);
     }
     if (levels.size) this.#d.dispatcher.enqueue(levels, 'lighting-reconciler');
