@@ -16,8 +16,9 @@ import type { CommandService } from '../commands/command-service.ts';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayEvent } from '../events/bus.ts';
 import type { ArtifactService } from '../firmware/artifact-service.ts';
-import type { CampaignEvent, GroupProgress, GroupStatus, TargetCounts } from './campaign-event.ts';
+import type { CampaignEvent, GroupProgress, TargetCounts } from './campaign-event.ts';
 import { type GroupSpec, selectTargets, splitGroups } from './campaign-plan.ts';
+import { countTargets, emptyCounts, progressOf } from './campaign-progress.ts';
 import { CampaignNotFoundError, CampaignStateError } from './errors.ts';
 
 export interface NewCampaign {
@@ -47,13 +48,6 @@ interface Live {
 
 const OTA = 'otaUpdate';
 const RECONCILE_MS = 2000;
-const emptyCounts = (): TargetCounts => ({
-  pending: 0,
-  in_progress: 0,
-  succeeded: 0,
-  failed: 0,
-  cancelled: 0,
-});
 const DEVICE_PHASES: ReadonlySet<string> = new Set(['downloading', 'verifying', 'installing', 'rebooting']);
 const phaseRank = (p: TargetPhase | null) => (p === null ? -1 : TARGET_PHASES.indexOf(p));
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -262,15 +256,13 @@ export class CampaignEngine {
 
   async progress(id: string): Promise<{ total: TargetCounts & { size: number }; groups: GroupProgress[] }> {
     const live = this.#live.get(id);
-    if (live) return this.#progressOf(live.c, live.counts);
+    if (live) return progressOf(live.c, live.counts);
     const c = await this.get(id);
-    return this.#progressOf(c, await this.#storedCounts(c));
+    return progressOf(c, await this.#storedCounts(c));
   }
 
   async #storedCounts(c: Campaign): Promise<TargetCounts[]> {
-    const counts = c.groups.map(emptyCounts);
-    for (const t of await this.#store.targets(c.id)) counts[t.group][t.status]++;
-    return counts;
+    return countTargets(c, await this.#store.targets(c.id));
   }
 
   async pause(id: string, actor: string): Promise<Campaign> {
@@ -623,26 +615,6 @@ export class CampaignEngine {
     }
   }
 
-  #progressOf(
-    c: Campaign,
-    counts: TargetCounts[],
-  ): { total: TargetCounts & { size: number }; groups: GroupProgress[] } {
-    const total = { ...emptyCounts(), size: 0 };
-    const groups = c.groups.map((size, g): GroupProgress => {
-      const k = counts[g];
-      for (const key of Object.keys(k) as TargetStatus[]) total[key] += k[key];
-      total.size += size;
-      let status: GroupStatus;
-      if (k.failed * 100 > c.errorThreshold * size) status = 'failed';
-      else if (k.succeeded * 100 >= c.successThreshold * size) status = 'passed';
-      else if (k.pending === size) status = 'waiting';
-      else if (k.pending + k.in_progress === 0) status = 'failed';
-      else status = 'running';
-      return { group: g + 1, size, status, ...k };
-    });
-    return { total, groups };
-  }
-
   /** A change made on a node that does not run the campaign, for this node's event stream. */
   async #publishStored(c: Campaign): Promise<void> {
     this.#ctx.events.publish({
@@ -653,7 +625,7 @@ export class CampaignEngine {
       status: c.status,
       reason: c.reason,
       device: null,
-      ...this.#progressOf(c, await this.#storedCounts(c)),
+      ...progressOf(c, await this.#storedCounts(c)),
     });
   }
 
@@ -667,7 +639,7 @@ export class CampaignEngine {
       status: c.status,
       reason: c.reason,
       device: t && { id: t.deviceId, status: t.status, phase: t.phase, progress: t.progress, error: t.error },
-      ...this.#progressOf(c, live.counts),
+      ...progressOf(c, live.counts),
     };
     this.#ctx.events.publish(event);
   }
