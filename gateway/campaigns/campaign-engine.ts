@@ -210,7 +210,8 @@ export class CampaignEngine {
       devices: devices.length,
       groups,
     });
-    if (!this.#running) {
+    // In a cluster, a node that does not run campaigns leaves it to the leader (next reconciliation).
+    if (this.#shared && !this.#running) {
       await this.#publishStored(c);
       return c;
     }
@@ -552,8 +553,14 @@ export class CampaignEngine {
     if (typeof commandId !== 'string') return;
     const mine = this.#byCommand.get(commandId);
     const live = mine && this.#live.get(mine.campaignId);
-    // In a cluster the device may report to a node that does not run its campaign: the store.
-    const t = live ? mine : this.#shared ? await this.#store.targetByCommand(commandId) : undefined;
+    // In a cluster the device may report to a node that does not run its campaign: the store
+    // (only while the device says it is updating: a state it keeps after the update costs nothing).
+    const updating = typeof state.ota_status === 'string' && DEVICE_PHASES.has(state.ota_status);
+    const t = live
+      ? mine
+      : this.#shared && updating
+        ? await this.#store.targetByCommand(commandId)
+        : undefined;
     if (!t || t.deviceId !== device.id || t.status !== 'in_progress') return;
     const phase =
       typeof state.ota_status === 'string' && DEVICE_PHASES.has(state.ota_status)
