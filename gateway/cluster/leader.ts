@@ -128,6 +128,8 @@ export class Leader implements Leadership {
       [LEADER_LOCK_CLASS, this.name],
     );
     if (rows[0].ok && this.#running) this.#setLeading(true);
+    // Stopped while this round was connecting: a lock taken meanwhile must not outlive it.
+    if (!this.#running) await this.#drop();
   }
 
   async #check(): Promise<void> {

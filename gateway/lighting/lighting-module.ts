@@ -75,8 +75,9 @@ export function lightingModule(
         clock: ctx.clock,
         log,
         ratePerSecond: opts.ratePerSecond ?? 1000,
-        submit: async (deviceId, c) =>
-          await cmd.submit({
+        // Not awaited here: the dispatcher keeps its pace and counts refusals (a promise's too).
+        submit: (deviceId, c) =>
+          cmd.submit({
             deviceId,
             name: 'setDimming',
             params: { level: c.level },
