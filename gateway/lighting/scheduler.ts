@@ -29,8 +29,10 @@ export interface SchedulerDeps {
 }
 
 export const SCHEDULER_ACTOR = 'lighting-program';
-/** Executed steps are kept this many nights back (a clock set back that far replays nothing). */
+/** Executed steps are stored this many nights back. */
 const KEEP_NIGHTS = 7;
+/** …and remembered this many (a clock set back further than this may replay a step). */
+const MEMORY_NIGHTS = 2;
 const EMPTY_CALENDAR: Calendar = {
   timeZone: 'Asia/Ho_Chi_Minh',
   holidays: [],
@@ -135,7 +137,7 @@ export class LightingScheduler {
   /** Runs the calendar from the steps recorded as executed (by this node or the one before it). */
   async start(): Promise<void> {
     this.#executed.clear();
-    for (const s of await this.#d.store.executedFrom(addDays(nightOf(this.#d.clock.now()), -KEEP_NIGHTS)))
+    for (const s of await this.#d.store.executedFrom(addDays(nightOf(this.#d.clock.now()), -MEMORY_NIGHTS)))
       this.#executed.set(`${s.night}|${s.unit}`, s.step);
     this.#running = true;
     this.tick();
@@ -227,7 +229,7 @@ export class LightingScheduler {
         await this.#d.store.markExecuted(executed);
         await this.#d.store.pruneExecuted(addDays(night, -KEEP_NIGHTS));
       });
-      const oldest = addDays(night, -KEEP_NIGHTS);
+      const oldest = addDays(night, -MEMORY_NIGHTS);
       for (const key of this.#executed.keys()) if (key < oldest) this.#executed.delete(key);
     }
   }
