@@ -103,11 +103,6 @@ export class CampaignEngine {
     return this.#store;
   }
 
-  /** Whether this node runs the campaigns (the leader in a cluster). */
-  get running(): boolean {
-    return this.#running;
-  }
-
   /** Before start (and, single-process, before the command service recovers): campaigns and devices in flight. */
   async load(): Promise<void> {
     for (const c of await this.#store.list()) {
