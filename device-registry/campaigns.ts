@@ -83,18 +83,40 @@ export interface CampaignTarget {
   updatedAt: number;
 }
 
-/** Campaign state; a PostgreSQL store implements the same (test/campaign-store-contract.ts). */
+/**
+ * Campaign state (SQLite here, PostgreSQL in pg/pg-campaigns.ts; test/campaign-store-contract.ts).
+ * Status changes are conditional, so a pause on one node and a stop by the engine on another
+ * cannot overwrite each other.
+ */
 export interface CampaignStore {
-  create(c: Campaign, targets: CampaignTarget[]): void;
-  get(id: string): Campaign | undefined;
-  list(filter?: { status?: CampaignStatus[] }): Campaign[];
-  update(c: Campaign): void;
-  targets(campaignId: string): CampaignTarget[];
-  saveTarget(t: CampaignTarget): void;
-  targetByToken(tokenHash: string): CampaignTarget | undefined;
+  create(c: Campaign, targets: CampaignTarget[]): Promise<void>;
+  get(id: string): Promise<Campaign | undefined>;
+  list(filter?: { status?: CampaignStatus[] }): Promise<Campaign[]>;
+  /** Moves a campaign to `to` if its status is one of `from`; the campaign as it is now, or undefined. */
+  transition(
+    id: string,
+    from: readonly CampaignStatus[],
+    to: CampaignStatus,
+    reason: string | null,
+    at: number,
+  ): Promise<Campaign | undefined>;
+  targets(campaignId: string): Promise<CampaignTarget[]>;
+  saveTarget(t: CampaignTarget): Promise<void>;
+  /** Progress a device reported, kept only while its update runs. */
+  saveProgress(
+    campaignId: string,
+    deviceId: string,
+    phase: TargetPhase | null,
+    progress: number | null,
+    at: number,
+  ): Promise<boolean>;
+  targetByToken(tokenHash: string): Promise<CampaignTarget | undefined>;
+  targetByCommand(commandId: string): Promise<CampaignTarget | undefined>;
+  /** Devices another campaign holds: updating now, or waiting in a campaign that has not ended. */
+  busyDevices(): Promise<Set<string>>;
 }
 
-interface CampaignRow {
+export interface CampaignRow {
   id: string;
   name: string;
   artifact_id: string;
@@ -111,7 +133,7 @@ interface CampaignRow {
   updated_at: number;
 }
 
-interface TargetRow {
+export interface TargetRow {
   campaign_id: string;
   device_id: string;
   group_no: number;
@@ -125,7 +147,7 @@ interface TargetRow {
   updated_at: number;
 }
 
-const campaignFromRow = (r: CampaignRow): Campaign => ({
+export const campaignFromRow = (r: CampaignRow): Campaign => ({
   id: r.id,
   name: r.name,
   artifactId: r.artifact_id,
@@ -142,7 +164,7 @@ const campaignFromRow = (r: CampaignRow): Campaign => ({
   updatedAt: r.updated_at,
 });
 
-const targetFromRow = (r: TargetRow): CampaignTarget => ({
+export const targetFromRow = (r: TargetRow): CampaignTarget => ({
   campaignId: r.campaign_id,
   deviceId: r.device_id,
   group: r.group_no,
@@ -155,6 +177,29 @@ const targetFromRow = (r: TargetRow): CampaignTarget => ({
   error: r.error,
   updatedAt: r.updated_at,
 });
+
+/** The columns of a campaigns row, in the order both stores insert them. */
+export const campaignValues = (c: Campaign) =>
+  [
+    c.id,
+    c.name,
+    c.artifactId,
+    JSON.stringify(c.selector),
+    JSON.stringify(c.groups),
+    c.status,
+    c.reason,
+    c.successThreshold,
+    c.errorThreshold,
+    c.concurrency,
+    c.timeoutSeconds,
+    c.createdAt,
+    c.createdBy,
+    c.updatedAt,
+  ] as const;
+
+/** The same statement on both stores. */
+export const BUSY_DEVICES = `SELECT DISTINCT t.device_id FROM campaign_targets t JOIN campaigns c ON c.id = t.campaign_id
+  WHERE t.status = 'in_progress' OR (t.status = 'pending' AND c.status IN ('running', 'paused'))`;
 
 export class SqliteCampaignStore implements CampaignStore {
   readonly #db: Db;
@@ -171,51 +216,46 @@ export class SqliteCampaignStore implements CampaignStore {
     );
   }
 
-  create(c: Campaign, targets: CampaignTarget[]): void {
+  async create(c: Campaign, targets: CampaignTarget[]): Promise<void> {
     this.#db.transaction(() => {
       this.#db
         .prepare(
           `INSERT INTO campaigns (id, name, artifact_id, selector, groups, status, reason, success_threshold, error_threshold, concurrency, timeout_seconds, created_at, created_by, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(
-          c.id,
-          c.name,
-          c.artifactId,
-          JSON.stringify(c.selector),
-          JSON.stringify(c.groups),
-          c.status,
-          c.reason,
-          c.successThreshold,
-          c.errorThreshold,
-          c.concurrency,
-          c.timeoutSeconds,
-          c.createdAt,
-          c.createdBy,
-          c.updatedAt,
-        );
+        .run(...campaignValues(c));
       for (const t of targets) this.#saveTarget.run(t);
     })();
   }
 
-  get(id: string): Campaign | undefined {
+  async get(id: string): Promise<Campaign | undefined> {
     const r = this.#db.prepare('SELECT * FROM campaigns WHERE id = ?').get(id) as CampaignRow | undefined;
     return r && campaignFromRow(r);
   }
 
-  list(filter: { status?: CampaignStatus[] } = {}): Campaign[] {
+  async list(filter: { status?: CampaignStatus[] } = {}): Promise<Campaign[]> {
     const rows = this.#db.prepare('SELECT * FROM campaigns ORDER BY created_at, id').all() as CampaignRow[];
     const wanted = filter.status && new Set(filter.status);
     return rows.filter((r) => !wanted || wanted.has(r.status)).map(campaignFromRow);
   }
 
-  update(c: Campaign): void {
-    this.#db
-      .prepare('UPDATE campaigns SET status = ?, reason = ?, updated_at = ? WHERE id = ?')
-      .run(c.status, c.reason, c.updatedAt, c.id);
+  async transition(
+    id: string,
+    from: readonly CampaignStatus[],
+    to: CampaignStatus,
+    reason: string | null,
+    at: number,
+  ): Promise<Campaign | undefined> {
+    const r = this.#db
+      .prepare(
+        `UPDATE campaigns SET status = ?, reason = ?, updated_at = ?
+         WHERE id = ? AND status IN (SELECT value FROM json_each(?)) RETURNING *`,
+      )
+      .get(to, reason, at, id, JSON.stringify(from)) as CampaignRow | undefined;
+    return r && campaignFromRow(r);
   }
 
-  targets(campaignId: string): CampaignTarget[] {
+  async targets(campaignId: string): Promise<CampaignTarget[]> {
     return (
       this.#db
         .prepare('SELECT * FROM campaign_targets WHERE campaign_id = ? ORDER BY group_no, device_id')
@@ -223,14 +263,43 @@ export class SqliteCampaignStore implements CampaignStore {
     ).map(targetFromRow);
   }
 
-  saveTarget(t: CampaignTarget): void {
+  async saveTarget(t: CampaignTarget): Promise<void> {
     this.#saveTarget.run(t);
   }
 
-  targetByToken(tokenHash: string): CampaignTarget | undefined {
+  async saveProgress(
+    campaignId: string,
+    deviceId: string,
+    phase: TargetPhase | null,
+    progress: number | null,
+    at: number,
+  ): Promise<boolean> {
+    return (
+      this.#db
+        .prepare(
+          `UPDATE campaign_targets SET phase = ?, progress = ?, updated_at = ?
+           WHERE campaign_id = ? AND device_id = ? AND status = 'in_progress'`,
+        )
+        .run(phase, progress, at, campaignId, deviceId).changes > 0
+    );
+  }
+
+  async targetByToken(tokenHash: string): Promise<CampaignTarget | undefined> {
     const r = this.#db.prepare('SELECT * FROM campaign_targets WHERE token_hash = ?').get(tokenHash) as
       | TargetRow
       | undefined;
     return r && targetFromRow(r);
+  }
+
+  async targetByCommand(commandId: string): Promise<CampaignTarget | undefined> {
+    const r = this.#db.prepare('SELECT * FROM campaign_targets WHERE command_id = ?').get(commandId) as
+      | TargetRow
+      | undefined;
+    return r && targetFromRow(r);
+  }
+
+  async busyDevices(): Promise<Set<string>> {
+    const rows = this.#db.prepare(BUSY_DEVICES).all() as Array<{ device_id: string }>;
+    return new Set(rows.map((r) => r.device_id));
   }
 }

@@ -1,3 +1,4 @@
+import type { Readable, Writable } from 'node:stream';
 import type { Db } from './db.ts';
 
 /** A firmware image an admin registered: which model it is for and which versions it upgrades. */
@@ -15,16 +16,37 @@ export interface FirmwareArtifact {
   createdBy: string;
 }
 
-/** Artifact metadata; the bytes live in the data directory (gateway/firmware/artifact-files.ts). */
+/** Artifact metadata (SQLite here, PostgreSQL in pg/pg-firmware-artifacts.ts). */
 export interface FirmwareArtifactStore {
-  create(a: FirmwareArtifact): void;
-  get(id: string): FirmwareArtifact | undefined;
-  byModelVersion(model: string, version: string): FirmwareArtifact | undefined;
-  list(filter?: { model?: string }): FirmwareArtifact[];
-  delete(id: string): boolean;
+  create(a: FirmwareArtifact): Promise<void>;
+  get(id: string): Promise<FirmwareArtifact | undefined>;
+  byModelVersion(model: string, version: string): Promise<FirmwareArtifact | undefined>;
+  list(filter?: { model?: string }): Promise<FirmwareArtifact[]>;
+  delete(id: string): Promise<boolean>;
 }
 
-interface Row {
+/** An image being stored: bytes are piped into `sink`, then it is committed or aborted. */
+export interface ImageUpload {
+  sink: Writable;
+  /** Makes the bytes readable under the id given to `begin`. */
+  commit(): Promise<void>;
+  /** Drops whatever was written (safe after a failed write or a commit). */
+  abort(): Promise<void>;
+}
+
+/**
+ * The bytes of firmware images: files in the node's data directory in single-process mode
+ * (gateway/firmware/file-images.ts), chunks in PostgreSQL in cluster mode, so that any node
+ * serves any download (pg/pg-firmware-artifacts.ts).
+ */
+export interface FirmwareImageStore {
+  begin(id: string): Promise<ImageUpload>;
+  /** Bytes `start` to `end` (inclusive) of an image stored whole. */
+  read(id: string, start: number, end: number): Readable;
+  delete(id: string): Promise<void>;
+}
+
+export interface ArtifactRow {
   id: string;
   model: string;
   version: string;
@@ -36,7 +58,7 @@ interface Row {
   created_by: string;
 }
 
-const fromRow = (r: Row): FirmwareArtifact => ({
+export const artifactFromRow = (r: ArtifactRow): FirmwareArtifact => ({
   id: r.id,
   model: r.model,
   version: r.version,
@@ -55,7 +77,7 @@ export class SqliteFirmwareArtifactStore implements FirmwareArtifactStore {
     this.#db = db;
   }
 
-  create(a: FirmwareArtifact): void {
+  async create(a: FirmwareArtifact): Promise<void> {
     this.#db
       .prepare(
         `INSERT INTO firmware_artifacts (id, model, version, from_versions, sha256, size, name, created_at, created_by)
@@ -74,28 +96,30 @@ export class SqliteFirmwareArtifactStore implements FirmwareArtifactStore {
       );
   }
 
-  get(id: string): FirmwareArtifact | undefined {
-    const r = this.#db.prepare('SELECT * FROM firmware_artifacts WHERE id = ?').get(id) as Row | undefined;
-    return r && fromRow(r);
+  async get(id: string): Promise<FirmwareArtifact | undefined> {
+    const r = this.#db.prepare('SELECT * FROM firmware_artifacts WHERE id = ?').get(id) as
+      | ArtifactRow
+      | undefined;
+    return r && artifactFromRow(r);
   }
 
-  byModelVersion(model: string, version: string): FirmwareArtifact | undefined {
+  async byModelVersion(model: string, version: string): Promise<FirmwareArtifact | undefined> {
     const r = this.#db
       .prepare('SELECT * FROM firmware_artifacts WHERE model = ? AND version = ?')
-      .get(model, version) as Row | undefined;
-    return r && fromRow(r);
+      .get(model, version) as ArtifactRow | undefined;
+    return r && artifactFromRow(r);
   }
 
-  list(filter: { model?: string } = {}): FirmwareArtifact[] {
+  async list(filter: { model?: string } = {}): Promise<FirmwareArtifact[]> {
     const rows = filter.model
       ? this.#db
           .prepare('SELECT * FROM firmware_artifacts WHERE model = ? ORDER BY created_at, id')
           .all(filter.model)
       : this.#db.prepare('SELECT * FROM firmware_artifacts ORDER BY created_at, id').all();
-    return (rows as Row[]).map(fromRow);
+    return (rows as ArtifactRow[]).map(artifactFromRow);
   }
 
-  delete(id: string): boolean {
+  async delete(id: string): Promise<boolean> {
     return this.#db.prepare('DELETE FROM firmware_artifacts WHERE id = ?').run(id).changes > 0;
   }
 }

@@ -30,32 +30,37 @@ export interface ExecutedStep {
 /**
  * Street-lighting state: programs, the calendar, the last step executed per unit (so a
  * restart neither replays nor skips) and operator overrides. A PostgreSQL store implements
- * the same statements (test/lighting-store-contract.ts).
+ * the same (pg/pg-lighting.ts; test/lighting-store-contract.ts).
  */
 export interface LightingStore {
-  programs(): Array<Program & { updatedAt: number; updatedBy: string }>;
-  program(id: string): Program | undefined;
-  putProgram(p: Program, at: number, by: string): boolean;
-  deleteProgram(id: string): boolean;
-  calendar(): { calendar: Calendar; version: number; updatedAt: number; updatedBy: string } | undefined;
+  programs(): Promise<Array<Program & { updatedAt: number; updatedBy: string }>>;
+  program(id: string): Promise<Program | undefined>;
+  /** True when the program is new. */
+  putProgram(p: Program, at: number, by: string): Promise<boolean>;
+  deleteProgram(id: string): Promise<boolean>;
+  calendar(): Promise<
+    { calendar: Calendar; version: number; updatedAt: number; updatedBy: string } | undefined
+  >;
   /** Saves the calendar as the next version; returns that version. */
-  putCalendar(c: Calendar, at: number, by: string): number;
+  putCalendar(c: Calendar, at: number, by: string): Promise<number>;
   /** Programs and calendar in one transaction (the first start's defaults). */
-  seed(programs: Program[], calendar: Calendar, at: number): boolean;
-  executed(night: string, unit: string): ExecutedStep | undefined;
+  seed(programs: Program[], calendar: Calendar, at: number): Promise<boolean>;
+  executed(night: string, unit: string): Promise<ExecutedStep | undefined>;
+  /** Every step recorded for this night and later ones (the scheduler's memory at start). */
+  executedFrom(night: string): Promise<ExecutedStep[]>;
   /** Records steps executed, in one transaction. */
-  markExecuted(steps: readonly ExecutedStep[]): void;
+  markExecuted(steps: readonly ExecutedStep[]): Promise<void>;
   /** Forgets nights before this one. */
-  pruneExecuted(beforeNight: string): number;
-  createOverride(o: LightingOverride): void;
-  override(id: string): LightingOverride | undefined;
+  pruneExecuted(beforeNight: string): Promise<number>;
+  createOverride(o: LightingOverride): Promise<void>;
+  override(id: string): Promise<LightingOverride | undefined>;
   /** Overrides not ended yet. */
-  activeOverrides(): LightingOverride[];
-  recentOverrides(limit: number): LightingOverride[];
-  endOverride(id: string, at: number, by: string): boolean;
+  activeOverrides(): Promise<LightingOverride[]>;
+  recentOverrides(limit: number): Promise<LightingOverride[]>;
+  endOverride(id: string, at: number, by: string): Promise<boolean>;
 }
 
-interface OverrideRow {
+export interface OverrideRow {
   id: string;
   body: string;
   level: number;
@@ -68,7 +73,7 @@ interface OverrideRow {
   ended_by: string | null;
 }
 
-const overrideOf = (r: OverrideRow): LightingOverride => {
+export const overrideOf = (r: OverrideRow): LightingOverride => {
   const body = JSON.parse(r.body) as { group: Group; deviceIds: string[] };
   return {
     id: r.id,
@@ -84,6 +89,22 @@ const overrideOf = (r: OverrideRow): LightingOverride => {
     endedBy: r.ended_by,
   };
 };
+
+export interface ExecutedRow {
+  night: string;
+  unit: string;
+  step: number;
+  at: number;
+  executed_at: number;
+}
+
+export const executedOf = (r: ExecutedRow): ExecutedStep => ({
+  night: r.night,
+  unit: r.unit,
+  step: r.step,
+  at: r.at,
+  executedAt: r.executed_at,
+});
 
 export class SqliteLightingStore implements LightingStore {
   readonly #db: Db;
@@ -112,6 +133,9 @@ export class SqliteLightingStore implements LightingStore {
         `INSERT INTO lighting_executed (night, unit, step, at, executed_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (night, unit) DO UPDATE SET step = excluded.step, at = excluded.at, executed_at = excluded.executed_at`,
       ),
+      executedFrom: db.prepare(
+        'SELECT night, unit, step, at, executed_at FROM lighting_executed WHERE night >= ? ORDER BY night, unit',
+      ),
       prune: db.prepare('DELETE FROM lighting_executed WHERE night < ?'),
       createOverride: db.prepare(
         `INSERT INTO lighting_overrides (id, body, level, reason, created_at, created_by, until, mode)
@@ -126,28 +150,40 @@ export class SqliteLightingStore implements LightingStore {
     };
   }
 
-  programs() {
+  async programs() {
     return (this.#s.programs.all() as Array<{ body: string; updated_at: number; updated_by: string }>).map(
       (r) => ({ ...(JSON.parse(r.body) as Program), updatedAt: r.updated_at, updatedBy: r.updated_by }),
     );
   }
 
-  program(id: string): Program | undefined {
+  async program(id: string): Promise<Program | undefined> {
+    return this.#program(id);
+  }
+
+  #program(id: string): Program | undefined {
     const r = this.#s.program.get(id) as { body: string } | undefined;
     return r && (JSON.parse(r.body) as Program);
   }
 
-  putProgram(p: Program, at: number, by: string): boolean {
+  async putProgram(p: Program, at: number, by: string): Promise<boolean> {
+    return this.#putProgram(p, at, by);
+  }
+
+  #putProgram(p: Program, at: number, by: string): boolean {
     const existed = this.#s.program.get(p.id) !== undefined;
     this.#s.putProgram.run(p.id, JSON.stringify(p), at, by);
     return !existed;
   }
 
-  deleteProgram(id: string): boolean {
+  async deleteProgram(id: string): Promise<boolean> {
     return this.#s.deleteProgram.run(id).changes > 0;
   }
 
-  calendar() {
+  async calendar() {
+    return this.#calendar();
+  }
+
+  #calendar() {
     const r = this.#s.calendar.get() as
       | { body: string; version: number; updated_at: number; updated_by: string }
       | undefined;
@@ -161,39 +197,45 @@ export class SqliteLightingStore implements LightingStore {
     );
   }
 
-  putCalendar(c: Calendar, at: number, by: string): number {
-    const version = (this.calendar()?.version ?? 0) + 1;
+  async putCalendar(c: Calendar, at: number, by: string): Promise<number> {
+    return this.#putCalendar(c, at, by);
+  }
+
+  #putCalendar(c: Calendar, at: number, by: string): number {
+    const version = (this.#calendar()?.version ?? 0) + 1;
     this.#s.putCalendar.run(version, JSON.stringify(c), at, by);
     return version;
   }
 
-  seed(programs: Program[], calendar: Calendar, at: number): boolean {
+  async seed(programs: Program[], calendar: Calendar, at: number): Promise<boolean> {
     return this.#db.transaction(() => {
-      if (this.calendar()) return false;
-      for (const p of programs) if (!this.program(p.id)) this.putProgram(p, at, 'defaults');
-      this.putCalendar(calendar, at, 'defaults');
+      if (this.#calendar()) return false;
+      for (const p of programs) if (!this.#program(p.id)) this.#putProgram(p, at, 'defaults');
+      this.#putCalendar(calendar, at, 'defaults');
       return true;
     })();
   }
 
-  executed(night: string, unit: string): ExecutedStep | undefined {
-    const r = this.#s.executed.get(night, unit) as
-      | { night: string; unit: string; step: number; at: number; executed_at: number }
-      | undefined;
-    return r && { night: r.night, unit: r.unit, step: r.step, at: r.at, executedAt: r.executed_at };
+  async executed(night: string, unit: string): Promise<ExecutedStep | undefined> {
+    const r = this.#s.executed.get(night, unit) as ExecutedRow | undefined;
+    return r && executedOf(r);
   }
 
-  markExecuted(steps: readonly ExecutedStep[]): void {
+  async executedFrom(night: string): Promise<ExecutedStep[]> {
+    return (this.#s.executedFrom.all(night) as ExecutedRow[]).map(executedOf);
+  }
+
+  async markExecuted(steps: readonly ExecutedStep[]): Promise<void> {
     this.#db.transaction(() => {
       for (const s of steps) this.#s.markExecuted.run(s.night, s.unit, s.step, s.at, s.executedAt);
     })();
   }
 
-  pruneExecuted(beforeNight: string): number {
+  async pruneExecuted(beforeNight: string): Promise<number> {
     return this.#s.prune.run(beforeNight).changes;
   }
 
-  createOverride(o: LightingOverride): void {
+  async createOverride(o: LightingOverride): Promise<void> {
     this.#s.createOverride.run(
       o.id,
       JSON.stringify({ group: o.group, deviceIds: o.deviceIds }),
@@ -206,20 +248,20 @@ export class SqliteLightingStore implements LightingStore {
     );
   }
 
-  override(id: string): LightingOverride | undefined {
+  async override(id: string): Promise<LightingOverride | undefined> {
     const r = this.#s.override.get(id) as OverrideRow | undefined;
     return r && overrideOf(r);
   }
 
-  activeOverrides(): LightingOverride[] {
+  async activeOverrides(): Promise<LightingOverride[]> {
     return (this.#s.active.all() as OverrideRow[]).map(overrideOf);
   }
 
-  recentOverrides(limit: number): LightingOverride[] {
+  async recentOverrides(limit: number): Promise<LightingOverride[]> {
     return (this.#s.recent.all(limit) as OverrideRow[]).map(overrideOf);
   }
 
-  endOverride(id: string, at: number, by: string): boolean {
+  async endOverride(id: string, at: number, by: string): Promise<boolean> {
     return this.#s.end.run(at, by, id).changes > 0;
   }
 }

@@ -11,12 +11,14 @@ import {
 } from '../../device-registry/campaigns.ts';
 import { type CommandStatus, FINAL_STATUSES } from '../../device-registry/commands.ts';
 import type { Device } from '../../device-registry/devices.ts';
+import type { FirmwareArtifact } from '../../device-registry/firmware-artifacts.ts';
 import type { CommandService } from '../commands/command-service.ts';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayEvent } from '../events/bus.ts';
 import type { ArtifactService } from '../firmware/artifact-service.ts';
-import type { CampaignEvent, GroupProgress, GroupStatus, TargetCounts } from './campaign-event.ts';
+import type { CampaignEvent, GroupProgress, TargetCounts } from './campaign-event.ts';
 import { type GroupSpec, selectTargets, splitGroups } from './campaign-plan.ts';
+import { countTargets, emptyCounts, progressOf } from './campaign-progress.ts';
 import { CampaignNotFoundError, CampaignStateError } from './errors.ts';
 
 export interface NewCampaign {
@@ -37,20 +39,15 @@ interface Live {
   order: CampaignTarget[];
   cursor: number;
   counts: TargetCounts[];
-  /** A tick runs to its end; a tick asked for meanwhile (a device failed at once) runs after it. */
-  ticking: boolean;
+  /** A device left its update: the thresholds are looked at again before the run settles. */
   again: boolean;
+  /** Changes to one campaign run one after another (each may wait for the store). */
+  chain: Promise<void>;
+  artifact?: FirmwareArtifact | null;
 }
 
 const OTA = 'otaUpdate';
 const RECONCILE_MS = 2000;
-const emptyCounts = (): TargetCounts => ({
-  pending: 0,
-  in_progress: 0,
-  succeeded: 0,
-  failed: 0,
-  cancelled: 0,
-});
 const DEVICE_PHASES: ReadonlySet<string> = new Set(['downloading', 'verifying', 'installing', 'rebooting']);
 const phaseRank = (p: TargetPhase | null) => (p === null ? -1 : TARGET_PHASES.indexOf(p));
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -60,6 +57,10 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
  * through otaUpdate commands, the next group started once the previous reached its success
  * threshold, the campaign stopped when a group passes its error threshold. Every change is
  * written through the store, so a restarted gateway goes on where it was.
+ *
+ * In a cluster (`shared`) only the leader runs campaigns (start()..stop()); every node serves
+ * the API from the store, and a change made on another node (a new campaign, pause, resume,
+ * abort, a device's progress) reaches the leader through the store at its next reconciliation.
  */
 export class CampaignEngine {
   readonly #ctx: GatewayContext;
@@ -67,12 +68,15 @@ export class CampaignEngine {
   readonly #artifacts: ArtifactService;
   readonly #commands: () => CommandService;
   readonly #downloadUrl: (artifactId: string, token: string) => string;
-  /** Campaigns that have not ended, or have devices still updating. */
+  readonly #shared: boolean;
+  /** Campaigns that have not ended, or have devices still updating (on the running node only). */
   readonly #live = new Map<string, Live>();
   readonly #byCommand = new Map<string, CampaignTarget>();
   readonly #byToken = new Map<string, CampaignTarget>();
   #timer: unknown;
-  #stopped = false;
+  #running = false;
+  /** Bumped at every start and stop: a reconciliation of an earlier run sets no more timers. */
+  #epoch = 0;
 
   constructor(deps: {
     ctx: GatewayContext;
@@ -80,12 +84,15 @@ export class CampaignEngine {
     artifacts: ArtifactService;
     commands: () => CommandService;
     downloadUrl: (artifactId: string, token: string) => string;
+    /** The store is shared with other nodes (cluster mode). */
+    shared?: boolean;
   }) {
     this.#ctx = deps.ctx;
     this.#store = deps.store;
     this.#artifacts = deps.artifacts;
     this.#commands = deps.commands;
     this.#downloadUrl = deps.downloadUrl;
+    this.#shared = deps.shared ?? false;
   }
 
   artifactOf(id: string) {
@@ -96,35 +103,45 @@ export class CampaignEngine {
     return this.#store;
   }
 
-  /** At start-up, before the command service recovers: campaigns and devices in flight. */
-  load(): void {
-    for (const c of this.#store.list()) {
-      const targets = this.#store.targets(c.id);
+  /** Before start (and, single-process, before the command service recovers): campaigns and devices in flight. */
+  async load(): Promise<void> {
+    for (const c of await this.#store.list()) {
+      if (this.#live.has(c.id)) continue;
+      const targets = await this.#store.targets(c.id);
       if (FINAL_CAMPAIGN_STATUSES.has(c.status) && !targets.some((t) => t.status === 'in_progress')) continue;
       this.#addLive(c, targets);
     }
   }
 
   start(): void {
-    this.#stopped = false;
-    void this.#reconcile();
+    this.#running = true;
+    const epoch = ++this.#epoch;
+    void this.#reconcileEvery(epoch);
   }
 
+  /** Stops running campaigns; in a cluster the next leader takes them over from the store. */
   stop(): void {
-    this.#stopped = true;
+    this.#running = false;
+    this.#epoch++;
     if (this.#timer !== undefined) this.#ctx.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (!this.#shared) return;
+    this.#live.clear();
+    this.#byCommand.clear();
+    this.#byToken.clear();
   }
 
   #addLive(c: Campaign, targets: CampaignTarget[]): Live {
+    const existing = this.#live.get(c.id);
+    if (existing) return existing;
     const live: Live = {
       c,
       targets: new Map(targets.map((t) => [t.deviceId, t])),
       order: [...targets].sort((a, b) => a.group - b.group || (a.deviceId < b.deviceId ? -1 : 1)),
       cursor: 0,
       counts: c.groups.map(emptyCounts),
-      ticking: false,
       again: false,
+      chain: Promise.resolve(),
     };
     for (const t of targets) {
       live.counts[t.group][t.status]++;
@@ -135,13 +152,22 @@ export class CampaignEngine {
     return live;
   }
 
-  // ---- API
-
-  create(input: NewCampaign, actor: string): Campaign {
-    const artifact = this.#artifacts.require(input.artifactId);
-    const devices = selectTargets(this.#ctx.devices.values(), artifact, input.selector, (id) =>
-      this.#busy(id),
+  /** Runs `fn` after the campaign's earlier changes; `fn` must not wait for #run of the same campaign. */
+  #run<T>(live: Live, fn: () => Promise<T>): Promise<T> {
+    const p = live.chain.then(fn);
+    live.chain = p.then(
+      () => {},
+      () => {},
     );
+    return p;
+  }
+
+  // ---- API (on every node)
+
+  async create(input: NewCampaign, actor: string): Promise<Campaign> {
+    const artifact = await this.#artifacts.require(input.artifactId);
+    const busy = await this.#store.busyDevices();
+    const devices = selectTargets(this.#ctx.devices.values(), artifact, input.selector, (id) => busy.has(id));
     const groups = splitGroups(devices.length, input.groups);
     const now = this.#ctx.clock.now();
     const c: Campaign = {
@@ -171,7 +197,7 @@ export class CampaignEngine {
       inGroup++;
       targets.push(this.#newTarget(c.id, d, g, now));
     }
-    this.#store.create(c, targets);
+    await this.#store.create(c, targets);
     this.#ctx.audit.record(now, actor, 'campaign.create', c.id, {
       name: c.name,
       artifact: artifact.id,
@@ -179,10 +205,15 @@ export class CampaignEngine {
       devices: devices.length,
       groups,
     });
+    // In a cluster, a node that does not run campaigns leaves it to the leader (next reconciliation).
+    if (this.#shared && !this.#running) {
+      await this.#publishStored(c);
+      return c;
+    }
     const live = this.#addLive(c, targets);
     this.#publish(live, null);
-    this.#tick(live);
-    return c;
+    await this.#run(live, () => this.#settle(live));
+    return live.c;
   }
 
   #newTarget(campaignId: string, d: Device, group: number, now: number): CampaignTarget {
@@ -201,85 +232,91 @@ export class CampaignEngine {
     };
   }
 
-  list(): Campaign[] {
-    return this.#store.list().map((c) => this.#live.get(c.id)?.c ?? c);
+  async list(): Promise<Campaign[]> {
+    return (await this.#store.list()).map((c) => this.#live.get(c.id)?.c ?? c);
   }
 
-  get(id: string): Campaign {
-    const c = this.#live.get(id)?.c ?? this.#store.get(id);
+  async get(id: string): Promise<Campaign> {
+    const c = this.#live.get(id)?.c ?? (await this.#store.get(id));
     if (!c) throw new CampaignNotFoundError(id);
     return c;
   }
 
-  targets(id: string): CampaignTarget[] {
+  /** In a cluster from the store: devices on other nodes report their progress there. */
+  async targets(id: string): Promise<CampaignTarget[]> {
     const live = this.#live.get(id);
-    if (live) return live.order;
-    this.get(id);
+    if (live && !this.#shared) return live.order;
+    if (!live) await this.get(id);
     return this.#store.targets(id);
   }
 
-  progress(id: string): { total: TargetCounts & { size: number }; groups: GroupProgress[] } {
+  async progress(id: string): Promise<{ total: TargetCounts & { size: number }; groups: GroupProgress[] }> {
     const live = this.#live.get(id);
-    if (live) return this.#progressOf(live.c, live.counts);
-    const c = this.get(id);
-    const counts = c.groups.map(emptyCounts);
-    for (const t of this.#store.targets(id)) counts[t.group][t.status]++;
-    return this.#progressOf(c, counts);
+    if (live) return progressOf(live.c, live.counts);
+    const c = await this.get(id);
+    return progressOf(c, await this.#storedCounts(c));
   }
 
-  pause(id: string, actor: string): Campaign {
-    const live = this.#requireLive(id, 'running', 'be paused');
-    this.#setStatus(live, 'paused', `paused by ${actor}`, actor);
-    return live.c;
+  async #storedCounts(c: Campaign): Promise<TargetCounts[]> {
+    return countTargets(c, await this.#store.targets(c.id));
   }
 
-  resume(id: string, actor: string): Campaign {
-    const live = this.#requireLive(id, 'paused', 'be resumed');
-    this.#setStatus(live, 'running', null, actor);
-    this.#tick(live);
-    return live.c;
+  async pause(id: string, actor: string): Promise<Campaign> {
+    return this.#change(id, ['running'], 'paused', `paused by ${actor}`, actor, 'be paused');
+  }
+
+  async resume(id: string, actor: string): Promise<Campaign> {
+    return this.#change(id, ['paused'], 'running', null, actor, 'be resumed');
   }
 
   /** Queued commands are cancelled; devices already updating finish and are counted. */
-  abort(id: string, actor: string): Campaign {
-    const live = this.#live.get(id);
-    const c = live?.c ?? this.get(id);
-    if (!live || FINAL_CAMPAIGN_STATUSES.has(c.status))
-      throw new CampaignStateError(id, c.status, 'be aborted');
-    this.#setStatus(live, 'aborted', `aborted by ${actor}`, actor);
-    this.#cancelQueued(live, actor).catch((err) =>
-      this.#ctx.log.error({ err }, 'queued commands not cancelled'),
-    );
-    return live.c;
+  async abort(id: string, actor: string): Promise<Campaign> {
+    return this.#change(id, ['running', 'paused'], 'aborted', `aborted by ${actor}`, actor, 'be aborted');
   }
 
-  #requireLive(id: string, status: Campaign['status'], what: string): Live {
+  async #change(
+    id: string,
+    from: readonly Campaign['status'][],
+    to: Campaign['status'],
+    reason: string | null,
+    actor: string,
+    what: string,
+  ): Promise<Campaign> {
     const live = this.#live.get(id);
-    const c = live?.c ?? this.get(id);
-    if (!live || c.status !== status) throw new CampaignStateError(id, c.status, what);
-    return live;
+    if (live)
+      return this.#run(live, async () => {
+        if (!from.includes(live.c.status) || !(await this.#setStatus(live, to, reason, actor)))
+          throw new CampaignStateError(id, live.c.status, what);
+        if (to === 'aborted') await this.#cancelQueued(live.order, actor);
+        await this.#settle(live);
+        return live.c;
+      });
+    // Not running here: the store decides, and the leader follows at its next reconciliation.
+    const c = await this.#store.transition(id, from, to, reason, this.#ctx.clock.now());
+    if (!c) throw new CampaignStateError(id, (await this.get(id)).status, what);
+    this.#ctx.audit.record(c.updatedAt, actor, `campaign.${to}`, id, reason ? { reason } : undefined);
+    if (to === 'aborted') await this.#cancelQueued(await this.#store.targets(id), actor);
+    await this.#publishStored(c);
+    return c;
   }
 
   /** A device's download token, for its campaign's artifact, while its update runs. */
-  grant(token: string, artifactId: string): boolean {
-    const t = this.#byToken.get(sha256(token));
+  async grant(token: string, artifactId: string): Promise<boolean> {
+    const hash = sha256(token);
+    // Any node serves downloads: a token of a device another node started is in the store.
+    const t = this.#byToken.get(hash) ?? (this.#shared ? await this.#store.targetByToken(hash) : undefined);
     if (t?.status !== 'in_progress') return false;
-    return this.#live.get(t.campaignId)?.c.artifactId === artifactId;
+    const c =
+      this.#live.get(t.campaignId)?.c ?? (this.#shared ? await this.#store.get(t.campaignId) : undefined);
+    return c?.artifactId === artifactId;
   }
 
-  inUseBy(artifactId: string): string | undefined {
+  async inUseBy(artifactId: string): Promise<string | undefined> {
     for (const live of this.#live.values()) if (live.c.artifactId === artifactId) return live.c.id;
-    return undefined;
-  }
-
-  #busy(deviceId: string): boolean {
-    for (const live of this.#live.values()) {
-      const t = live.targets.get(deviceId);
-      if (!t) continue;
-      if (t.status === 'in_progress') return true;
-      if (t.status === 'pending' && !FINAL_CAMPAIGN_STATUSES.has(live.c.status)) return true;
-    }
-    return false;
+    if (!this.#shared) return undefined;
+    return (await this.#store.list({ status: ['running', 'paused'] })).find(
+      (c) => c.artifactId === artifactId,
+    )?.id;
   }
 
   // ---- the run
@@ -292,24 +329,17 @@ export class CampaignEngine {
     return live.counts[g].failed * 100 > live.c.errorThreshold * live.c.groups[g];
   }
 
-  #tick(live: Live): void {
-    if (live.ticking) {
-      live.again = true;
-      return;
-    }
-    live.ticking = true;
-    try {
-      do {
-        live.again = false;
-        this.#tickOnce(live);
-      } while (live.again);
-    } finally {
-      live.ticking = false;
-    }
+  /** Starts what may start, stops what must stop, until nothing changes; then lets an ended campaign go. */
+  async #settle(live: Live): Promise<void> {
+    do {
+      live.again = false;
+      await this.#tickOnce(live);
+    } while (live.again);
+    this.#dropIfDone(live);
   }
 
-  #tickOnce(live: Live): void {
-    if (live.c.status !== 'running' || this.#stopped) return;
+  async #tickOnce(live: Live): Promise<void> {
+    if (live.c.status !== 'running' || !this.#running) return;
     const { c, counts } = live;
     const n = c.groups.length;
     let current = n;
@@ -321,19 +351,13 @@ export class CampaignEngine {
     for (let g = 0; g <= Math.min(current, n - 1); g++) {
       if (!this.#passedError(live, g)) continue;
       const { failed } = counts[g];
-      this.#setStatus(
-        live,
-        'stopped',
-        `group ${g + 1} passed its error threshold: ${failed} of ${c.groups[g]} failed (more than ${c.errorThreshold} %)`,
-        'gateway',
-      );
-      this.#cancelQueued(live, 'gateway').catch((err) =>
-        this.#ctx.log.error({ err }, 'queued commands not cancelled'),
-      );
+      const reason = `group ${g + 1} passed its error threshold: ${failed} of ${c.groups[g]} failed (more than ${c.errorThreshold} %)`;
+      if (await this.#setStatus(live, 'stopped', reason, 'gateway'))
+        await this.#cancelQueued(live.order, 'gateway');
       return;
     }
     let inFlight = counts.reduce((s, k) => s + k.in_progress, 0);
-    while (inFlight < c.concurrency && live.cursor < live.order.length) {
+    while (inFlight < c.concurrency && live.cursor < live.order.length && this.#running) {
       const t = live.order[live.cursor];
       if (t.status !== 'pending') {
         live.cursor++;
@@ -341,18 +365,18 @@ export class CampaignEngine {
       }
       if (t.group > current) break;
       live.cursor++;
-      void this.#startTarget(live, t);
+      await this.#startTarget(live, t);
       // A device that failed at once: the thresholds are looked at again before the next start.
       if ((t.status as TargetStatus) !== 'in_progress') break;
       inFlight++;
     }
     const left = (k: TargetCounts) => k.pending + k.in_progress;
     if (current === n) {
-      if (counts.every((k) => left(k) === 0)) this.#setStatus(live, 'succeeded', null, 'gateway');
+      if (counts.every((k) => left(k) === 0)) await this.#setStatus(live, 'succeeded', null, 'gateway');
       return;
     }
     if (left(counts[current]) === 0)
-      this.#setStatus(
+      await this.#setStatus(
         live,
         'stopped',
         `group ${current + 1} ended with ${counts[current].succeeded} of ${c.groups[current]} updated, below its success threshold of ${c.successThreshold} %`,
@@ -361,11 +385,14 @@ export class CampaignEngine {
   }
 
   async #startTarget(live: Live, t: CampaignTarget): Promise<void> {
-    const artifact = this.#artifacts.store.get(live.c.artifactId);
+    if (live.artifact === undefined)
+      live.artifact = (await this.#artifacts.store.get(live.c.artifactId)) ?? null;
+    const artifact = live.artifact;
     const token = randomBytes(32).toString('base64url');
     t.tokenHash = sha256(token);
     this.#byToken.set(t.tokenHash, t);
-    this.#moveTarget(live, t, 'in_progress', { phase: 'queued' });
+    // Stored before the command goes: any node may be asked for the download at once.
+    await this.#moveTarget(live, t, 'in_progress', { phase: 'queued' });
     try {
       if (!artifact) throw new Error(`artifact ${live.c.artifactId} was deleted`);
       const { command } = await this.#commands().submit({
@@ -385,31 +412,37 @@ export class CampaignEngine {
       t.commandId = command.id;
       this.#byCommand.set(command.id, t);
       // Its first moves (sent, delivered) happened inside submit(), before the id was known here.
-      this.#fromCommand(live, t, command.status, command.error);
+      await this.#fromCommand(live, t, command.status, command.error);
     } catch (err) {
-      this.#moveTarget(live, t, 'failed', { error: (err as Error).message });
+      await this.#moveTarget(live, t, 'failed', { error: (err as Error).message });
     }
   }
 
   /** A command status, seen as an event or read back from the store. */
-  #fromCommand(live: Live, t: CampaignTarget, status: CommandStatus, error: string | null): void {
+  async #fromCommand(
+    live: Live,
+    t: CampaignTarget,
+    status: CommandStatus,
+    error: string | null,
+  ): Promise<void> {
     if (t.status !== 'in_progress') return;
     if (!FINAL_STATUSES.has(status)) {
       const phase = status as TargetPhase;
-      if (phaseRank(phase) > phaseRank(t.phase)) this.#moveTarget(live, t, 'in_progress', { phase });
+      if (phaseRank(phase) > phaseRank(t.phase)) await this.#moveTarget(live, t, 'in_progress', { phase });
       return;
     }
-    if (status === 'succeeded') this.#moveTarget(live, t, 'succeeded', { phase: null, progress: 100 });
-    else if (status === 'cancelled') this.#moveTarget(live, t, 'cancelled', { error: 'command cancelled' });
-    else this.#moveTarget(live, t, 'failed', { error: error ?? `command ${status}` });
+    if (status === 'succeeded') await this.#moveTarget(live, t, 'succeeded', { phase: null, progress: 100 });
+    else if (status === 'cancelled')
+      await this.#moveTarget(live, t, 'cancelled', { error: 'command cancelled' });
+    else await this.#moveTarget(live, t, 'failed', { error: error ?? `command ${status}` });
   }
 
-  #moveTarget(
+  async #moveTarget(
     live: Live,
     t: CampaignTarget,
     to: TargetStatus,
     extra: { phase?: TargetPhase | null; progress?: number | null; error?: string | null } = {},
-  ): void {
+  ): Promise<void> {
     const from = t.status;
     if (from !== to) {
       live.counts[t.group][from]--;
@@ -421,38 +454,54 @@ export class CampaignEngine {
     if (extra.error !== undefined) t.error = extra.error;
     if (to !== 'in_progress' && t.tokenHash) this.#byToken.delete(t.tokenHash);
     t.updatedAt = this.#ctx.clock.now();
-    this.#store.saveTarget(t);
+    await this.#store.saveTarget(t);
     this.#publish(live, t);
-    if (from === 'in_progress' && to !== 'in_progress') {
-      this.#tick(live);
-      this.#dropIfDone(live);
-    }
+    if (from === 'in_progress' && to !== 'in_progress') live.again = true;
   }
 
-  #setStatus(live: Live, status: Campaign['status'], reason: string | null, actor: string): void {
+  /** False when the stored status is no longer the one this node knew (another node changed it). */
+  async #setStatus(
+    live: Live,
+    status: Campaign['status'],
+    reason: string | null,
+    actor: string,
+  ): Promise<boolean> {
+    const now = this.#ctx.clock.now();
+    const stored = await this.#store.transition(live.c.id, [live.c.status], status, reason, now);
+    if (!stored) {
+      await this.#follow(live);
+      return false;
+    }
     live.c.status = status;
     live.c.reason = reason;
-    live.c.updatedAt = this.#ctx.clock.now();
-    this.#store.update(live.c);
-    this.#ctx.audit.record(
-      live.c.updatedAt,
-      actor,
-      `campaign.${status}`,
-      live.c.id,
-      reason ? { reason } : undefined,
-    );
+    live.c.updatedAt = now;
+    this.#ctx.audit.record(now, actor, `campaign.${status}`, live.c.id, reason ? { reason } : undefined);
     this.#publish(live, null);
     this.#dropIfDone(live);
+    return true;
   }
 
-  async #cancelQueued(live: Live, actor: string): Promise<void> {
-    for (const t of live.order) {
+  /** Takes the stored status (changed on another node): an abort cancels what is still queued. */
+  async #follow(live: Live): Promise<void> {
+    const stored = await this.#store.get(live.c.id);
+    if (!stored || stored.status === live.c.status) return;
+    Object.assign(live.c, { status: stored.status, reason: stored.reason, updatedAt: stored.updatedAt });
+    if (stored.status === 'aborted' || stored.status === 'stopped')
+      await this.#cancelQueued(live.order, 'gateway');
+    this.#publish(live, null);
+    live.again = true;
+  }
+
+  async #cancelQueued(targets: readonly CampaignTarget[], actor: string): Promise<void> {
+    for (const t of targets) {
       if (t.status !== 'in_progress' || !t.commandId) continue;
-      const cmd = await this.#commands().store.get(t.commandId);
-      if (cmd?.status === 'queued')
-        await this.#commands()
-          .cancel(t.commandId, actor)
-          .catch(() => {});
+      try {
+        const cmd = await this.#commands().store.get(t.commandId);
+        if (cmd?.status === 'queued') await this.#commands().cancel(t.commandId, actor);
+      } catch (err) {
+        // Sent meanwhile: the device goes on and is counted.
+        this.#ctx.log.debug({ err, commandId: t.commandId }, 'campaign command not cancelled');
+      }
     }
   }
 
@@ -473,8 +522,11 @@ export class CampaignEngine {
     const t = this.#byCommand.get(e.commandId);
     const live = t && this.#live.get(t.campaignId);
     if (!t || !live) return;
-    const cmd = FINAL_STATUSES.has(status) ? await this.#commands().store.get(e.commandId) : undefined;
-    this.#fromCommand(live, t, status, cmd?.error ?? null);
+    await this.#run(live, async () => {
+      const cmd = FINAL_STATUSES.has(status) ? await this.#commands().store.get(e.commandId) : undefined;
+      await this.#fromCommand(live, t, status, cmd?.error ?? null);
+      await this.#settle(live);
+    });
   }
 
   async #recordFirmware(commandId: string): Promise<void> {
@@ -483,71 +535,100 @@ export class CampaignEngine {
     if (!cmd || typeof version !== 'string') return;
     try {
       const d = this.#ctx.devices.get(cmd.deviceId);
-      if (d && d.firmware !== version) this.#ctx.devices.setFirmware(cmd.deviceId, version, cmd.requestedBy);
+      if (d && d.firmware !== version)
+        await this.#ctx.devices.setFirmware(cmd.deviceId, version, cmd.requestedBy);
     } catch (err) {
       this.#ctx.log.error({ err, deviceId: cmd.deviceId, version }, 'the new firmware could not be recorded');
     }
   }
 
   /** Progress a device reports in its state: `ota_command_id`, `ota_status`, `ota_progress_pct`. */
-  onState(device: Device, state: Record<string, unknown>): void {
+  async onState(device: Device, state: Record<string, unknown>): Promise<void> {
     const commandId = state.ota_command_id;
     if (typeof commandId !== 'string') return;
-    const t = this.#byCommand.get(commandId);
-    const live = t && this.#live.get(t.campaignId);
-    if (!t || !live || t.deviceId !== device.id || t.status !== 'in_progress') return;
+    const mine = this.#byCommand.get(commandId);
+    const live = mine && this.#live.get(mine.campaignId);
+    // In a cluster the device may report to a node that does not run its campaign: the store
+    // (only while the device says it is updating: a state it keeps after the update costs nothing).
+    const updating = typeof state.ota_status === 'string' && DEVICE_PHASES.has(state.ota_status);
+    const t = live
+      ? mine
+      : this.#shared && updating
+        ? await this.#store.targetByCommand(commandId)
+        : undefined;
+    if (!t || t.deviceId !== device.id || t.status !== 'in_progress') return;
     const phase =
-      typeof state.ota_status === 'string' && DEVICE_PHASES.has(state.ota_status) ? state.ota_status : null;
+      typeof state.ota_status === 'string' && DEVICE_PHASES.has(state.ota_status)
+        ? (state.ota_status as TargetPhase)
+        : null;
     const pct = Number(state.ota_progress_pct);
     const progress = Number.isFinite(pct) ? Math.min(100, Math.max(0, Math.round(pct))) : t.progress;
     if (phase === null && progress === t.progress) return;
-    this.#moveTarget(live, t, 'in_progress', {
-      phase:
-        phase && phaseRank(phase as TargetPhase) >= phaseRank(t.phase) ? (phase as TargetPhase) : t.phase,
-      progress,
+    const next = phase && phaseRank(phase) >= phaseRank(t.phase) ? phase : t.phase;
+    if (!live) {
+      await this.#store.saveProgress(t.campaignId, t.deviceId, next, progress, this.#ctx.clock.now());
+      return;
+    }
+    await this.#run(live, async () => {
+      if (t.status === 'in_progress')
+        await this.#moveTarget(live, t, 'in_progress', { phase: next, progress });
     });
   }
 
-  /** Events can be missed across a restart: read the commands of devices in flight back. */
+  async #reconcileEvery(epoch: number): Promise<void> {
+    if (epoch !== this.#epoch) return;
+    await this.#reconcile();
+    if (epoch === this.#epoch)
+      this.#timer = this.#ctx.clock.setTimeout(() => void this.#reconcileEvery(epoch), RECONCILE_MS);
+  }
+
+  /**
+   * Events can be missed (across a restart, or heard by another node): the commands of devices
+   * in flight are read back. In a cluster, campaigns created or changed elsewhere are taken up.
+   */
   async #reconcile(): Promise<void> {
-    if (this.#stopped) return;
     try {
+      if (this.#shared) await this.#takeUpNew();
       for (const live of [...this.#live.values()]) {
-        for (const t of live.order) {
-          if (t.status !== 'in_progress' || !t.commandId) continue;
-          const cmd = await this.#commands().store.get(t.commandId);
-          if (cmd && FINAL_STATUSES.has(cmd.status)) {
-            if (cmd.status === 'succeeded') await this.#recordFirmware(cmd.id);
-            this.#fromCommand(live, t, cmd.status, cmd.error);
+        await this.#run(live, async () => {
+          if (this.#shared) await this.#follow(live);
+          for (const t of live.order) {
+            if (t.status !== 'in_progress' || !t.commandId) continue;
+            const cmd = await this.#commands().store.get(t.commandId);
+            if (cmd && FINAL_STATUSES.has(cmd.status)) {
+              if (cmd.status === 'succeeded') await this.#recordFirmware(cmd.id);
+              await this.#fromCommand(live, t, cmd.status, cmd.error);
+            }
           }
-        }
-        this.#tick(live);
-        this.#dropIfDone(live);
+          await this.#settle(live);
+        });
       }
     } catch (err) {
       this.#ctx.log.error({ err }, 'campaign reconciliation failed');
     }
-    this.#timer = this.#ctx.clock.setTimeout(() => void this.#reconcile(), RECONCILE_MS);
   }
 
-  #progressOf(
-    c: Campaign,
-    counts: TargetCounts[],
-  ): { total: TargetCounts & { size: number }; groups: GroupProgress[] } {
-    const total = { ...emptyCounts(), size: 0 };
-    const groups = c.groups.map((size, g): GroupProgress => {
-      const k = counts[g];
-      for (const key of Object.keys(k) as TargetStatus[]) total[key] += k[key];
-      total.size += size;
-      let status: GroupStatus;
-      if (k.failed * 100 > c.errorThreshold * size) status = 'failed';
-      else if (k.succeeded * 100 >= c.successThreshold * size) status = 'passed';
-      else if (k.pending === size) status = 'waiting';
-      else if (k.pending + k.in_progress === 0) status = 'failed';
-      else status = 'running';
-      return { group: g + 1, size, status, ...k };
+  async #takeUpNew(): Promise<void> {
+    for (const c of await this.#store.list({ status: ['running', 'paused'] })) {
+      if (this.#live.has(c.id)) continue;
+      const targets = await this.#store.targets(c.id);
+      // Created on this node meanwhile: the first one in stays.
+      if (!this.#live.has(c.id)) this.#addLive(c, targets);
+    }
+  }
+
+  /** A change made on a node that does not run the campaign, for this node's event stream. */
+  async #publishStored(c: Campaign): Promise<void> {
+    this.#ctx.events.publish({
+      type: 'campaign',
+      at: this.#ctx.clock.now(),
+      campaignId: c.id,
+      name: c.name,
+      status: c.status,
+      reason: c.reason,
+      device: null,
+      ...progressOf(c, await this.#storedCounts(c)),
     });
-    return { total, groups };
   }
 
   #publish(live: Live, t: CampaignTarget | null): void {
@@ -560,7 +641,7 @@ export class CampaignEngine {
       status: c.status,
       reason: c.reason,
       device: t && { id: t.deviceId, status: t.status, phase: t.phase, progress: t.progress, error: t.error },
-      ...this.#progressOf(c, live.counts),
+      ...progressOf(c, live.counts),
     };
     this.#ctx.events.publish(event);
   }

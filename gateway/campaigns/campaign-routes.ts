@@ -117,9 +117,9 @@ export function campaignRoutes(engine: () => CampaignEngine) {
     const admin = ctx.requireRole('admin', 'create or resume a campaign');
     const tags = ['campaigns'];
     const iso = (t: number) => new Date(t).toISOString();
-    const view = (c: Campaign) => {
+    const view = async (c: Campaign) => {
       const e = engine();
-      const artifact = e.artifactOf(c.artifactId);
+      const artifact = await e.artifactOf(c.artifactId);
       return {
         ...c,
         model: artifact?.model ?? null,
@@ -127,13 +127,14 @@ export function campaignRoutes(engine: () => CampaignEngine) {
         selector: c.selector as Record<string, string>,
         createdAt: iso(c.createdAt),
         updatedAt: iso(c.updatedAt),
-        ...e.progress(c.id),
+        ...(await e.progress(c.id)),
       };
     };
     r.post(
       '/api/campaigns',
       { preHandler: admin, schema: { tags, body: newCampaignBody, response: { 201: campaignView } } },
-      async (req, reply) => reply.code(201).send(view(engine().create(req.body, req.principal!.name))),
+      async (req, reply) =>
+        reply.code(201).send(await view(await engine().create(req.body, req.principal!.name))),
     );
     r.get(
       '/api/campaigns',
@@ -148,16 +149,15 @@ export function campaignRoutes(engine: () => CampaignEngine) {
         },
       },
       async (req) => ({
-        campaigns: engine()
-          .list()
-          .filter((c) => !req.query.status || c.status === req.query.status)
-          .map(view),
+        campaigns: await Promise.all(
+          (await engine().list()).filter((c) => !req.query.status || c.status === req.query.status).map(view),
+        ),
       }),
     );
     r.get(
       '/api/campaigns/:id',
       { preHandler: viewer, schema: { tags, params: campaignId, response: { 200: campaignView } } },
-      async (req) => view(engine().get(req.params.id)),
+      async (req) => view(await engine().get(req.params.id)),
     );
     r.get(
       '/api/campaigns/:id/devices',
@@ -177,9 +177,9 @@ export function campaignRoutes(engine: () => CampaignEngine) {
       },
       async (req) => {
         const q = req.query;
-        const all = engine()
-          .targets(req.params.id)
-          .filter((t) => (!q.status || t.status === q.status) && (!q.group || t.group === q.group - 1));
+        const all = (await engine().targets(req.params.id)).filter(
+          (t) => (!q.status || t.status === q.status) && (!q.group || t.group === q.group - 1),
+        );
         return {
           total: all.length,
           devices: all
@@ -192,7 +192,7 @@ export function campaignRoutes(engine: () => CampaignEngine) {
       r.post(
         `/api/campaigns/:id/${name}`,
         { preHandler, schema: { tags, params: campaignId, response: { 200: campaignView } } },
-        async (req) => view(engine()[name](req.params.id, req.principal!.name)),
+        async (req) => view(await engine()[name](req.params.id, req.principal!.name)),
       );
     action('pause', operator);
     action('abort', operator);

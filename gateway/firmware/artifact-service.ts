@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AuditLog } from '../../device-registry/audit.ts';
-import type { FirmwareArtifact, FirmwareArtifactStore } from '../../device-registry/firmware-artifacts.ts';
+import type {
+  FirmwareArtifact,
+  FirmwareArtifactStore,
+  FirmwareImageStore,
+} from '../../device-registry/firmware-artifacts.ts';
 import { findCommand, findFirmware, type ModelSpec } from '../../firmware-specs/define-device.ts';
 import type { Clock } from '../clock.ts';
 import {
@@ -29,35 +31,34 @@ export interface ArtifactUpload {
 class TooLarge extends Error {}
 
 /**
- * Firmware images: bytes in `<data>/firmware/<id>.bin` (the id is ours, random; nothing a client
- * sends becomes part of a path), metadata in the store. An upload is streamed to a temporary
- * file while it is hashed and counted, and kept only when its size and sha256 are right.
+ * Firmware images: bytes in the image store (files in the data directory, or PostgreSQL in a
+ * cluster), metadata in the artifact store. An upload is streamed into the image store while
+ * it is hashed and counted, and kept only when its size and sha256 are right.
  */
 export class ArtifactService {
   readonly #store: FirmwareArtifactStore;
-  readonly #dir: string;
+  readonly #images: FirmwareImageStore;
   readonly #maxBytes: number;
   readonly #specs: ReadonlyMap<string, ModelSpec>;
   readonly #audit: AuditLog;
   readonly #clock: Clock;
   /** Which campaign that has not ended uses an artifact (set by the campaigns module). */
-  inUseBy: (artifactId: string) => string | undefined = () => undefined;
+  inUseBy: (artifactId: string) => Promise<string | undefined> = async () => undefined;
 
   constructor(opts: {
     store: FirmwareArtifactStore;
-    dataDir: string;
+    images: FirmwareImageStore;
     maxBytes: number;
     specs: ReadonlyMap<string, ModelSpec>;
     audit: AuditLog;
     clock: Clock;
   }) {
     this.#store = opts.store;
-    this.#dir = join(opts.dataDir, 'firmware');
+    this.#images = opts.images;
     this.#maxBytes = opts.maxBytes;
     this.#specs = opts.specs;
     this.#audit = opts.audit;
     this.#clock = opts.clock;
-    mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
   }
 
   get maxBytes(): number {
@@ -68,19 +69,19 @@ export class ArtifactService {
     return this.#store;
   }
 
-  /** The file of an artifact; the id was checked against the store first. */
-  fileOf(a: FirmwareArtifact): string {
-    return join(this.#dir, `${a.id}.bin`);
+  /** Bytes `start` to `end` (inclusive) of an artifact's image; the id was checked against the store first. */
+  read(a: FirmwareArtifact, start = 0, end = a.size - 1): Readable {
+    return this.#images.read(a.id, start, end);
   }
 
-  require(id: string): FirmwareArtifact {
-    const a = this.#store.get(id);
+  async require(id: string): Promise<FirmwareArtifact> {
+    const a = await this.#store.get(id);
     if (!a) throw new ArtifactNotFoundError(id);
     return a;
   }
 
   /** Checks what can be checked before reading a byte of the body. */
-  precheck(meta: ArtifactUpload, declaredBytes: number | undefined): ModelSpec {
+  async precheck(meta: ArtifactUpload, declaredBytes: number | undefined): Promise<ModelSpec> {
     if (declaredBytes !== undefined && declaredBytes > this.#maxBytes)
       throw new ArtifactTooLargeError(this.#maxBytes);
     const spec = this.#specs.get(meta.model);
@@ -91,7 +92,7 @@ export class ArtifactService {
       throw new ArtifactInvalidError(
         `querystring.version: model ${meta.model} has no firmware spec for ${meta.version} (it has ${Object.keys(spec.firmware).join(', ')}): its payloads could not be read`,
       );
-    const existing = this.#store.byModelVersion(meta.model, meta.version);
+    const existing = await this.#store.byModelVersion(meta.model, meta.version);
     if (existing) throw new ArtifactExistsError(meta.model, meta.version, existing.id);
     return spec;
   }
@@ -102,10 +103,12 @@ export class ArtifactService {
     actor: string,
     declaredBytes?: number,
   ): Promise<FirmwareArtifact> {
-    this.precheck(meta, declaredBytes);
-    const tmp = join(this.#dir, `.upload-${randomBytes(8).toString('hex')}`);
+    await this.precheck(meta, declaredBytes);
+    const id = `fw_${randomBytes(9).toString('hex')}`;
+    const image = await this.#images.begin(id);
     const hash = createHash('sha256');
     let size = 0;
+    let committed = false;
     const max = this.#maxBytes;
     try {
       await pipeline(
@@ -118,15 +121,15 @@ export class ArtifactService {
             yield chunk;
           }
         },
-        createWriteStream(tmp, { mode: 0o600, flags: 'wx' }),
+        image.sink,
       );
       if (size === 0) throw new ArtifactEmptyError();
       const sha256 = hash.digest('hex');
       if (sha256 !== meta.sha256) throw new ChecksumMismatchError(sha256, meta.sha256);
       // Checked again: another upload of the same version may have finished meanwhile.
-      this.precheck(meta, undefined);
+      await this.precheck(meta, undefined);
       const artifact: FirmwareArtifact = {
-        id: `fw_${randomBytes(9).toString('hex')}`,
+        id,
         model: meta.model,
         version: meta.version,
         fromVersions: meta.fromVersions,
@@ -136,13 +139,10 @@ export class ArtifactService {
         createdAt: this.#clock.now(),
         createdBy: actor,
       };
-      renameSync(tmp, this.fileOf(artifact));
-      try {
-        this.#store.create(artifact);
-      } catch (err) {
-        rmSync(this.fileOf(artifact), { force: true });
-        throw err;
-      }
+      await image.commit();
+      committed = true;
+      // A second upload of the version on another node loses here (unique model and version).
+      await this.#store.create(artifact);
       this.#audit.record(artifact.createdAt, actor, 'firmware.add', artifact.id, {
         model: artifact.model,
         version: artifact.version,
@@ -152,18 +152,19 @@ export class ArtifactService {
       });
       return artifact;
     } catch (err) {
-      rmSync(tmp, { force: true });
+      if (committed) await this.#images.delete(id).catch(() => {});
+      else await image.abort().catch(() => {});
       if (err instanceof TooLarge) throw new ArtifactTooLargeError(max);
       throw err;
     }
   }
 
-  delete(id: string, actor: string): void {
-    const a = this.require(id);
-    const campaign = this.inUseBy(id);
+  async delete(id: string, actor: string): Promise<void> {
+    const a = await this.require(id);
+    const campaign = await this.inUseBy(id);
     if (campaign) throw new ArtifactInUseError(id, campaign);
-    this.#store.delete(id);
-    rmSync(this.fileOf(a), { force: true });
+    await this.#store.delete(id);
+    await this.#images.delete(a.id);
     this.#audit.record(this.#clock.now(), actor, 'firmware.delete', id, {
       model: a.model,
       version: a.version,

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -60,14 +59,14 @@ export const toArtifactView = (a: FirmwareArtifact) => ({
  */
 export function firmwareRoutes(
   service: ArtifactService,
-  grant: (token: string, artifactId: string) => boolean,
+  grant: (token: string, artifactId: string) => Promise<boolean>,
 ) {
   return (app: FastifyInstance, ctx: GatewayContext): void => {
     const viewer = ctx.requireRole('viewer', 'read firmware artifacts');
     const admin = ctx.requireRole('admin', 'add or delete firmware artifacts');
     const tags = ['firmware'];
     app.register(async (sub) => {
-      // The image is streamed to disk while hashed; it never sits whole in memory.
+      // The image is streamed to its store while hashed; it never sits whole in memory.
       sub.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
       const r = sub.withTypeProvider<ZodTypeProvider>();
       r.post(
@@ -88,7 +87,7 @@ export function firmwareRoutes(
           };
           const length = declared === undefined ? undefined : Number(declared);
           if (typeof (req.body as Readable | undefined)?.pipe !== 'function') {
-            service.precheck(meta, length);
+            await service.precheck(meta, length);
             throw new UploadContentTypeError();
           }
           try {
@@ -113,7 +112,9 @@ export function firmwareRoutes(
           response: { 200: z.object({ artifacts: z.array(artifactView) }) },
         },
       },
-      async (req) => ({ artifacts: service.store.list({ model: req.query.model }).map(toArtifactView) }),
+      async (req) => ({
+        artifacts: (await service.store.list({ model: req.query.model })).map(toArtifactView),
+      }),
     );
     r.get(
       '/api/firmware/:id',
@@ -121,13 +122,13 @@ export function firmwareRoutes(
         preHandler: viewer,
         schema: { tags, params: z.object({ id: artifactId }), response: { 200: artifactView } },
       },
-      async (req) => toArtifactView(service.require(req.params.id)),
+      async (req) => toArtifactView(await service.require(req.params.id)),
     );
     r.delete(
       '/api/firmware/:id',
       { preHandler: admin, schema: { tags, params: z.object({ id: artifactId }) } },
       async (req, reply) => {
-        service.delete(req.params.id, req.principal!.name);
+        await service.delete(req.params.id, req.principal!.name);
         return reply.code(204).send();
       },
     );
@@ -138,7 +139,7 @@ export function firmwareRoutes(
           if (req.headers.authorization) return viewer(req, reply);
           const { token } = req.query as { token?: string };
           const { id } = req.params as { id: string };
-          if (!token || !grant(token, id)) throw new DownloadDeniedError();
+          if (!token || !(await grant(token, id))) throw new DownloadDeniedError();
         },
         schema: {
           tags,
@@ -147,7 +148,7 @@ export function firmwareRoutes(
         },
       },
       async (req, reply) => {
-        const a = service.require(req.params.id);
+        const a = await service.require(req.params.id);
         const etag = `"${a.sha256}"`;
         reply
           .header('accept-ranges', 'bytes')
@@ -161,14 +162,12 @@ export function firmwareRoutes(
           ifRange === undefined || ifRange === etag ? parseByteRange(req.headers.range, a.size) : null;
         if (range === 'unsatisfiable')
           return reply.code(416).header('content-range', `bytes */${a.size}`).send();
-        const file = service.fileOf(a);
-        if (range === null)
-          return reply.code(200).header('content-length', a.size).send(createReadStream(file));
+        if (range === null) return reply.code(200).header('content-length', a.size).send(service.read(a));
         return reply
           .code(206)
           .header('content-range', `bytes ${range.start}-${range.end}/${a.size}`)
           .header('content-length', range.end - range.start + 1)
-          .send(createReadStream(file, { start: range.start, end: range.end }));
+          .send(service.read(a, range.start, range.end));
       },
     );
   };

@@ -1,7 +1,9 @@
 import { FINAL_STATUSES } from '../../device-registry/commands.ts';
 import { SqliteLightingStore } from '../../device-registry/lighting.ts';
+import { PgLightingStore } from '../../device-registry/pg/pg-lighting.ts';
 import { hanoiCalendar, hanoiPrograms } from '../../firmware-specs/lighting/hanoi.ts';
 import type { Clock } from '../clock.ts';
+import { type Leadership, pgLeader } from '../cluster/leader.ts';
 import type { CommandService } from '../commands/command-service.ts';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayModule } from '../gateway.ts';
@@ -29,6 +31,8 @@ export interface LightingModule extends GatewayModule {
   readonly service: LightingService;
   readonly scheduler: LightingScheduler;
   readonly dispatcher: LampDispatcher;
+  /** In a cluster, whether this node runs the calendar; undefined in single-process mode. */
+  readonly leader: Leadership | undefined;
 }
 
 /** Street-lighting programs and calendars (issue 13) over the command service. */
@@ -39,7 +43,12 @@ export function lightingModule(
   let service: LightingService;
   let scheduler: LightingScheduler;
   let dispatcher: LampDispatcher;
+  let leader: Leadership | undefined;
   const enabled = opts.enabled ?? false;
+  const run = async () => {
+    await scheduler.start();
+    await scheduler.reconcile();
+  };
   return {
     name: 'lighting',
     get service() {
@@ -51,12 +60,15 @@ export function lightingModule(
     get dispatcher() {
       return dispatcher;
     },
-    init(ctx: GatewayContext) {
+    get leader() {
+      return leader;
+    },
+    async init(ctx: GatewayContext) {
       const log = ctx.log.child({ module: 'lighting' });
-      const store = new SqliteLightingStore(ctx.db);
+      const store = ctx.pg ? new PgLightingStore(ctx.pg) : new SqliteLightingStore(ctx.db);
       // The repository's defaults, validated as any API edit is, on the first start only.
       const programs = hanoiPrograms.map((p) => programSchema.parse(p));
-      if (store.seed(programs, calendarSchema.parse(hanoiCalendar), ctx.clock.now()))
+      if (await store.seed(programs, calendarSchema.parse(hanoiCalendar), ctx.clock.now()))
         log.info({ programs: programs.length }, 'loaded the default Hanoi lighting programs and calendar');
       const clock = opts.clock ?? ctx.clock;
       const cmd = commands();
@@ -64,6 +76,7 @@ export function lightingModule(
         clock: ctx.clock,
         log,
         ratePerSecond: opts.ratePerSecond ?? 1000,
+        // Not awaited here: the dispatcher keeps its pace and counts refusals (a promise's too).
         submit: (deviceId, c) =>
           cmd.submit({
             deviceId,
@@ -90,7 +103,10 @@ export function lightingModule(
         desiredLevel,
         commandOpen: (id) =>
           cmd.recentCommands(id).some((c) => c.name === 'setDimming' && !FINAL_STATUSES.has(c.status)),
+        // Programs, calendar and overrides may be edited on any node of a cluster.
+        refreshEachLook: ctx.pg !== undefined,
       });
+      await scheduler.reload();
       ctx.devices.onChange((d, change) => {
         if (d.family !== 'streetlight') return;
         if (change === 'disabled') scheduler.lampsChanged();
@@ -106,18 +122,34 @@ export function lightingModule(
         reportedLevel,
         enabled,
       });
+      // One node of a cluster runs the calendar; every node serves the API and overrides.
+      if (ctx.pg && enabled)
+        leader = pgLeader(ctx.pg, {
+          name: 'lighting',
+          log,
+          onGain: async () => {
+            await scheduler.reload();
+            await run();
+          },
+          onLose: () => {
+            scheduler.stop();
+            dispatcher.stop();
+          },
+        });
     },
     get routes() {
       return lightingRoutes(() => service);
     },
-    start() {
+    async start() {
       if (!enabled) return;
-      scheduler.start();
-      scheduler.reconcile();
+      if (leader) await leader.start();
+      else await run();
     },
-    stop() {
+    async stop() {
+      if (leader) await leader.stop();
       scheduler?.stop();
       dispatcher?.stop();
+      await scheduler?.flushed();
     },
   };
 }

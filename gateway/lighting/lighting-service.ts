@@ -51,45 +51,45 @@ export class LightingService {
     return this.#d.clock.now();
   }
 
-  programs() {
-    return this.#d.store.programs().map((p) => ({ ...p, updatedAt: isoTime(p.updatedAt) }));
+  async programs() {
+    return (await this.#d.store.programs()).map((p) => ({ ...p, updatedAt: isoTime(p.updatedAt) }));
   }
 
-  program(id: string): Program {
-    const p = this.#d.store.program(id);
+  async program(id: string): Promise<Program> {
+    const p = await this.#d.store.program(id);
     if (!p) throw new ProgramNotFoundError(id);
     return p;
   }
 
-  putProgram(p: Program, actor: string): boolean {
-    const created = this.#d.store.putProgram(p, this.now(), actor);
+  async putProgram(p: Program, actor: string): Promise<boolean> {
+    const created = await this.#d.store.putProgram(p, this.now(), actor);
     this.#d.audit.record(this.now(), actor, 'lighting.program', p.id, { steps: p.steps });
-    this.#d.scheduler.reload();
+    await this.#d.scheduler.reload();
     return created;
   }
 
-  deleteProgram(id: string, actor: string): void {
-    const used = programRefs(this.calendar().calendar).filter((r) => r.program === id);
+  async deleteProgram(id: string, actor: string): Promise<void> {
+    const used = programRefs((await this.calendar()).calendar).filter((r) => r.program === id);
     if (used.length) throw new ProgramInUseError(id, used.map((r) => r.where).join(', '));
-    if (!this.#d.store.deleteProgram(id)) throw new ProgramNotFoundError(id);
+    if (!(await this.#d.store.deleteProgram(id))) throw new ProgramNotFoundError(id);
     this.#d.audit.record(this.now(), actor, 'lighting.program.delete', id, {});
-    this.#d.scheduler.reload();
+    await this.#d.scheduler.reload();
   }
 
-  calendar() {
-    const c = this.#d.store.calendar();
+  async calendar() {
+    const c = await this.#d.store.calendar();
     if (!c) throw new CalendarInvalidError('no calendar stored');
     return c;
   }
 
-  putCalendar(c: Calendar, actor: string): number {
-    const known = new Set(this.#d.store.programs().map((p) => p.id));
+  async putCalendar(c: Calendar, actor: string): Promise<number> {
+    const known = new Set((await this.#d.store.programs()).map((p) => p.id));
     const missing = programRefs(c).filter((r) => !known.has(r.program));
     if (missing.length)
       throw new CalendarInvalidError(missing.map((m) => `${m.where}: no program ${m.program}`).join('; '));
-    const version = this.#d.store.putCalendar(c, this.now(), actor);
+    const version = await this.#d.store.putCalendar(c, this.now(), actor);
     this.#d.audit.record(this.now(), actor, 'lighting.calendar', String(version), {});
-    this.#d.scheduler.reload();
+    await this.#d.scheduler.reload();
     return version;
   }
 
@@ -261,7 +261,7 @@ export class LightingService {
   }
 
   /** A program over one night at a position: its steps, the sun, and the level every `stepMinutes`. */
-  preview(q: {
+  async preview(q: {
     program?: string;
     group?: string;
     date?: LocalDate;
@@ -294,7 +294,7 @@ export class LightingService {
     lat ??= REFERENCE_POSITION.lat;
     lon ??= REFERENCE_POSITION.lon;
     checkPosition(lat, lon);
-    const program = this.program(programId ?? '');
+    const program = await this.program(programId ?? '');
     const sun = nightSun(night, lat, lon);
     const steps = planNight(program, night, sun);
     const from = nightStart(night);
@@ -322,14 +322,14 @@ export class LightingService {
     return nightEnergy(this.#d.scheduler.plan(n), this.#d.devices, this.#d.scheduler.sun);
   }
 
-  overrides() {
-    return this.#d.store.recentOverrides(100).map(overrideView);
+  async overrides() {
+    return (await this.#d.store.recentOverrides(100)).map(overrideView);
   }
 
-  override(req: { group: Group; level: number; minutes?: number; reason: string }, actor: string) {
+  async override(req: { group: Group; level: number; minutes?: number; reason: string }, actor: string) {
     // Without the scheduler nothing would end it: a plain bulk command says what it is.
     if (!this.#d.enabled) throw new SchedulerOffError('use a bulk setDimming command instead');
-    const o = this.#d.scheduler.override(req, actor);
+    const o = await this.#d.scheduler.override(req, actor);
     this.#d.audit.record(this.now(), actor, 'lighting.override', o.id, {
       group: o.group,
       level: o.level,
@@ -338,13 +338,13 @@ export class LightingService {
     return overrideView(o);
   }
 
-  endOverride(id: string, actor: string) {
-    const o = this.#d.scheduler.endOverride(id, actor);
+  async endOverride(id: string, actor: string) {
+    const o = await this.#d.scheduler.endOverride(id, actor);
     this.#d.audit.record(this.now(), actor, 'lighting.override.end', id, {});
     return overrideView(o);
   }
 
-  reconcile() {
+  async reconcile() {
     if (!this.#d.enabled) throw new SchedulerOffError('nothing drives the lamps');
     return this.#d.scheduler.reconcile();
   }

@@ -58,7 +58,7 @@ export function lightingRoutes(service: () => LightingService) {
     const s = service;
 
     r.get('/api/lighting/programs', { preHandler: viewer, schema: { tags } }, async () => ({
-      programs: s().programs(),
+      programs: await s().programs(),
     }));
     r.get(
       '/api/lighting/programs/:id',
@@ -76,27 +76,27 @@ export function lightingRoutes(service: () => LightingService) {
             error: 'Bad Request',
             message: `body.id (${req.body.id}) is not the id in the path (${req.params.id})`,
           });
-        const created = s().putProgram(req.body, req.principal!.name);
-        return reply.code(created ? 201 : 200).send(s().program(req.params.id));
+        const created = await s().putProgram(req.body, req.principal!.name);
+        return reply.code(created ? 201 : 200).send(await s().program(req.params.id));
       },
     );
     r.delete(
       '/api/lighting/programs/:id',
       { preHandler: admin, schema: { tags, params: idParam } },
       async (req, reply) => {
-        s().deleteProgram(req.params.id, req.principal!.name);
+        await s().deleteProgram(req.params.id, req.principal!.name);
         return reply.code(204).send();
       },
     );
     r.get('/api/lighting/calendar', { preHandler: viewer, schema: { tags } }, async () => {
-      const c = s().calendar();
+      const c = await s().calendar();
       return { ...c, updatedAt: new Date(c.updatedAt).toISOString() };
     });
     r.put(
       '/api/lighting/calendar',
       { preHandler: admin, schema: { tags, body: calendarSchema } },
       async (req) => ({
-        version: s().putCalendar(req.body, req.principal!.name),
+        version: await s().putCalendar(req.body, req.principal!.name),
       }),
     );
     r.get('/api/lighting/groups', { preHandler: viewer, schema: { tags } }, async () => ({
@@ -125,12 +125,12 @@ export function lightingRoutes(service: () => LightingService) {
       async (req) => s().energy(req.query.date),
     );
     r.get('/api/lighting/overrides', { preHandler: viewer, schema: { tags } }, async () => ({
-      overrides: s().overrides(),
+      overrides: await s().overrides(),
     }));
     r.post(
       '/api/lighting/overrides',
       { preHandler: operator, schema: { tags, body: overrideBody } },
-      async (req, reply) => reply.code(201).send(s().override(req.body, req.principal!.name)),
+      async (req, reply) => reply.code(201).send(await s().override(req.body, req.principal!.name)),
     );
     r.delete(
       '/api/lighting/overrides/:id',

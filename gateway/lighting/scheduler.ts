@@ -8,7 +8,7 @@ import { NoLampsError, OverrideNotFoundError } from './errors.ts';
 import type { LampDispatcher } from './lamp-dispatcher.ts';
 import { addDays, type LocalDate, nightOf, nightStart } from './local-time.ts';
 import { buildNightUnits, type NightUnits, stepAt, type Unit } from './night-units.ts';
-import type { Group, Program } from './program.ts';
+import type { Calendar, Group, Program } from './program.ts';
 import type { SunCache } from './sun.ts';
 
 export interface SchedulerDeps {
@@ -23,10 +23,22 @@ export interface SchedulerDeps {
   /** The level the command service last asked of a lamp (its desired state), if any. */
   desiredLevel(deviceId: string): number | null;
   /** Whether a setDimming of this lamp is still queued or in flight. */
-  commandOpen(deviceId: string): boolean;
+  commandOpen(deviceId: string): boolean | Promise<boolean>;
+  /** Re-read programs, calendar and overrides before each look (a cluster: edits made on other nodes). */
+  refreshEachLook?: boolean;
 }
 
 export const SCHEDULER_ACTOR = 'lighting-program';
+/** Executed steps are stored this many nights back. */
+const KEEP_NIGHTS = 7;
+/** …and remembered this many (a clock set back further than this may replay a step). */
+const MEMORY_NIGHTS = 2;
+const EMPTY_CALENDAR: Calendar = {
+  timeZone: 'Asia/Ho_Chi_Minh',
+  holidays: [],
+  assignments: [],
+  exceptions: [],
+};
 
 /** What a lamp reports, as a level: off is 0 whatever its dimmer says. */
 export function reportedLevel(d: Device): number | null {
@@ -46,7 +58,9 @@ export function reportedLevel(d: Device): number | null {
  */
 export class LightingScheduler {
   readonly #d: SchedulerDeps;
-  #resolver!: CalendarResolver;
+  #resolver = new CalendarResolver(EMPTY_CALENDAR);
+  /** What the programs and calendar were read as: a reload with nothing new keeps the plans. */
+  #loaded = '';
   #programs = new Map<string, Program>();
   readonly #plans = new Map<LocalDate, NightUnits>();
   readonly #executed = new Map<string, number>();
@@ -56,22 +70,33 @@ export class LightingScheduler {
   #running = false;
   #warnedBackwards = new Set<string>();
   readonly #joined = new Set<string>();
+  /** Store writes of the ticks, in order; a tick does not wait for them. */
+  #writes: Promise<void> = Promise.resolve();
 
+  /** reload() before use. */
   constructor(deps: SchedulerDeps) {
     this.#d = deps;
-    this.reload();
   }
 
-  /** Re-reads programs, calendar and overrides (after an edit); plans are rebuilt when next needed. */
-  reload(): void {
-    const stored = this.#d.store.calendar();
-    this.#resolver = new CalendarResolver(
-      stored?.calendar ?? { timeZone: 'Asia/Ho_Chi_Minh', holidays: [], assignments: [], exceptions: [] },
-    );
-    this.#programs = new Map(this.#d.store.programs().map((p) => [p.id, p]));
-    this.#overrides = this.#d.store.activeOverrides();
+  /**
+   * Re-reads programs, calendar and overrides (after an edit here or, in a cluster, on another
+   * node); plans are rebuilt when next needed if the programs or the calendar changed.
+   */
+  async reload(): Promise<void> {
+    const [stored, programs, overrides] = await Promise.all([
+      this.#d.store.calendar(),
+      this.#d.store.programs(),
+      this.#d.store.activeOverrides(),
+    ]);
+    const loaded = JSON.stringify([stored?.version, programs]);
+    if (loaded !== this.#loaded) {
+      this.#loaded = loaded;
+      this.#resolver = new CalendarResolver(stored?.calendar ?? EMPTY_CALENDAR);
+      this.#programs = new Map(programs.map((p) => [p.id, p]));
+      this.lampsChanged();
+    }
+    this.#overrides = overrides;
     this.#indexOverrides();
-    this.lampsChanged();
   }
 
   /** Lamps registered, enabled or disabled: plans are rebuilt when next needed. */
@@ -109,7 +134,11 @@ export class LightingScheduler {
     return p;
   }
 
-  start(): void {
+  /** Runs the calendar from the steps recorded as executed (by this node or the one before it). */
+  async start(): Promise<void> {
+    this.#executed.clear();
+    for (const s of await this.#d.store.executedFrom(addDays(nightOf(this.#d.clock.now()), -MEMORY_NIGHTS)))
+      this.#executed.set(`${s.night}|${s.unit}`, s.step);
     this.#running = true;
     this.tick();
   }
@@ -120,14 +149,21 @@ export class LightingScheduler {
     this.#timer = null;
   }
 
+  /** Read from memory: the recent nights were loaded at start, and only the running scheduler records steps. */
   #executedStep(night: LocalDate, unit: string): number {
-    const key = `${night}|${unit}`;
-    let step = this.#executed.get(key);
-    if (step === undefined) {
-      step = this.#d.store.executed(night, unit)?.step ?? -1;
-      this.#executed.set(key, step);
-    }
-    return step;
+    return this.#executed.get(`${night}|${unit}`) ?? -1;
+  }
+
+  #write(what: string, fn: () => Promise<unknown>): void {
+    this.#writes = this.#writes.then(fn).then(
+      () => {},
+      (err) => this.#d.log.error({ err }, `lighting ${what} not stored`),
+    );
+  }
+
+  /** Resolves once the writes of earlier ticks are stored. */
+  flushed(): Promise<void> {
+    return this.#writes;
   }
 
   /** Looks at the clock: ends due overrides, sends due steps, and sets the next look. */
@@ -139,7 +175,23 @@ export class LightingScheduler {
     } catch (err) {
       this.#d.log.error({ err }, 'lighting tick failed');
     }
-    if (this.#running) this.#timer = this.#d.clock.setTimeout(() => this.tick(), this.#nextLookIn());
+    if (this.#running) this.#timer = this.#d.clock.setTimeout(() => this.#look(), this.#nextLookIn());
+  }
+
+  #look(): void {
+    if (!this.#d.refreshEachLook) {
+      this.tick();
+      return;
+    }
+    this.reload().then(
+      () => {
+        if (this.#running) this.tick();
+      },
+      (err) => {
+        this.#d.log.error({ err }, 'lighting programs not re-read');
+        if (this.#running) this.tick();
+      },
+    );
   }
 
   #tick(): void {
@@ -149,7 +201,7 @@ export class LightingScheduler {
     const resumed = new Set<string>();
     for (const o of this.#overrides) {
       if (now < o.until) continue;
-      this.#d.store.endOverride(o.id, now, SCHEDULER_ACTOR);
+      this.#write('override end', () => this.#d.store.endOverride(o.id, now, SCHEDULER_ACTOR));
       for (const id of o.deviceIds) resumed.add(id);
       this.#d.log.info({ override: o.id }, 'lighting override ended; the program resumes');
     }
@@ -173,9 +225,11 @@ export class LightingScheduler {
     }
     if (levels.size) this.#d.dispatcher.enqueue(levels, SCHEDULER_ACTOR);
     if (executed.length) {
-      this.#d.store.markExecuted(executed);
-      this.#d.store.pruneExecuted(addDays(night, -7));
-      const oldest = addDays(night, -2);
+      this.#write('executed steps', async () => {
+        await this.#d.store.markExecuted(executed);
+        await this.#d.store.pruneExecuted(addDays(night, -KEEP_NIGHTS));
+      });
+      const oldest = addDays(night, -MEMORY_NIGHTS);
       for (const key of this.#executed.keys()) if (key < oldest) this.#executed.delete(key);
     }
   }
@@ -271,7 +325,7 @@ export class LightingScheduler {
   }
 
   /** Lamps whose asked-for or reported level is not the one they should have now get it again. */
-  reconcile(now = this.#d.clock.now()): { checked: number; sent: number } {
+  async reconcile(now = this.#d.clock.now()): Promise<{ checked: number; sent: number }> {
     const levels = new Map<string, number>();
     let checked = 0;
     for (const id of this.plan(nightOf(now)).unitOf.keys()) {
@@ -282,7 +336,12 @@ export class LightingScheduler {
       const device = this.#d.devices.get(id);
       const reported = device ? reportedLevel(device) : null;
       if (desired !== exp.level) levels.set(id, exp.level);
-      else if (device?.online && reported !== null && reported !== exp.level && !this.#d.commandOpen(id))
+      else if (
+        device?.online &&
+        reported !== null &&
+        reported !== exp.level &&
+        !(await this.#d.commandOpen(id))
+      )
         levels.set(id, exp.level);
     }
     if (levels.size) this.#d.dispatcher.enqueue(levels, 'lighting-reconciler');
@@ -296,10 +355,10 @@ export class LightingScheduler {
     return this.#overrides;
   }
 
-  override(
+  async override(
     req: { group: Group; level: number; minutes?: number; reason: string },
     actor: string,
-  ): LightingOverride {
+  ): Promise<LightingOverride> {
     const now = this.#d.clock.now();
     const night = this.plan(nightOf(now));
     const lamps = [...night.unitOf.entries()].filter(([id]) => {
@@ -332,7 +391,7 @@ export class LightingScheduler {
       endedAt: null,
       endedBy: null,
     };
-    this.#d.store.createOverride(o);
+    await this.#d.store.createOverride(o);
     this.#overrides.push(o);
     this.#indexOverrides();
     this.#d.dispatcher.enqueue(new Map(o.deviceIds.map((id) => [id, o.level])), actor);
@@ -340,9 +399,9 @@ export class LightingScheduler {
     return o;
   }
 
-  endOverride(id: string, actor: string): LightingOverride {
+  async endOverride(id: string, actor: string): Promise<LightingOverride> {
     const now = this.#d.clock.now();
-    if (!this.#d.store.endOverride(id, now, actor)) throw new OverrideNotFoundError(id);
+    if (!(await this.#d.store.endOverride(id, now, actor))) throw new OverrideNotFoundError(id);
     const ended = this.#overrides.find((o) => o.id === id);
     this.#overrides = this.#overrides.filter((o) => o.id !== id);
     this.#indexOverrides();
@@ -352,6 +411,6 @@ export class LightingScheduler {
       if (level !== undefined) levels.set(lamp, level);
     }
     this.#d.dispatcher.enqueue(levels, SCHEDULER_ACTOR);
-    return this.#d.store.override(id)!;
+    return (await this.#d.store.override(id))!;
   }
 }
