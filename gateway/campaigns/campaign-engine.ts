@@ -474,12 +474,13 @@ export class CampaignEngine {
     const cmd = this.#commands().store.get(commandId);
     const version = cmd?.params.version;
     if (!cmd || typeof version !== 'string') return;
-    try {
-      const d = this.#ctx.devices.get(cmd.deviceId);
-      if (d && d.firmware !== version) this.#ctx.devices.setFirmware(cmd.deviceId, version, cmd.requestedBy);
-    } catch (err) {
-      this.#ctx.log.error({ err, deviceId: cmd.deviceId, version }, 'the new firmware could not be recorded');
-    }
+    const d = this.#ctx.devices.get(cmd.deviceId);
+    if (d && d.firmware !== version)
+      this.#ctx.devices
+        .setFirmware(cmd.deviceId, version, cmd.requestedBy)
+        .catch((err) =>
+          this.#ctx.log.error({ err, deviceId: cmd.deviceId, version }, 'the new firmware could not be recorded'),
+        );
   }
 
   /** Progress a device reports in its state: `ota_command_id`, `ota_status`, `ota_progress_pct`. */

@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { AuditLog } from '../../device-registry/audit.ts';
+import type { AuditStore } from '../../device-registry/audit.ts';
 import type { FirmwareArtifact, FirmwareArtifactStore } from '../../device-registry/firmware-artifacts.ts';
 import { findCommand, findFirmware, type ModelSpec } from '../../firmware-specs/define-device.ts';
 import type { Clock } from '../clock.ts';
@@ -38,7 +38,7 @@ export class ArtifactService {
   readonly #dir: string;
   readonly #maxBytes: number;
   readonly #specs: ReadonlyMap<string, ModelSpec>;
-  readonly #audit: AuditLog;
+  readonly #audit: AuditStore;
   readonly #clock: Clock;
   /** Which campaign that has not ended uses an artifact (set by the campaigns module). */
   inUseBy: (artifactId: string) => string | undefined = () => undefined;
@@ -48,7 +48,7 @@ export class ArtifactService {
     dataDir: string;
     maxBytes: number;
     specs: ReadonlyMap<string, ModelSpec>;
-    audit: AuditLog;
+    audit: AuditStore;
     clock: Clock;
   }) {
     this.#store = opts.store;
