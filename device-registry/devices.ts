@@ -208,8 +208,13 @@ export class DeviceStore implements FleetStore {
     const inserted = new Set(written.map((w) => w.id));
     const taken = fresh.filter((m) => !inserted.has(m.device.id));
     if (taken.length > 0) await this.#reloadNow(taken.map((m) => m.device.id));
-    for (const m of [...late, ...taken])
-      problems.push({ line: m.line, problem: this.checkNew(m.input) ?? idTaken(m.input.id) });
+    // Rolled back whole, an all-or-nothing insert names no id: the rows re-read say which.
+    for (const m of [...late, ...taken]) {
+      const problem = this.checkNew(m.input);
+      if (problem) problems.push({ line: m.line, problem });
+    }
+    if (taken.length > 0 && problems.length === 0)
+      problems.push({ line: taken[0].line, problem: idTaken(taken[0].input.id) });
     if (problems.length > 0 && !opts.partial) return { imported: [], problems };
     const added = fresh.filter((m) => inserted.has(m.device.id));
     this.#added(added, written);
