@@ -1,6 +1,6 @@
-import { ScryptQueueFullError } from './errors.ts';
 import type { StoredDevice } from './device-rows.ts';
 import type { CredentialResult, Device } from './device-types.ts';
+import { ScryptQueueFullError } from './errors.ts';
 import {
   isFastHash,
   ScryptQueue,

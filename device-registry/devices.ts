@@ -1,17 +1,23 @@
 import { findFirmware, type ModelSpec } from '../firmware-specs/define-device.ts';
-import { DeviceCredentials } from './device-credentials.ts';
-import type { DeviceRows, FleetFields, StoredDevice, Written } from './device-rows.ts';
+import { DeviceCache } from './device-cache.ts';
 import {
-  type CredentialResult,
-  type Device,
-  type DeviceChange,
-  type DeviceChanges,
-  type DeviceFilter,
-  type DevicePatch,
-  filterDevices,
-  type NewDevice,
-  newDevice,
-  type RowProblem,
+  checkImport,
+  checkNew,
+  type ImportRows,
+  type Made,
+  makeDevices,
+  type Problems,
+} from './device-registration.ts';
+import type { DeviceRows, FleetFields, Written } from './device-rows.ts';
+import type {
+  CredentialResult,
+  Device,
+  DeviceChange,
+  DeviceChanges,
+  DeviceFilter,
+  DevicePatch,
+  NewDevice,
+  RowProblem,
 } from './device-types.ts';
 import {
   DeviceDecommissionedError,
@@ -19,32 +25,14 @@ import {
   DeviceHasNoSecretError,
   DeviceNotFoundError,
   FirmwareUnsupportedError,
-  ModbusConfigError,
   ModelNotFoundError,
 } from './errors.ts';
-import { generateSecret, generateSecrets, hashGeneratedSecret } from './secrets.ts';
+import { generateSecret, hashGeneratedSecret } from './secrets.ts';
 
 export * from './device-types.ts';
 
 /** Import rows whose secrets and records are made between two turns of the event loop. */
 const IMPORT_ROWS_PER_TURN = 5000;
-/**
- * How far back a poll looks past the newest change it saw: a transaction stamped earlier may
- * commit later than one stamped after it.
- */
-const POLL_OVERLAP_MS = 3000;
-
-type ImportRows = ReadonlyArray<{ line: number; input: NewDevice }>;
-type Problems = Array<{ line: number; problem: RowProblem }>;
-
-/** A checked row made into a record, its secret (shown once) and the hash to store. */
-interface Made {
-  line: number;
-  input: NewDevice;
-  device: Device;
-  secret: string | null;
-  hash: string | null;
-}
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -85,20 +73,10 @@ export interface DeviceStoreOptions {
 export class DeviceStore implements FleetStore {
   readonly #rows: DeviceRows;
   readonly #specs: ReadonlyMap<string, ModelSpec>;
-  readonly #cache = new Map<string, Device>();
-  readonly #creds: DeviceCredentials;
-  readonly #dirty = new Set<string>();
+  readonly #cache: DeviceCache;
   readonly #clock: { now(): number };
   readonly #nodeId: string;
   readonly #announce: (id: string) => void;
-  readonly #listeners: Array<(device: Device, change: DeviceChange) => void> = [];
-  readonly #cutOffListeners: Array<(id: string) => void> = [];
-  /** Devices whose connection this node holds: their presence is this node's to say. */
-  readonly #localOnline = new Set<string>();
-  /** The changed_at of each row as last read or written here (shared registry). */
-  readonly #known = new Map<string, number>();
-  #changedAt = 0;
-  #presenceAt = 0;
   readonly #toReload = new Set<string>();
   #reloading: Promise<void> | null = null;
 
@@ -106,7 +84,7 @@ export class DeviceStore implements FleetStore {
     this.#rows = rows;
     this.#specs = specs;
     this.#clock = opts.clock ?? { now: () => Date.now() };
-    this.#creds = new DeviceCredentials({ scryptQueue: opts.scryptQueue, clock: this.#clock });
+    this.#cache = new DeviceCache({ scryptQueue: opts.scryptQueue, clock: this.#clock });
     this.#nodeId = opts.nodeId ?? 'local';
     this.#announce = opts.announce ?? (() => {});
   }
@@ -118,46 +96,25 @@ export class DeviceStore implements FleetStore {
     opts: DeviceStoreOptions = {},
   ): Promise<DeviceStore> {
     const store = new DeviceStore(rows, specs, opts);
-    for (const stored of await rows.loadAll()) store.#take(stored, stored.device);
+    for (const stored of await rows.loadAll()) store.#cache.take(stored, stored.device);
     return store;
   }
 
   /** The first reason `input` cannot be registered (model, firmware, Modbus, id taken), or null. */
   checkNew(input: NewDevice): RowProblem | null {
-    const spec = this.#specs.get(input.model);
-    if (!spec) return { field: 'model', error: new ModelNotFoundError(input.model) };
-    if (!findFirmware(spec, input.firmware))
-      return {
-        field: 'firmware',
-        error: new FirmwareUnsupportedError(input.model, input.firmware, Object.keys(spec.firmware).join(', ')),
-      };
-    if (spec.modbus && !input.modbus)
-      return {
-        field: 'modbus',
-        error: new ModbusConfigError(
-          `model ${input.model} is a Modbus device: modbus {host, port, unitId} is required`,
-        ),
-      };
-    if (!spec.modbus && input.modbus)
-      return {
-        field: 'modbus',
-        error: new ModbusConfigError(`model ${input.model} is not a Modbus device: modbus must be absent`),
-      };
-    const existing = this.#cache.get(input.id);
-    if (existing?.decommissionedAt)
-      return {
-        field: 'id',
-        error: new DeviceDecommissionedError(input.id, new Date(existing.decommissionedAt).toISOString()),
-      };
-    if (existing) return { field: 'id', error: new DeviceExistsError(input.id) };
-    return null;
+    return checkNew(this.#specs, this.#cache.get(input.id), input);
+  }
+
+  /** The rows' problems (those of register(), and ids repeated in the batch), and the valid rows. */
+  checkImport(rows: ImportRows): { valid: NewDevice[]; problems: Problems } {
+    return checkImport(rows, (input) => this.checkNew(input));
   }
 
   /** Registers a device; the MQTT secret is returned once and kept only as a hash. */
   async register(input: NewDevice, now: number): Promise<{ device: Device; secret: string | null }> {
     const problem = this.checkNew(input);
     if (problem) throw problem.error;
-    const made = this.#make([{ line: 1, input }], now);
+    const made = makeDevices(this.#specs, [{ line: 1, input }], now);
     const written = await this.#rows.insert(made, { allOrNothing: true });
     if (written.length === 0) {
       // Registered through another node meanwhile: its row says whether it is taken or retired.
@@ -186,7 +143,7 @@ export class DeviceStore implements FleetStore {
     // hold the database, in the one transaction.
     const made: Made[] = [];
     for (let i = 0; i < valid.length; i += IMPORT_ROWS_PER_TURN) {
-      made.push(...this.#make(valid.slice(i, i + IMPORT_ROWS_PER_TURN), opts.now));
+      made.push(...makeDevices(this.#specs, valid.slice(i, i + IMPORT_ROWS_PER_TURN), opts.now));
       await new Promise((r) => setImmediate(r));
     }
     // Ids registered meanwhile, by another request here or through another node.
@@ -221,45 +178,14 @@ export class DeviceStore implements FleetStore {
     return { imported: added.map(({ device, secret }) => ({ device, secret })), problems };
   }
 
-  /** The rows' problems (those of register(), and ids repeated in the batch), and the valid rows. */
-  checkImport(rows: ImportRows): { valid: NewDevice[]; problems: Problems } {
-    const problems: Problems = [];
-    const firstLine = new Map<string, number>();
-    const valid: NewDevice[] = [];
-    for (const { line, input } of rows) {
-      const seen = firstLine.get(input.id);
-      const problem: RowProblem | null =
-        seen !== undefined
-          ? { field: 'id', error: new DeviceExistsError(`${input.id} (line ${seen} of this import)`) }
-          : this.checkNew(input);
-      firstLine.set(input.id, seen ?? line);
-      if (problem) problems.push({ line, problem });
-      else valid.push(input);
-    }
-    return { valid, problems };
-  }
-
-  /** New records with their secrets (MQTT models) and the hashes to store; nothing written yet. */
-  #make(rows: ImportRows, now: number): Made[] {
-    const secrets = generateSecrets(rows.length);
-    return rows.map(({ line, input }, i) => {
-      const spec = this.#specs.get(input.model)!;
-      const secret = spec.modbus ? null : secrets[i];
-      return {
-        line,
-        input,
-        device: newDevice(input, spec.family, now),
-        secret,
-        hash: secret ? hashGeneratedSecret(secret) : null,
-      };
-    });
-  }
-
   #added(made: Made[], written: Written[]): void {
     const changedAt = new Map(written.map((w) => [w.id, w.changedAt]));
     for (const { device, hash } of made) {
-      this.#take({ secretHash: hash, previous: null, changedAt: changedAt.get(device.id) ?? 0 }, device);
-      this.#emit(device, 'registered');
+      this.#cache.take(
+        { secretHash: hash, previous: null, changedAt: changedAt.get(device.id) ?? 0 },
+        device,
+      );
+      this.#cache.emit(device, 'registered');
       this.#announce(device.id);
     }
   }
@@ -270,7 +196,11 @@ export class DeviceStore implements FleetStore {
    * schema and the line-protocol tags the normalizer caches per object) is derived afresh from
    * the next reading on.
    */
-  async update(id: string, patch: DevicePatch, actor: string): Promise<{ device: Device; changes: DeviceChanges }> {
+  async update(
+    id: string,
+    patch: DevicePatch,
+    actor: string,
+  ): Promise<{ device: Device; changes: DeviceChanges }> {
     const d = this.#requireActive(id);
     if (patch.firmware !== undefined && patch.firmware !== d.firmware) {
       const spec = this.#specs.get(d.model);
@@ -295,8 +225,8 @@ export class DeviceStore implements FleetStore {
         : []),
     ]);
     const next: Device = { ...this.require(id), ...fields };
-    this.#cache.set(id, next);
-    this.#emit(next, 'updated');
+    this.#cache.replace(next);
+    this.#cache.emit(next, 'updated');
     return { device: next, changes };
   }
 
@@ -315,23 +245,27 @@ export class DeviceStore implements FleetStore {
     actor: string,
   ): Promise<{ device: Device; secret: string; previousValidUntil: number | null }> {
     const d = this.#requireActive(id);
-    const current = this.#creds.hash(id);
+    const current = this.#cache.creds.hash(id);
     if (!current) throw new DeviceHasNoSecretError(id);
     const secret = generateSecret();
     const hash = hashGeneratedSecret(secret);
     const now = this.#clock.now();
     const until = graceSeconds > 0 ? now + graceSeconds * 1000 : null;
-    await this.#write(id, { secretHash: hash, previousSecretHash: until ? current : null, previousSecretUntil: until }, [
-      {
-        at: now,
-        actor,
-        action: 'device.rotate_secret',
-        subject: id,
-        detail: { graceSeconds, previousValidUntil: until && new Date(until).toISOString() },
-      },
-    ]);
-    this.#creds.set({ id, secretHash: hash, previous: until ? { hash: current, until } : null });
-    this.#creds.forget(id);
+    await this.#write(
+      id,
+      { secretHash: hash, previousSecretHash: until ? current : null, previousSecretUntil: until },
+      [
+        {
+          at: now,
+          actor,
+          action: 'device.rotate_secret',
+          subject: id,
+          detail: { graceSeconds, previousValidUntil: until && new Date(until).toISOString() },
+        },
+      ],
+    );
+    this.#cache.creds.set({ id, secretHash: hash, previous: until ? { hash: current, until } : null });
+    this.#cache.creds.forget(id);
     return { device: d, secret, previousValidUntil: until };
   }
 
@@ -349,9 +283,9 @@ export class DeviceStore implements FleetStore {
     const d = this.require(id);
     d.enabled = false;
     d.decommissionedAt = now;
-    this.#creds.set({ id, secretHash: null, previous: null });
-    this.#creds.forget(id);
-    this.#emit(d, 'disabled');
+    this.#cache.creds.set({ id, secretHash: null, previous: null });
+    this.#cache.creds.forget(id);
+    this.#cache.emit(d, 'disabled');
     return d;
   }
 
@@ -361,8 +295,8 @@ export class DeviceStore implements FleetStore {
     await this.#write(id, { enabled }, []);
     const d = this.require(id);
     d.enabled = enabled;
-    if (!enabled) this.#creds.forget(id);
-    this.#emit(d, enabled ? 'enabled' : 'disabled');
+    if (!enabled) this.#cache.creds.forget(id);
+    this.#cache.emit(d, enabled ? 'enabled' : 'disabled');
     return d;
   }
 
@@ -370,19 +304,20 @@ export class DeviceStore implements FleetStore {
   async #write(id: string, fields: FleetFields, audit: Parameters<DeviceRows['update']>[2]): Promise<void> {
     const written = await this.#rows.update(id, fields, audit);
     if (!written) throw new DeviceNotFoundError(id);
-    this.#known.set(id, written.changedAt);
+    this.#cache.wrote(id, written.changedAt);
     this.#announce(id);
   }
 
   #requireActive(id: string): Device {
     const d = this.require(id);
-    if (d.decommissionedAt) throw new DeviceDecommissionedError(id, new Date(d.decommissionedAt).toISOString());
+    if (d.decommissionedAt)
+      throw new DeviceDecommissionedError(id, new Date(d.decommissionedAt).toISOString());
     return d;
   }
 
   /** Adapters and the command service follow registrations, changes and enable/disable. */
   onChange(fn: (device: Device, change: DeviceChange) => void): void {
-    this.#listeners.push(fn);
+    this.#cache.onChange(fn);
   }
 
   /**
@@ -390,11 +325,7 @@ export class DeviceStore implements FleetStore {
    * decommissioned, or its secret rotated without grace (the node that made it cuts it off itself).
    */
   onCutOff(fn: (id: string) => void): void {
-    this.#cutOffListeners.push(fn);
-  }
-
-  #emit(device: Device, change: DeviceChange): void {
-    for (const fn of this.#listeners) fn(device, change);
+    this.#cache.onCutOff(fn);
   }
 
   get(id: string): Device | undefined {
@@ -402,9 +333,7 @@ export class DeviceStore implements FleetStore {
   }
 
   require(id: string): Device {
-    const d = this.#cache.get(id);
-    if (!d) throw new DeviceNotFoundError(id);
-    return d;
+    return this.#cache.require(id);
   }
 
   /** The device's model, or undefined when its file is not loaded (removed or renamed since). */
@@ -421,7 +350,7 @@ export class DeviceStore implements FleetStore {
   }
 
   list(filter: DeviceFilter = {}): Device[] {
-    return filterDevices(this.#cache.values(), filter);
+    return this.#cache.list(filter);
   }
 
   /** Every device, in no order: for counting without the sort that list() does. */
@@ -430,12 +359,12 @@ export class DeviceStore implements FleetStore {
   }
 
   count(): number {
-    return this.#cache.size;
+    return this.#cache.count();
   }
 
   /** The secret was verified before in this process: checking it again costs no scrypt. */
   hasVerified(id: string, secret: string): boolean {
-    return this.#creds.hasVerified(id, secret);
+    return this.#cache.creds.hasVerified(id, secret);
   }
 
   /** Checks a CONNECT's credentials in memory (device-credentials.ts says how). */
@@ -444,7 +373,9 @@ export class DeviceStore implements FleetStore {
     secret: string,
     opts: { suspect?: boolean; burst?: boolean; cancelled?: () => boolean } = {},
   ): Promise<CredentialResult> {
-    return this.#creds.verify(this.#cache.get(id), id, secret, opts, (id, old, secret) => this.#rehash(id, old, secret));
+    return this.#cache.creds.verify(this.#cache.get(id), id, secret, opts, (id, old, secret) =>
+      this.#rehash(id, old, secret),
+    );
   }
 
   /**
@@ -455,53 +386,36 @@ export class DeviceStore implements FleetStore {
     const hash = hashGeneratedSecret(secret);
     this.#rows.update(id, { secretHash: hash }, [], { ifSecretHash: old }).then(
       (written) => {
-        if (!written || this.#creds.hash(id) !== old) return;
-        this.#known.set(id, written.changedAt);
-        this.#creds.rehashed(id, hash);
+        if (!written || this.#cache.creds.hash(id) !== old) return;
+        this.#cache.wrote(id, written.changedAt);
+        this.#cache.creds.rehashed(id, hash);
       },
       () => {},
     );
   }
 
   markPresence(id: string, online: boolean, at: number): void {
-    const d = this.#cache.get(id);
-    if (!d) return;
-    d.online = online;
-    d.lastSeenAt = at;
-    if (online) this.#localOnline.add(id);
-    else this.#localOnline.delete(id);
-    this.#dirty.add(id);
+    this.#cache.markPresence(id, online, at);
   }
 
   recordReading(id: string, reading: Record<string, unknown>, at: number): void {
-    const d = this.#cache.get(id);
-    if (!d) return;
-    if (d.lastReadingAt !== null && at < d.lastReadingAt) return; // a late reading is not the last one
-    d.lastReading = d.lastReading ? Object.assign(d.lastReading, reading) : { ...reading };
-    d.lastReadingAt = at;
-    d.lastSeenAt = Math.max(d.lastSeenAt ?? 0, at);
-    this.#dirty.add(id);
+    this.#cache.recordReading(id, reading, at);
   }
 
   recordState(id: string, state: Record<string, unknown>, at: number): void {
-    const d = this.#cache.get(id);
-    if (!d) return;
-    d.reportedState = { ...(d.reportedState ?? {}), ...state };
-    d.reportedAt = at;
-    this.#dirty.add(id);
+    this.#cache.recordState(id, state, at);
   }
 
   /** Writes the hot-path fields of every device touched since the last flush; returns how many. */
   async flush(): Promise<number> {
-    if (this.#dirty.size === 0) return 0;
-    const ids = [...this.#dirty];
-    this.#dirty.clear();
+    const ids = this.#cache.touched();
+    if (ids.length === 0) return 0;
     const devices = ids.flatMap((id) => this.#cache.get(id) ?? []);
     try {
       await this.#rows.writeHot(devices, this.#nodeId);
     } catch (err) {
       // Kept for the next flush: a failed one (a full disk, the database away) loses nothing.
-      for (const id of ids) this.#dirty.add(id);
+      this.#cache.untouched(ids);
       throw err;
     }
     return ids.length;
@@ -550,71 +464,14 @@ export class DeviceStore implements FleetStore {
    */
   async poll(): Promise<void> {
     if (!this.#rows.shared) return;
-    const rows = await this.#rows.changedSince(
-      this.#changedAt - POLL_OVERLAP_MS,
-      this.#presenceAt - POLL_OVERLAP_MS,
-    );
-    for (const stored of rows) this.#apply(stored);
+    const from = this.#cache.pollFrom();
+    for (const stored of await this.#rows.changedSince(from.changedAt, from.presenceAt))
+      this.#cache.apply(stored);
   }
 
   async #reloadNow(ids: string[]): Promise<void> {
-    for (const stored of await this.#rows.loadMany(ids)) this.#apply(stored);
-  }
-
-  /**
-   * A row as another node left it. A fleet change (changed_at moved) makes a NEW record, as a
-   * local update does, and is announced to the listeners; presence, last reading and state are
-   * taken in place where newer than what this node has.
-   */
-  #apply(stored: StoredDevice): void {
-    const { device: row } = stored;
-    const old = this.#cache.get(row.id);
-    this.#changedAt = Math.max(this.#changedAt, stored.changedAt);
-    this.#presenceAt = Math.max(this.#presenceAt, stored.presenceAt);
-    if (old && this.#known.get(row.id) === stored.changedAt) {
-      mergeHot(old, row, this.#localOnline.has(row.id));
-      return;
-    }
-    const next: Device = { ...row };
-    if (old) mergeHot(next, old, this.#localOnline.has(row.id), true);
-    const secretChanged = old !== undefined && this.#creds.hash(row.id) !== stored.secretHash;
-    this.#take(stored, next);
-    const change: DeviceChange = !old
-      ? 'registered'
-      : (old.enabled && !next.enabled) || (!old.decommissionedAt && next.decommissionedAt)
-        ? 'disabled'
-        : !old.enabled && next.enabled
-          ? 'enabled'
-          : 'updated';
-    if (change === 'disabled' || (secretChanged && !stored.previous)) this.#creds.forget(row.id);
-    this.#emit(next, change);
-    if (change === 'disabled' || (secretChanged && !stored.previous))
-      for (const fn of this.#cutOffListeners) fn(row.id);
-  }
-
-  #take(stored: Pick<StoredDevice, 'secretHash' | 'previous' | 'changedAt'>, device: Device): void {
-    this.#cache.set(device.id, device);
-    this.#creds.set({ id: device.id, secretHash: stored.secretHash, previous: stored.previous });
-    this.#known.set(device.id, stored.changedAt);
-    this.#changedAt = Math.max(this.#changedAt, stored.changedAt);
+    for (const stored of await this.#rows.loadMany(ids)) this.#cache.apply(stored);
   }
 }
 
 const idTaken = (id: string): RowProblem => ({ field: 'id', error: new DeviceExistsError(id) });
-
-/**
- * Takes `from`'s presence, last reading and state into `into` where they are newer. A device
- * connected here keeps this node's presence; with `fromIsLocal`, `from` is this node's record.
- */
-function mergeHot(into: Device, from: Device, connectedHere: boolean, fromIsLocal = false): void {
-  if (connectedHere === fromIsLocal) into.online = from.online;
-  if ((from.lastReadingAt ?? -1) > (into.lastReadingAt ?? -1)) {
-    into.lastReading = from.lastReading;
-    into.lastReadingAt = from.lastReadingAt;
-  }
-  if ((from.reportedAt ?? -1) > (into.reportedAt ?? -1)) {
-    into.reportedState = from.reportedState;
-    into.reportedAt = from.reportedAt;
-  }
-  if ((from.lastSeenAt ?? -1) > (into.lastSeenAt ?? -1)) into.lastSeenAt = from.lastSeenAt;
-}

@@ -31,7 +31,12 @@ export async function openFleetStores(opts: {
   announce: (id: string) => void;
   onAuditError: (err: unknown) => void;
 }): Promise<FleetStores> {
-  const storeOpts = { scryptQueue: opts.scryptQueue, clock: opts.clock, nodeId: opts.nodeId, announce: opts.announce };
+  const storeOpts = {
+    scryptQueue: opts.scryptQueue,
+    clock: opts.clock,
+    nodeId: opts.nodeId,
+    announce: opts.announce,
+  };
   if (opts.pg) {
     const audit = new PgAuditLog(opts.pg, { onError: opts.onAuditError });
     return {

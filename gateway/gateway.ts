@@ -262,7 +262,10 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       });
       const { devices, tokens, audit } = fleet;
       await devices.resetPresence();
-      if (pgPool) stopFollowingDevices = followDeviceChanges(devices, cluster, { log: log.child({ module: 'cluster' }) });
+      if (pgPool)
+        stopFollowingDevices = followDeviceChanges(devices, cluster, {
+          log: log.child({ module: 'cluster' }),
+        });
       // A model file removed or renamed since its devices registered: their readings are quarantined.
       for (const [model, count] of devices.missingModels())
         log.warn({ model, devices: count }, 'registered devices use a model that is not loaded');

@@ -34,7 +34,12 @@ it('writes behind in the order recorded; an entry recorded while the database is
     store.record(9000, 'late', 'token.create', 'tok_1');
     await expect.poll(() => errors.length).toBeGreaterThan(0);
     await pool.query('ALTER TABLE audit_away RENAME TO audit');
-    await expect.poll(async () => (await pool.query("SELECT count(*)::int AS n FROM audit WHERE actor = 'late'")).rows[0].n, { timeout: 5000 }).toBe(1);
+    await expect
+      .poll(
+        async () => (await pool.query("SELECT count(*)::int AS n FROM audit WHERE actor = 'late'")).rows[0].n,
+        { timeout: 5000 },
+      )
+      .toBe(1);
     expect((await store.list({ actor: 'late', limit: 5 })).total).toBe(1);
   } finally {
     await store.close();

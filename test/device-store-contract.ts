@@ -41,7 +41,10 @@ export function deviceStoreContract(name: string, open: () => Promise<DeviceBack
 
     it('registers a device; a reopened store reads it back and its secret connects', async () => {
       const a = await store();
-      const { device, secret } = await a.register(lamp({ lat: 21.03, lon: 105.85, tags: ['pole-1'] }), clock.t);
+      const { device, secret } = await a.register(
+        lamp({ lat: 21.03, lon: 105.85, tags: ['pole-1'] }),
+        clock.t,
+      );
       const b = await store();
       expect(b.get(device.id)).toEqual({ ...device, decommissionedAt: null });
       expect(b.get(device.id)).toMatchObject({ enabled: true, online: false, tags: ['pole-1'], lat: 21.03 });
@@ -122,11 +125,16 @@ export function deviceStoreContract(name: string, open: () => Promise<DeviceBack
       await expect(b.register(lamp({ id: device.id }), clock.t)).rejects.toMatchObject({
         code: 'REG_ERR_DEVICE_DECOMMISSIONED',
       });
-      await expect(b.setEnabled(device.id, true)).rejects.toMatchObject({ code: 'REG_ERR_DEVICE_DECOMMISSIONED' });
+      await expect(b.setEnabled(device.id, true)).rejects.toMatchObject({
+        code: 'REG_ERR_DEVICE_DECOMMISSIONED',
+      });
       expect(b.list({ ids: [device.id] })).toEqual([]);
       expect(b.list({ ids: [device.id], decommissioned: true })).toHaveLength(1);
       const audit = await backend.audit.list({ subject: device.id, limit: 5 });
-      expect(audit.entries[0]).toMatchObject({ action: 'device.decommission', detail: { reason: 'pole removed' } });
+      expect(audit.entries[0]).toMatchObject({
+        action: 'device.decommission',
+        detail: { reason: 'pole removed' },
+      });
     });
 
     it('imports all or nothing; with partial, the valid rows and the problems by line', async () => {

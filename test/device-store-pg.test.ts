@@ -107,13 +107,21 @@ describe('DeviceStore on PostgreSQL across nodes', () => {
     const late = lamp();
     await a.register(late, now());
     await expect(b.register(late, now())).rejects.toMatchObject({ code: 'REG_ERR_DEVICE_EXISTS' });
-    const imported = await b.importDevices([{ line: 2, input: { ...late } }, { line: 3, input: lamp() }], {
-      partial: true,
-      actor: 'ops',
-      now: now(),
-    });
+    const imported = await b.importDevices(
+      [
+        { line: 2, input: { ...late } },
+        { line: 3, input: lamp() },
+      ],
+      {
+        partial: true,
+        actor: 'ops',
+        now: now(),
+      },
+    );
     expect(imported.imported).toHaveLength(1);
-    expect(imported.problems.map((p) => [p.line, p.problem.error.code])).toEqual([[2, 'REG_ERR_DEVICE_EXISTS']]);
+    expect(
+      imported.problems.map((p) => [p.line, (p.problem.error as Error & { code: string }).code]),
+    ).toEqual([[2, 'REG_ERR_DEVICE_EXISTS']]);
   });
 
   it('an id imported by another node meanwhile fails an all-or-nothing import and imports nothing', async () => {
@@ -186,7 +194,9 @@ describe('DeviceStore on PostgreSQL across nodes', () => {
       await expect.poll(() => c.verifyCredentials(device.id, secret!), { timeout: 1000 }).toBe('ok');
       const disabledAt = Date.now();
       await a.setEnabled(device.id, false);
-      await expect.poll(() => c.verifyCredentials(device.id, secret!), { timeout: 1000, interval: 20 }).toBe('disabled');
+      await expect
+        .poll(() => c.verifyCredentials(device.id, secret!), { timeout: 1000, interval: 20 })
+        .toBe('disabled');
       expect(Date.now() - disabledAt).toBeLessThan(1000);
     } finally {
       stop();
@@ -196,7 +206,10 @@ describe('DeviceStore on PostgreSQL across nodes', () => {
   it('without the message, the poll of followDeviceChanges refuses the disabled device within its interval', async () => {
     const a = await node('a');
     const c = await node('c');
-    const stop = followDeviceChanges(c, localBuses(['c']).get('c')!, { log: createLogger('silent'), intervalMs: 200 });
+    const stop = followDeviceChanges(c, localBuses(['c']).get('c')!, {
+      log: createLogger('silent'),
+      intervalMs: 200,
+    });
     try {
       const { device, secret } = await a.register(lamp(), now());
       await expect.poll(() => c.verifyCredentials(device.id, secret!), { timeout: 2000 }).toBe('ok');

@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken, type TokenStore } from '../device-registry/tokens.ts';
 
 /** What every TokenStore does (SQLite, PostgreSQL): the same suite against each. */
-export function tokenStoreContract(name: string, open: () => Promise<{ store: TokenStore; close(): Promise<void> }>) {
+export function tokenStoreContract(
+  name: string,
+  open: () => Promise<{ store: TokenStore; close(): Promise<void> }>,
+) {
   describe(`TokenStore contract: ${name}`, () => {
     let store: TokenStore;
     let close: () => Promise<void>;

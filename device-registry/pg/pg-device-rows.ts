@@ -8,7 +8,21 @@ import { inTransaction, type PgPool } from './pg-db.ts';
 const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 /** Rows per INSERT statement of an import. */
 const INSERT_BATCH = 5000;
-const COLUMN_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'float8', 'float8', 'text', 'int', 'text', 'text', 'int8'];
+const COLUMN_TYPES = [
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'float8',
+  'float8',
+  'text',
+  'int',
+  'text',
+  'text',
+  'int8',
+];
 
 /**
  * The cluster's registry: every node keeps all devices in memory and writes here; fleet changes

@@ -1,8 +1,8 @@
 import { AdminTokenRevokedError } from '../errors.ts';
 import {
   digestToken,
-  newTokenId,
   generateToken,
+  newTokenId,
   type Principal,
   type Role,
   type TokenInfo,

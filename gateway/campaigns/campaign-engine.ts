@@ -479,7 +479,10 @@ export class CampaignEngine {
       this.#ctx.devices
         .setFirmware(cmd.deviceId, version, cmd.requestedBy)
         .catch((err) =>
-          this.#ctx.log.error({ err, deviceId: cmd.deviceId, version }, 'the new firmware could not be recorded'),
+          this.#ctx.log.error(
+            { err, deviceId: cmd.deviceId, version },
+            'the new firmware could not be recorded',
+          ),
         );
   }
 

@@ -16,7 +16,9 @@ export function followDeviceChanges(
   opts: { log: Logger; intervalMs?: number },
 ): () => void {
   bus.subscribe('device.changed', ({ id }) => {
-    devices.reload(id).catch((err) => opts.log.warn({ err, deviceId: id }, 'device re-read failed; the poll retries'));
+    devices
+      .reload(id)
+      .catch((err) => opts.log.warn({ err, deviceId: id }, 'device re-read failed; the poll retries'));
   });
   let polling = false;
   const timer = setInterval(() => {

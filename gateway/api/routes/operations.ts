@@ -70,7 +70,8 @@ export function operationRoutes(app: FastifyInstance, ctx: GatewayContext): void
     '/api/tokens/:id',
     { preHandler: ctx.requireRole('admin', 'revoke tokens'), schema: { tags: ['tokens'], params: idParam } },
     async (req, reply) => {
-      if (!(await ctx.tokens.revoke(req.params.id, ctx.clock.now()))) throw new NotFoundError('token', req.params.id);
+      if (!(await ctx.tokens.revoke(req.params.id, ctx.clock.now())))
+        throw new NotFoundError('token', req.params.id);
       ctx.audit.record(ctx.clock.now(), req.principal!.name, 'token.revoke', req.params.id);
       reply.code(204);
     },
