@@ -34,8 +34,8 @@ export interface DeviceRows {
   ): Promise<Written | null>;
   /** Presence, last reading and reported state; another node's newer values are not overwritten. */
   writeHot(devices: readonly Device[], nodeId: string): Promise<void>;
-  /** Marks offline the devices this node (or, with null, any node) had online. */
-  resetPresence(nodeId: string | null): Promise<void>;
+  /** Marks offline the devices this node (or, with null, any node) had online; returns their ids. */
+  resetPresence(nodeId: string | null): Promise<string[]>;
 }
 
 /** A row as stored: the device, its credentials and (on PostgreSQL) what the cluster tracks. */

@@ -426,14 +426,9 @@ export class DeviceStore implements FleetStore {
    * registry only this node's devices are marked offline; the others' stay as their nodes say.
    */
   async resetPresence(): Promise<void> {
-    await this.#rows.resetPresence(this.#rows.shared ? this.#nodeId : null);
-    if (!this.#rows.shared) {
-      for (const d of this.#cache.values()) d.online = false;
-      return;
-    }
-    for (const stored of await this.#rows.loadAll()) {
-      const d = this.#cache.get(stored.device.id);
-      if (d) d.online = stored.device.online;
+    for (const id of await this.#rows.resetPresence(this.#rows.shared ? this.#nodeId : null)) {
+      const d = this.#cache.get(id);
+      if (d) d.online = false;
     }
   }
 

@@ -104,8 +104,9 @@ export class SqliteDeviceRows implements DeviceRows {
     })();
   }
 
-  async resetPresence(): Promise<void> {
-    this.#db.prepare('UPDATE devices SET online = 0').run();
+  async resetPresence(): Promise<string[]> {
+    const rows = this.#db.prepare('UPDATE devices SET online = 0 WHERE online = 1 RETURNING id').all();
+    return (rows as Array<{ id: string }>).map((r) => r.id);
   }
 
   #record(a: AuditRow): void {

@@ -152,12 +152,13 @@ export class PgDeviceRows implements DeviceRows {
     );
   }
 
-  async resetPresence(nodeId: string | null): Promise<void> {
-    await this.#pool.query(
+  async resetPresence(nodeId: string | null): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ id: string }>(
       `UPDATE devices SET online = 0, presence_at = ${NOW_MS}
-       WHERE online = 1 AND ($1::text IS NULL OR online_node = $1)`,
+       WHERE online = 1 AND ($1::text IS NULL OR online_node = $1) RETURNING id`,
       [nodeId],
     );
+    return rows.map((r) => r.id);
   }
 }
 
