@@ -68,11 +68,15 @@ export class DeviceCache {
   }
 
   /** A row as read or inserted here. */
-  take(stored: Pick<StoredDevice, 'secretHash' | 'previous' | 'changedAt'>, device: Device): void {
+  take(
+    stored: Pick<StoredDevice, 'secretHash' | 'previous' | 'changedAt'> & { presenceAt?: number },
+    device: Device,
+  ): void {
     this.#devices.set(device.id, device);
     this.creds.set({ id: device.id, secretHash: stored.secretHash, previous: stored.previous });
     this.#known.set(device.id, stored.changedAt);
     this.#changedAt = Math.max(this.#changedAt, stored.changedAt);
+    this.#presenceAt = Math.max(this.#presenceAt, stored.presenceAt ?? 0);
   }
 
   onChange(fn: (device: Device, change: DeviceChange) => void): void {

@@ -515,7 +515,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       await ctx.devices.flush().catch((err) => {
         if (!disk.fail('registry', err)) throw err;
       });
-      await fleet.close();
+      await fleet.close().catch((err) => log.error({ err }, 'audit entries lost at stop'));
       ctx.outbox.close();
       registryDb.close();
       await ctx.cluster.close();
