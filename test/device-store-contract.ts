@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditStore } from '../device-registry/audit.ts';
 import type { DeviceRows } from '../device-registry/device-rows.ts';
 import { DeviceStore, type NewDevice } from '../device-registry/devices.ts';
+import { hashSecret, isFastHash } from '../device-registry/secrets.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import { loadSpecs } from '../firmware-specs/index.ts';
 
@@ -163,6 +164,19 @@ export function deviceStoreContract(name: string, open: () => Promise<DeviceBack
       expect(audit.entries.map((e) => [e.action, e.actor, e.detail])).toEqual([
         ['device.register', 'ops', { model: 'lumina-slc300', via: 'import' }],
       ]);
+    });
+
+    it('rewrites a scrypt hash (from before issue 12) as SHA-256 once its secret matched', async () => {
+      const a = await store();
+      const { device } = await a.register(lamp(), clock.t);
+      const secret = 'an-old-secret-of-before';
+      await backend.rows().update(device.id, { secretHash: await hashSecret(secret, 1024) }, []);
+      const b = await store();
+      expect(await b.verifyCredentials(device.id, 'wrong')).toBe('bad');
+      expect(await b.verifyCredentials(device.id, secret)).toBe('ok');
+      const stored = async () => (await backend.rows().loadMany([device.id]))[0].secretHash!;
+      await expect.poll(async () => isFastHash(await stored())).toBe(true);
+      expect(await (await store()).verifyCredentials(device.id, secret)).toBe('ok');
     });
 
     it('writes presence, last reading and reported state behind, at flush; a restart reads them back', async () => {

@@ -137,6 +137,27 @@ describe('DeviceStore on PostgreSQL across nodes', () => {
     expect(c.get(rows[2].input.id)).toBeUndefined();
   });
 
+  it('imports in batches inside one transaction: a conflict in the last batch leaves nothing of the first', async () => {
+    const a = await node('a');
+    const b = await node('b');
+    const rows = Array.from({ length: 12_000 }, (_, i) => ({ line: i + 2, input: lamp() }));
+    await a.register(rows[11_500].input, now());
+    const none = await b.importDevices(rows, { partial: false, actor: 'ops', now: now() });
+    expect(none.imported).toEqual([]);
+    expect(none.problems.map((p) => p.line)).toEqual([11_502]);
+    const { rows: counted } = await pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM devices WHERE id = ANY($1::text[])',
+      [rows.map((r) => r.input.id)],
+    );
+    expect(counted[0].n).toBe(1);
+    const all = await b.importDevices(
+      rows.filter((r) => r.line !== 11_502),
+      { partial: false, actor: 'ops', now: now() },
+    );
+    expect(all.imported).toHaveLength(11_999);
+    expect((await node('c')).get(rows[0].input.id)).toBeDefined();
+  });
+
   it('presence belongs to the node holding the connection; a reset clears only its own', async () => {
     const a = await node('a');
     const b = await node('b');
