@@ -6,8 +6,8 @@ import { inTransaction, type PgPool } from './pg-db.ts';
 
 /** PostgreSQL's clock in epoch ms: every node compares changed_at against the same clock. */
 const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
-/** Rows per INSERT statement of an import. */
-const INSERT_BATCH = 5000;
+/** Rows per statement of an import or a flush: no statement holds many row locks for long. */
+const ROWS_PER_STATEMENT = 5000;
 const COLUMN_TYPES = [
   'text',
   'text',
@@ -66,8 +66,8 @@ export class PgDeviceRows implements DeviceRows {
     try {
       return await inTransaction(this.#pool, async (client) => {
         const inserted: Written[] = [];
-        for (let i = 0; i < rows.length; i += INSERT_BATCH) {
-          const batch = rows.slice(i, i + INSERT_BATCH);
+        for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+          const batch = rows.slice(i, i + ROWS_PER_STATEMENT);
           const values = batch.map(({ device, hash }) => newDeviceValues(device, hash));
           const byColumn = COLUMN_TYPES.map((_, c) => values.map((v) => v[c]));
           const { rows: done } = await client.query<Written>(sql, byColumn);
@@ -119,7 +119,11 @@ export class PgDeviceRows implements DeviceRows {
    * (the device moved, and the other node wrote a newer one).
    */
   async writeHot(devices: readonly Device[], nodeId: string): Promise<void> {
-    if (devices.length === 0) return;
+    for (let i = 0; i < devices.length; i += ROWS_PER_STATEMENT)
+      await this.#writeHotBatch(devices.slice(i, i + ROWS_PER_STATEMENT), nodeId);
+  }
+
+  async #writeHotBatch(devices: readonly Device[], nodeId: string): Promise<void> {
     const hot = devices.map((d) => ({ id: d.id, ...hotValues(d) }));
     await this.#pool.query(
       `UPDATE devices d SET
