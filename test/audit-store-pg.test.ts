@@ -33,6 +33,7 @@ it('writes behind in the order recorded; an entry recorded while the database is
     await pool.query('ALTER TABLE audit RENAME TO audit_away');
     store.record(9000, 'late', 'token.create', 'tok_1');
     await expect.poll(() => errors.length).toBeGreaterThan(0);
+    await expect(store.flush()).rejects.toMatchObject({ code: 'REG_ERR_AUDIT_WRITE' });
     await pool.query('ALTER TABLE audit_away RENAME TO audit');
     await expect
       .poll(

@@ -1,5 +1,6 @@
 import type { AuditEntry, AuditFilter, AuditPage, AuditStore } from '../audit.ts';
 import type { AuditRow } from '../device-rows.ts';
+import { AuditWriteError } from '../errors.ts';
 import type { PgPool, PgQueryable } from './pg-db.ts';
 
 /** Entries per INSERT while catching up. */
@@ -37,6 +38,7 @@ export class PgAuditLog implements AuditStore {
   #queue: AuditRow[] = [];
   #writing: Promise<void> | null = null;
   #retry: NodeJS.Timeout | null = null;
+  #lastError: unknown = null;
 
   constructor(pool: PgPool, opts: { onError?: (err: unknown) => void } = {}) {
     this.#pool = pool;
@@ -57,7 +59,11 @@ export class PgAuditLog implements AuditStore {
       }
       this.#writing ??= this.#write();
       await this.#writing;
-      if (this.#queue.length > 0 && this.#retry) throw new Error('audit entries could not be written');
+      if (this.#queue.length > 0 && this.#retry)
+        throw new AuditWriteError(
+          this.#queue.length,
+          (this.#lastError as Error)?.message ?? String(this.#lastError),
+        );
     }
   }
 
@@ -74,6 +80,7 @@ export class PgAuditLog implements AuditStore {
         this.#queue.splice(0, batch.length);
       }
     } catch (err) {
+      this.#lastError = err;
       this.#onError(err);
       this.#retry = setTimeout(() => {
         this.#retry = null;
