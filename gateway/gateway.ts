@@ -272,6 +272,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       try {
         adminToken = await resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
       } catch (err) {
+        stopFollowingDevices();
         registryDb.close();
         throw err;
       }
