@@ -26,9 +26,11 @@ export class DeviceCache {
   readonly #known = new Map<string, number>();
   #changedAt = 0;
   #presenceAt = 0;
+  readonly #nodeId: string;
 
-  constructor(opts: { scryptQueue?: number; clock: { now(): number } }) {
+  constructor(opts: { scryptQueue?: number; clock: { now(): number }; nodeId: string }) {
     this.creds = new DeviceCredentials(opts);
+    this.#nodeId = opts.nodeId;
   }
 
   get(id: string): Device | undefined {
@@ -106,13 +108,15 @@ export class DeviceCache {
     const old = this.#devices.get(row.id);
     this.#changedAt = Math.max(this.#changedAt, stored.changedAt);
     this.#presenceAt = Math.max(this.#presenceAt, stored.presenceAt);
-    const here = this.#connectedHere.has(row.id);
+    // Presence this node wrote, or of a device connected here, is this node's to say: a row read
+    // before this node's next flush must not bring back what it has since changed.
+    const ours = this.#connectedHere.has(row.id) || stored.onlineNode === this.#nodeId;
     if (old && this.#known.get(row.id) === stored.changedAt) {
-      mergeHot(old, row, !here);
+      mergeHot(old, row, !ours);
       return;
     }
     const next: Device = { ...row };
-    if (old) mergeHot(next, old, here);
+    if (old) mergeHot(next, old, ours);
     const secretChanged = old !== undefined && this.creds.hash(row.id) !== stored.secretHash;
     this.take(stored, next);
     const change: DeviceChange = !old

@@ -84,7 +84,11 @@ export class DeviceStore implements FleetStore {
     this.#rows = rows;
     this.#specs = specs;
     this.#clock = opts.clock ?? { now: () => Date.now() };
-    this.#cache = new DeviceCache({ scryptQueue: opts.scryptQueue, clock: this.#clock });
+    this.#cache = new DeviceCache({
+      scryptQueue: opts.scryptQueue,
+      clock: this.#clock,
+      nodeId: opts.nodeId ?? 'local',
+    });
     this.#nodeId = opts.nodeId ?? 'local';
     this.#announce = opts.announce ?? (() => {});
   }

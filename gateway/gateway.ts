@@ -256,7 +256,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         specs,
         clock,
         scryptQueue: config.AUTH_SCRYPT_QUEUE,
-        nodeId: cluster.nodeId,
+        nodeId: config.NODE_ID ?? cluster.nodeId,
         announce: (id) => cluster.publish('device.changed', { id }),
         onAuditError: (err) => log.error({ err }, 'audit entries not written; retried in a second'),
       });

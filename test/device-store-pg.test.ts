@@ -185,6 +185,18 @@ describe('DeviceStore on PostgreSQL across nodes', () => {
     expect(c.get(moving)!.online).toBe(true);
   });
 
+  it("a poll before this node's next flush does not bring back the presence it just changed", async () => {
+    const a = await node('a');
+    const { device } = await a.register(lamp(), now());
+    a.markPresence(device.id, true, now());
+    await a.flush();
+    a.markPresence(device.id, false, now());
+    await a.poll();
+    expect(a.get(device.id)!.online).toBe(false);
+    await a.flush();
+    expect((await node('c')).get(device.id)!.online).toBe(false);
+  });
+
   it('refresh() shows the last reading and state another node flushed; an older one is not written over a newer', async () => {
     const a = await node('a');
     const b = await node('b');

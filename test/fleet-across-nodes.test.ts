@@ -86,7 +86,13 @@ describe('devices, tokens and audit shared by two nodes', () => {
     await expect
       .poll(async () => (await b.api('GET', `/api/devices/${dev.id}`)).body.lastReading, { timeout: 5000 })
       .toMatchObject({ dim_percent: 40 });
+    // Presence: B's lists show the device online on A (A's flush, B's poll of presence_at).
+    const onB = async () =>
+      (await b.api('GET', '/api/devices?limit=100')).body.devices.find((d: { id: string }) => d.id === dev.id)
+        ?.status;
+    await expect.poll(onB, { timeout: 8000 }).toBe('online');
     await client.endAsync();
+    await expect.poll(onB, { timeout: 8000 }).toBe('offline');
     const audit = await b.api('GET', `/api/audit?device=${dev.id}`);
     expect(audit.body.entries.map((e: { action: string }) => e.action)).toContain('device.register');
     const token = (await a.api('POST', '/api/tokens', { name: 'viewer-x', role: 'viewer' })).body;
