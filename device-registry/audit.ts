@@ -22,11 +22,21 @@ export interface AuditFilter {
   limit: number;
 }
 
-/** Who did what to which device or token, newest first; a PostgreSQL store implements it later. */
+export interface AuditPage {
+  entries: AuditEntry[];
+  total: number;
+  more: boolean;
+}
+
+/**
+ * Who did what to which device or token, newest first: AuditLog on SQLite, PgAuditLog on
+ * PostgreSQL. record() does not wait (PostgreSQL writes behind, in order); list() sees every
+ * entry recorded before it was called.
+ */
 export interface AuditStore {
   record(at: number, actor: string, action: string, subject: string, detail?: unknown): void;
   /** A page of entries, the number matching the filter, and whether older ones follow the page. */
-  list(filter: AuditFilter): { entries: AuditEntry[]; total: number; more: boolean };
+  list(filter: AuditFilter): Promise<AuditPage>;
 }
 
 interface Row {
@@ -53,7 +63,7 @@ export class AuditLog implements AuditStore {
     this.#insert.run(at, actor, action, subject, detail === undefined ? null : JSON.stringify(detail));
   }
 
-  list(filter: AuditFilter): { entries: AuditEntry[]; total: number; more: boolean } {
+  async list(filter: AuditFilter): Promise<AuditPage> {
     const where: string[] = [];
     const args: Record<string, string | number> = {};
     const add = (sql: string, key: string, value: string | number | undefined) => {

@@ -1,334 +1,132 @@
 import { findFirmware, type ModelSpec } from '../firmware-specs/define-device.ts';
-import type { Family } from '../firmware-specs/families.ts';
-import { AuditLog, type AuditStore } from './audit.ts';
-import type { Db } from './db.ts';
+import { DeviceCache } from './device-cache.ts';
+import {
+  checkImport,
+  checkNew,
+  type ImportRows,
+  type Made,
+  makeDevices,
+  type Problems,
+} from './device-registration.ts';
+import type { DeviceRows, FleetFields, Written } from './device-rows.ts';
+import type {
+  CredentialResult,
+  Device,
+  DeviceChange,
+  DeviceChanges,
+  DeviceFilter,
+  DevicePatch,
+  NewDevice,
+  RowProblem,
+} from './device-types.ts';
 import {
   DeviceDecommissionedError,
   DeviceExistsError,
   DeviceHasNoSecretError,
   DeviceNotFoundError,
   FirmwareUnsupportedError,
-  ModbusConfigError,
   ModelNotFoundError,
-  ScryptQueueFullError,
 } from './errors.ts';
-import {
-  generateSecret,
-  generateSecrets,
-  hashGeneratedSecret,
-  isFastHash,
-  ScryptQueue,
-  unmatchableHash,
-  VerifiedSecrets,
-  verifyFastSecret,
-  verifySecret,
-} from './secrets.ts';
+import { generateSecret, hashGeneratedSecret } from './secrets.ts';
 
-export interface ModbusEndpoint {
-  host: string;
-  port: number;
-  unitId: number;
-}
-
-export interface Device {
-  id: string;
-  model: string;
-  family: Family;
-  firmware: string;
-  district: string;
-  ward: string;
-  lat: number | null;
-  lon: number | null;
-  tags: string[];
-  enabled: boolean;
-  modbus: ModbusEndpoint | null;
-  createdAt: number;
-  online: boolean;
-  lastSeenAt: number | null;
-  lastReading: Record<string, unknown> | null;
-  lastReadingAt: number | null;
-  reportedState: Record<string, unknown> | null;
-  reportedAt: number | null;
-  /** Set once decommissioned: the device is disabled for good, its id kept (not reused). */
-  decommissionedAt?: number | null;
-}
-
-export type DeviceStatus = 'online' | 'offline' | 'disabled';
-
-/** What the operations centre calls a device's status: disabled first, then presence. */
-export const deviceStatus = (d: Device): DeviceStatus =>
-  !d.enabled ? 'disabled' : d.online ? 'online' : 'offline';
-
-export interface NewDevice {
-  id: string;
-  model: string;
-  firmware: string;
-  district: string;
-  ward: string;
-  lat?: number;
-  lon?: number;
-  tags?: string[];
-  modbus?: ModbusEndpoint;
-}
-
-/** A device as it is on registration: enabled, never seen, nothing reported yet. */
-export function newDevice(input: NewDevice, family: Family, now: number): Device {
-  return {
-    id: input.id,
-    model: input.model,
-    family,
-    firmware: input.firmware,
-    district: input.district,
-    ward: input.ward,
-    lat: input.lat ?? null,
-    lon: input.lon ?? null,
-    tags: input.tags ?? [],
-    enabled: true,
-    modbus: input.modbus ?? null,
-    createdAt: now,
-    online: false,
-    lastSeenAt: null,
-    lastReading: null,
-    lastReadingAt: null,
-    reportedState: null,
-    reportedAt: null,
-  };
-}
-
-export interface DeviceFilter {
-  family?: string;
-  district?: string;
-  ward?: string;
-  tag?: string;
-  status?: DeviceStatus;
-  ids?: string[];
-  model?: string;
-  /** Decommissioned devices are left out of lists unless this is true (then only they are listed). */
-  decommissioned?: boolean;
-  limit?: number;
-  offset?: number;
-}
-
-/** What may change in a registered device (issue 12); absent fields stay, null clears lat/lon. */
-export interface DevicePatch {
-  firmware?: string;
-  district?: string;
-  ward?: string;
-  lat?: number | null;
-  lon?: number | null;
-  tags?: string[];
-}
-
-export type DeviceChanges = Partial<Record<keyof DevicePatch, { from: unknown; to: unknown }>>;
-
-/** A new device's first problem, by field: what registration throws and what an import reports. */
-export interface RowProblem {
-  field: string;
-  error: Error;
-}
-
-export type DeviceChange = 'registered' | 'enabled' | 'disabled' | 'updated';
-
-export const CREDENTIAL_RESULTS = {
-  ok: 'ok',
-  unknown: 'unknown',
-  bad: 'bad',
-  disabled: 'disabled',
-  noSecret: 'noSecret',
-  /** The scrypt queue was full: nothing was checked. */
-  busy: 'busy',
-  /** The device was decommissioned: it never connects again. */
-  decommissioned: 'decommissioned',
-} as const;
-export type CredentialResult = keyof typeof CREDENTIAL_RESULTS;
-
-interface Row {
-  id: string;
-  model: string;
-  family: string;
-  firmware: string;
-  district: string;
-  ward: string;
-  lat: number | null;
-  lon: number | null;
-  tags: string;
-  enabled: number;
-  secret_hash: string | null;
-  modbus: string | null;
-  created_at: number;
-  online: number;
-  last_seen_at: number | null;
-  last_reading: string | null;
-  last_reading_at: number | null;
-  reported_state: string | null;
-  reported_at: number | null;
-  previous_secret_hash: string | null;
-  previous_secret_until: number | null;
-  decommissioned_at: number | null;
-}
-
-function fromRow(r: Row): Device {
-  return {
-    id: r.id,
-    model: r.model,
-    family: r.family as Family,
-    firmware: r.firmware,
-    district: r.district,
-    ward: r.ward,
-    lat: r.lat,
-    lon: r.lon,
-    tags: JSON.parse(r.tags),
-    enabled: r.enabled === 1,
-    modbus: r.modbus ? JSON.parse(r.modbus) : null,
-    createdAt: r.created_at,
-    online: r.online === 1,
-    lastSeenAt: r.last_seen_at,
-    lastReading: r.last_reading ? JSON.parse(r.last_reading) : null,
-    lastReadingAt: r.last_reading_at,
-    reportedState: r.reported_state ? JSON.parse(r.reported_state) : null,
-    reportedAt: r.reported_at,
-    decommissionedAt: r.decommissioned_at,
-  };
-}
-
-const INSERT_DEVICE = `INSERT INTO devices (id, model, family, firmware, district, ward, lat, lon, tags, enabled, secret_hash, modbus, created_at)
-  VALUES (@id, @model, @family, @firmware, @district, @ward, @lat, @lon, @tags, 1, @secretHash, @modbus, @createdAt)`;
-
-const insertArgs = (device: Device, secretHash: string | null) => ({
-  ...device,
-  tags: JSON.stringify(device.tags),
-  modbus: device.modbus ? JSON.stringify(device.modbus) : null,
-  secretHash,
-});
+export * from './device-types.ts';
 
 /** Import rows whose secrets and records are made between two turns of the event loop. */
 const IMPORT_ROWS_PER_TURN = 5000;
 
-/** A checked row made into a record, its secret (shown once) and the hash to store. */
-interface Made {
-  line: number;
-  input: NewDevice;
-  device: Device;
-  secret: string | null;
-  hash: string | null;
-}
-
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-/**
- * The fleet operations of issue 12, as the API and the campaigns use them; a PostgreSQL store
- * implements the same. Each change is written with its audit entry in one transaction.
- */
+/** The fleet operations of issue 12, as the API and the campaigns use them. */
 export interface FleetStore {
   checkNew(input: NewDevice): RowProblem | null;
-  checkImport(rows: ReadonlyArray<{ line: number; input: NewDevice }>): {
-    valid: NewDevice[];
-    problems: Array<{ line: number; problem: RowProblem }>;
-  };
+  checkImport(rows: ImportRows): { valid: NewDevice[]; problems: Problems };
   importDevices(
-    rows: ReadonlyArray<{ line: number; input: NewDevice }>,
+    rows: ImportRows,
     opts: { partial: boolean; actor: string; now: number },
-  ): Promise<{
-    imported: Array<{ device: Device; secret: string | null }>;
-    problems: Array<{ line: number; problem: RowProblem }>;
-  }>;
-  update(id: string, patch: DevicePatch, actor: string): { device: Device; changes: DeviceChanges };
-  setFirmware(id: string, firmware: string, actor: string): Device;
+  ): Promise<{ imported: Array<{ device: Device; secret: string | null }>; problems: Problems }>;
+  update(id: string, patch: DevicePatch, actor: string): Promise<{ device: Device; changes: DeviceChanges }>;
+  setFirmware(id: string, firmware: string, actor: string): Promise<Device>;
   rotateSecret(
     id: string,
     graceSeconds: number,
     actor: string,
-  ): { device: Device; secret: string; previousValidUntil: number | null };
-  decommission(id: string, actor: string, reason?: string): Device;
+  ): Promise<{ device: Device; secret: string; previousValidUntil: number | null }>;
+  decommission(id: string, actor: string, reason?: string): Promise<Device>;
+}
+
+export interface DeviceStoreOptions {
+  scryptQueue?: number;
+  clock?: { now(): number };
+  /** This node (NODE_ID): the owner of the presence it writes. */
+  nodeId?: string;
+  /** Tells the other nodes a device's fleet fields changed (ClusterBus `device.changed`). */
+  announce?: (id: string) => void;
 }
 
 /**
- * Devices and their credentials. Reads are served from memory; the hot path (last reading,
- * presence) is written behind, in one transaction per flush, not one per reading.
+ * Devices and their credentials. Every device is held in memory and reads are served from there;
+ * fleet changes are written through (with their audit entries, in one transaction) and the hot
+ * path (presence, last reading, reported state) is written behind by flush(). On a shared
+ * (PostgreSQL) registry, changes made by other nodes are re-read: reload() on their message,
+ * poll() for a message missed.
  */
 export class DeviceStore implements FleetStore {
-  readonly #db: Db;
+  readonly #rows: DeviceRows;
   readonly #specs: ReadonlyMap<string, ModelSpec>;
-  readonly #cache = new Map<string, Device>();
-  readonly #secretHashes = new Map<string, string | null>();
-  /** A rotated secret's previous hash and until when it still works (epoch ms). */
-  readonly #previous = new Map<string, { hash: string; until: number }>();
-  readonly #verified = new VerifiedSecrets();
-  readonly #dirty = new Set<string>();
-  readonly #scrypt: ScryptQueue;
-  readonly #unmatchable: string;
+  readonly #cache: DeviceCache;
   readonly #clock: { now(): number };
-  readonly #audit: AuditStore;
-  readonly #listeners: Array<(device: Device, change: DeviceChange) => void> = [];
+  readonly #nodeId: string;
+  readonly #announce: (id: string) => void;
+  readonly #toReload = new Set<string>();
+  #reloading: Promise<void> | null = null;
 
-  constructor(
-    db: Db,
-    specs: ReadonlyMap<string, ModelSpec>,
-    opts: {
-      /** Kept for callers of before issue 12: new secrets are SHA-256, scrypt hashes verify at their own cost. */
-      secretCost?: number;
-      scryptQueue?: number;
-      clock?: { now(): number };
-      audit?: AuditStore;
-    } = {},
-  ) {
-    this.#db = db;
+  private constructor(rows: DeviceRows, specs: ReadonlyMap<string, ModelSpec>, opts: DeviceStoreOptions) {
+    this.#rows = rows;
     this.#specs = specs;
-    this.#scrypt = new ScryptQueue({ limit: opts.scryptQueue });
-    this.#unmatchable = unmatchableHash();
     this.#clock = opts.clock ?? { now: () => Date.now() };
-    this.#audit = opts.audit ?? new AuditLog(db);
-    for (const row of db.prepare('SELECT * FROM devices').all() as Row[]) {
-      this.#cache.set(row.id, fromRow(row));
-      this.#secretHashes.set(row.id, row.secret_hash);
-      if (row.previous_secret_hash && row.previous_secret_until)
-        this.#previous.set(row.id, { hash: row.previous_secret_hash, until: row.previous_secret_until });
-    }
+    this.#cache = new DeviceCache({
+      scryptQueue: opts.scryptQueue,
+      clock: this.#clock,
+      nodeId: opts.nodeId ?? 'local',
+    });
+    this.#nodeId = opts.nodeId ?? 'local';
+    this.#announce = opts.announce ?? (() => {});
+  }
+
+  /** A store holding every row of `rows` in memory. */
+  static async open(
+    rows: DeviceRows,
+    specs: ReadonlyMap<string, ModelSpec>,
+    opts: DeviceStoreOptions = {},
+  ): Promise<DeviceStore> {
+    const store = new DeviceStore(rows, specs, opts);
+    for (const stored of await rows.loadAll()) store.#cache.take(stored, stored.device);
+    return store;
   }
 
   /** The first reason `input` cannot be registered (model, firmware, Modbus, id taken), or null. */
   checkNew(input: NewDevice): RowProblem | null {
-    const spec = this.#specs.get(input.model);
-    if (!spec) return { field: 'model', error: new ModelNotFoundError(input.model) };
-    if (!findFirmware(spec, input.firmware))
-      return {
-        field: 'firmware',
-        error: new FirmwareUnsupportedError(
-          input.model,
-          input.firmware,
-          Object.keys(spec.firmware).join(', '),
-        ),
-      };
-    if (spec.modbus && !input.modbus)
-      return {
-        field: 'modbus',
-        error: new ModbusConfigError(
-          `model ${input.model} is a Modbus device: modbus {host, port, unitId} is required`,
-        ),
-      };
-    if (!spec.modbus && input.modbus)
-      return {
-        field: 'modbus',
-        error: new ModbusConfigError(`model ${input.model} is not a Modbus device: modbus must be absent`),
-      };
-    const existing = this.#cache.get(input.id);
-    if (existing?.decommissionedAt)
-      return {
-        field: 'id',
-        error: new DeviceDecommissionedError(input.id, new Date(existing.decommissionedAt).toISOString()),
-      };
-    if (existing) return { field: 'id', error: new DeviceExistsError(input.id) };
-    return null;
+    return checkNew(this.#specs, this.#cache.get(input.id), input);
+  }
+
+  /** The rows' problems (those of register(), and ids repeated in the batch), and the valid rows. */
+  checkImport(rows: ImportRows): { valid: NewDevice[]; problems: Problems } {
+    return checkImport(rows, (input) => this.checkNew(input));
   }
 
   /** Registers a device; the MQTT secret is returned once and kept only as a hash. */
   async register(input: NewDevice, now: number): Promise<{ device: Device; secret: string | null }> {
     const problem = this.checkNew(input);
     if (problem) throw problem.error;
-    const made = this.#make([{ line: 1, input }], now);
-    this.#write(made, now);
+    const made = makeDevices(this.#specs, [{ line: 1, input }], now);
+    const written = await this.#rows.insert(made, { allOrNothing: true });
+    if (written.length === 0) {
+      // Registered through another node meanwhile: its row says whether it is taken or retired.
+      await this.#reloadNow([input.id]);
+      throw (this.checkNew(input) ?? { error: new DeviceExistsError(input.id) }).error;
+    }
+    this.#added(made, written);
     const { device, secret } = made[0];
-    this.#emit(device, 'registered');
     return { device, secret };
   }
 
@@ -338,86 +136,61 @@ export class DeviceStore implements FleetStore {
    * and the others are reported; without it any problem imports nothing.
    */
   async importDevices(
-    rows: ReadonlyArray<{ line: number; input: NewDevice }>,
+    rows: ImportRows,
     opts: { partial: boolean; actor: string; now: number },
-  ): Promise<{
-    imported: Array<{ device: Device; secret: string | null }>;
-    problems: Array<{ line: number; problem: RowProblem }>;
-  }> {
+  ): Promise<{ imported: Array<{ device: Device; secret: string | null }>; problems: Problems }> {
     const { problems } = this.checkImport(rows);
     if (problems.length > 0 && !opts.partial) return { imported: [], problems };
     const bad = new Set(problems.map((p) => p.line));
     const valid = rows.filter((r) => !bad.has(r.line));
     // Secrets, hashes and records are made between turns of the event loop; only the inserts
-    // hold it, in the one transaction.
+    // hold the database, in the one transaction.
     const made: Made[] = [];
     for (let i = 0; i < valid.length; i += IMPORT_ROWS_PER_TURN) {
-      made.push(...this.#make(valid.slice(i, i + IMPORT_ROWS_PER_TURN), opts.now));
+      made.push(...makeDevices(this.#specs, valid.slice(i, i + IMPORT_ROWS_PER_TURN), opts.now));
       await new Promise((r) => setImmediate(r));
     }
-    // Ids registered by another request meanwhile.
+    // Ids registered meanwhile, by another request here or through another node.
     const late = made.filter((m) => this.#cache.has(m.device.id));
-    for (const m of late) problems.push({ line: m.line, problem: this.checkNew(m.input)! });
-    if (late.length > 0 && !opts.partial) return { imported: [], problems };
     const fresh = late.length ? made.filter((m) => !this.#cache.has(m.device.id)) : made;
-    this.#write(fresh, opts.now, opts.actor);
-    for (const { device } of fresh) this.#emit(device, 'registered');
-    return { imported: fresh.map(({ device, secret }) => ({ device, secret })), problems };
-  }
-
-  /** The rows' problems (those of register(), and ids repeated in the batch), and the valid rows. */
-  checkImport(rows: ReadonlyArray<{ line: number; input: NewDevice }>): {
-    valid: NewDevice[];
-    problems: Array<{ line: number; problem: RowProblem }>;
-  } {
-    const problems: Array<{ line: number; problem: RowProblem }> = [];
-    const firstLine = new Map<string, number>();
-    const valid: NewDevice[] = [];
-    for (const { line, input } of rows) {
-      const seen = firstLine.get(input.id);
-      const problem: RowProblem | null =
-        seen !== undefined
-          ? { field: 'id', error: new DeviceExistsError(`${input.id} (line ${seen} of this import)`) }
-          : this.checkNew(input);
-      firstLine.set(input.id, seen ?? line);
-      if (problem) problems.push({ line, problem });
-      else valid.push(input);
-    }
-    return { valid, problems };
-  }
-
-  /** New records with their secrets (MQTT models) and the hashes to store; nothing written yet. */
-  #make(rows: ReadonlyArray<{ line: number; input: NewDevice }>, now: number): Made[] {
-    const secrets = generateSecrets(rows.length);
-    return rows.map(({ line, input }, i) => {
-      const spec = this.#specs.get(input.model)!;
-      const secret = spec.modbus ? null : secrets[i];
-      return {
-        line,
-        input,
-        device: newDevice(input, spec.family, now),
-        secret,
-        hash: secret ? hashGeneratedSecret(secret) : null,
-      };
-    });
-  }
-
-  /** Inserts checked devices (and, for an import, their audit entries) in one transaction. */
-  #write(made: Made[], now: number, importedBy?: string): void {
-    const insert = this.#db.prepare(INSERT_DEVICE);
-    this.#db.transaction(() => {
-      for (const { device, hash } of made) {
-        insert.run(insertArgs(device, hash));
-        if (importedBy)
-          this.#audit.record(now, importedBy, 'device.register', device.id, {
-            model: device.model,
-            via: 'import',
+    const written =
+      late.length > 0 && !opts.partial
+        ? []
+        : await this.#rows.insert(fresh, {
+            allOrNothing: !opts.partial,
+            audit: (device) => ({
+              at: opts.now,
+              actor: opts.actor,
+              action: 'device.register',
+              subject: device.id,
+              detail: { model: device.model, via: 'import' },
+            }),
           });
-      }
-    })();
+    const inserted = new Set(written.map((w) => w.id));
+    const taken = fresh.filter((m) => !inserted.has(m.device.id));
+    if (taken.length > 0) await this.#reloadNow(taken.map((m) => m.device.id));
+    // Rolled back whole, an all-or-nothing insert names no id: the rows re-read say which.
+    for (const m of [...late, ...taken]) {
+      const problem = this.checkNew(m.input);
+      if (problem) problems.push({ line: m.line, problem });
+    }
+    if (taken.length > 0 && problems.length === 0)
+      problems.push({ line: taken[0].line, problem: idTaken(taken[0].input.id) });
+    if (problems.length > 0 && !opts.partial) return { imported: [], problems };
+    const added = fresh.filter((m) => inserted.has(m.device.id));
+    this.#added(added, written);
+    return { imported: added.map(({ device, secret }) => ({ device, secret })), problems };
+  }
+
+  #added(made: Made[], written: Written[]): void {
+    const changedAt = new Map(written.map((w) => [w.id, w.changedAt]));
     for (const { device, hash } of made) {
-      this.#cache.set(device.id, device);
-      this.#secretHashes.set(device.id, hash);
+      this.#cache.take(
+        { secretHash: hash, previous: null, changedAt: changedAt.get(device.id) ?? 0 },
+        device,
+      );
+      this.#cache.emit(device, 'registered');
+      this.#announce(device.id);
     }
   }
 
@@ -427,7 +200,11 @@ export class DeviceStore implements FleetStore {
    * schema and the line-protocol tags the normalizer caches per object) is derived afresh from
    * the next reading on.
    */
-  update(id: string, patch: DevicePatch, actor: string): { device: Device; changes: DeviceChanges } {
+  async update(
+    id: string,
+    patch: DevicePatch,
+    actor: string,
+  ): Promise<{ device: Device; changes: DeviceChanges }> {
     const d = this.#requireActive(id);
     if (patch.firmware !== undefined && patch.firmware !== d.firmware) {
       const spec = this.#specs.get(d.model);
@@ -441,60 +218,58 @@ export class DeviceStore implements FleetStore {
       if (to !== undefined && !sameValue(d[key], to)) changes[key] = { from: d[key], to };
     }
     if (Object.keys(changes).length === 0) return { device: d, changes };
-    const next: Device = { ...d };
-    for (const [key, change] of Object.entries(changes)) Object.assign(next, { [key]: change.to });
+    const fields: FleetFields = {};
+    for (const [key, change] of Object.entries(changes)) Object.assign(fields, { [key]: change.to });
     const now = this.#clock.now();
-    this.#db.transaction(() => {
-      this.#db
-        .prepare(
-          'UPDATE devices SET firmware = @firmware, district = @district, ward = @ward, lat = @lat, lon = @lon, tags = @tags WHERE id = @id',
-        )
-        .run({ ...next, tags: JSON.stringify(next.tags) });
-      const { firmware, ...others } = changes;
-      if (firmware) this.#audit.record(now, actor, 'device.firmware', id, firmware);
-      if (Object.keys(others).length > 0) this.#audit.record(now, actor, 'device.update', id, others);
-    })();
-    this.#cache.set(id, next);
-    this.#emit(next, 'updated');
+    const { firmware, ...others } = changes;
+    await this.#write(id, fields, [
+      ...(firmware ? [{ at: now, actor, action: 'device.firmware', subject: id, detail: firmware }] : []),
+      ...(Object.keys(others).length > 0
+        ? [{ at: now, actor, action: 'device.update', subject: id, detail: others }]
+        : []),
+    ]);
+    const next: Device = { ...this.require(id), ...fields };
+    this.#cache.replace(next);
+    this.#cache.emit(next, 'updated');
     return { device: next, changes };
   }
 
   /** What the firmware campaigns call once a device reports its new version after an update. */
-  setFirmware(id: string, firmware: string, actor: string): Device {
-    return this.update(id, { firmware }, actor).device;
+  async setFirmware(id: string, firmware: string, actor: string): Promise<Device> {
+    return (await this.update(id, { firmware }, actor)).device;
   }
 
   /**
    * A new secret, returned once; the previous one still works for `graceSeconds` (0: not at all),
    * long enough for an installer to reconfigure the device.
    */
-  rotateSecret(
+  async rotateSecret(
     id: string,
     graceSeconds: number,
     actor: string,
-  ): { device: Device; secret: string; previousValidUntil: number | null } {
+  ): Promise<{ device: Device; secret: string; previousValidUntil: number | null }> {
     const d = this.#requireActive(id);
-    const current = this.#secretHashes.get(id);
+    const current = this.#cache.creds.hash(id);
     if (!current) throw new DeviceHasNoSecretError(id);
     const secret = generateSecret();
     const hash = hashGeneratedSecret(secret);
     const now = this.#clock.now();
     const until = graceSeconds > 0 ? now + graceSeconds * 1000 : null;
-    this.#db.transaction(() => {
-      this.#db
-        .prepare(
-          'UPDATE devices SET secret_hash = ?, previous_secret_hash = ?, previous_secret_until = ? WHERE id = ?',
-        )
-        .run(hash, until ? current : null, until, id);
-      this.#audit.record(now, actor, 'device.rotate_secret', id, {
-        graceSeconds,
-        previousValidUntil: until && new Date(until).toISOString(),
-      });
-    })();
-    this.#secretHashes.set(id, hash);
-    if (until) this.#previous.set(id, { hash: current, until });
-    else this.#previous.delete(id);
-    this.#verified.forget(id);
+    await this.#write(
+      id,
+      { secretHash: hash, previousSecretHash: until ? current : null, previousSecretUntil: until },
+      [
+        {
+          at: now,
+          actor,
+          action: 'device.rotate_secret',
+          subject: id,
+          detail: { graceSeconds, previousValidUntil: until && new Date(until).toISOString() },
+        },
+      ],
+    );
+    this.#cache.creds.set({ id, secretHash: hash, previous: until ? { hash: current, until } : null });
+    this.#cache.creds.forget(id);
     return { device: d, secret, previousValidUntil: until };
   }
 
@@ -502,25 +277,39 @@ export class DeviceStore implements FleetStore {
    * Disabled for good: the secret is erased (it can never connect again), the row stays (its
    * history, commands and audit refer to it) and its id is never registered again.
    */
-  decommission(id: string, actor: string, reason?: string): Device {
-    const d = this.#requireActive(id);
+  async decommission(id: string, actor: string, reason?: string): Promise<Device> {
+    this.#requireActive(id);
     const now = this.#clock.now();
-    this.#db.transaction(() => {
-      this.#db
-        .prepare(
-          `UPDATE devices SET enabled = 0, decommissioned_at = ?, secret_hash = NULL,
-             previous_secret_hash = NULL, previous_secret_until = NULL WHERE id = ?`,
-        )
-        .run(now, id);
-      this.#audit.record(now, actor, 'device.decommission', id, reason ? { reason } : undefined);
-    })();
+    const retired = { secretHash: null, previousSecretHash: null, previousSecretUntil: null };
+    await this.#write(id, { enabled: false, decommissionedAt: now, ...retired }, [
+      { at: now, actor, action: 'device.decommission', subject: id, detail: reason ? { reason } : undefined },
+    ]);
+    const d = this.require(id);
     d.enabled = false;
     d.decommissionedAt = now;
-    this.#secretHashes.set(id, null);
-    this.#previous.delete(id);
-    this.#verified.forget(id);
-    this.#emit(d, 'disabled');
+    this.#cache.creds.set({ id, secretHash: null, previous: null });
+    this.#cache.creds.forget(id);
+    this.#cache.emit(d, 'disabled');
     return d;
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<Device> {
+    if (enabled) this.#requireActive(id);
+    else this.require(id);
+    await this.#write(id, { enabled }, []);
+    const d = this.require(id);
+    d.enabled = enabled;
+    if (!enabled) this.#cache.creds.forget(id);
+    this.#cache.emit(d, enabled ? 'enabled' : 'disabled');
+    return d;
+  }
+
+  /** Writes a fleet change and tells the other nodes; the row must be there. */
+  async #write(id: string, fields: FleetFields, audit: Parameters<DeviceRows['update']>[2]): Promise<void> {
+    const written = await this.#rows.update(id, fields, audit);
+    if (!written) throw new DeviceNotFoundError(id);
+    this.#cache.wrote(id, written.changedAt);
+    this.#announce(id);
   }
 
   #requireActive(id: string): Device {
@@ -532,11 +321,15 @@ export class DeviceStore implements FleetStore {
 
   /** Adapters and the command service follow registrations, changes and enable/disable. */
   onChange(fn: (device: Device, change: DeviceChange) => void): void {
-    this.#listeners.push(fn);
+    this.#cache.onChange(fn);
   }
 
-  #emit(device: Device, change: DeviceChange): void {
-    for (const fn of this.#listeners) fn(device, change);
+  /**
+   * A change made through another node ends the device's live connection here: it was disabled,
+   * decommissioned, or its secret rotated without grace (the node that made it cuts it off itself).
+   */
+  onCutOff(fn: (id: string) => void): void {
+    this.#cache.onCutOff(fn);
   }
 
   get(id: string): Device | undefined {
@@ -544,9 +337,7 @@ export class DeviceStore implements FleetStore {
   }
 
   require(id: string): Device {
-    const d = this.#cache.get(id);
-    if (!d) throw new DeviceNotFoundError(id);
-    return d;
+    return this.#cache.require(id);
   }
 
   /** The device's model, or undefined when its file is not loaded (removed or renamed since). */
@@ -563,25 +354,7 @@ export class DeviceStore implements FleetStore {
   }
 
   list(filter: DeviceFilter = {}): Device[] {
-    const ids = filter.ids ? new Set(filter.ids) : null;
-    const decommissioned = filter.decommissioned ?? false;
-    const out: Device[] = [];
-    for (const d of this.#cache.values()) {
-      if (Boolean(d.decommissionedAt) !== decommissioned) continue;
-      if (ids && !ids.has(d.id)) continue;
-      if (filter.family && d.family !== filter.family) continue;
-      if (filter.model && d.model !== filter.model) continue;
-      if (filter.district && d.district !== filter.district) continue;
-      if (filter.ward && d.ward !== filter.ward) continue;
-      if (filter.tag && !d.tags.includes(filter.tag)) continue;
-      if (filter.status === 'disabled' && d.enabled) continue;
-      if (filter.status === 'online' && !(d.enabled && d.online)) continue;
-      if (filter.status === 'offline' && !(d.enabled && !d.online)) continue;
-      out.push(d);
-    }
-    out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const offset = filter.offset ?? 0;
-    return filter.limit === undefined ? out.slice(offset) : out.slice(offset, offset + filter.limit);
+    return this.#cache.list(filter);
   }
 
   /** Every device, in no order: for counting without the sort that list() does. */
@@ -590,144 +363,114 @@ export class DeviceStore implements FleetStore {
   }
 
   count(): number {
-    return this.#cache.size;
-  }
-
-  setEnabled(id: string, enabled: boolean): Device {
-    const d = enabled ? this.#requireActive(id) : this.require(id);
-    this.#db.prepare('UPDATE devices SET enabled = ? WHERE id = ?').run(enabled ? 1 : 0, id);
-    d.enabled = enabled;
-    if (!enabled) this.#verified.forget(id);
-    this.#emit(d, enabled ? 'enabled' : 'disabled');
-    return d;
+    return this.#cache.count();
   }
 
   /** The secret was verified before in this process: checking it again costs no scrypt. */
   hasVerified(id: string, secret: string): boolean {
-    return this.#verified.has(id, secret);
+    return this.#cache.creds.hasVerified(id, secret);
   }
 
-  /**
-   * Unknown ids and ids without a secret are checked against a hash no secret matches, of the
-   * same kind as a known id's: the refusal takes as long either way, so ids cannot be enumerated.
-   * SHA-256 hashes are checked at once; only a scrypt hash (from before issue 12) takes a turn in
-   * the scrypt queue, and is rewritten as SHA-256 once its secret matched.
-   */
-  async verifyCredentials(
+  /** Checks a CONNECT's credentials in memory (device-credentials.ts says how). */
+  verifyCredentials(
     id: string,
     secret: string,
     opts: { suspect?: boolean; burst?: boolean; cancelled?: () => boolean } = {},
   ): Promise<CredentialResult> {
-    const d = this.#cache.get(id);
-    const hash = d ? this.#secretHashes.get(id) : undefined;
-    if (d && hash && this.#verified.has(id, secret)) return d.enabled ? 'ok' : 'disabled';
-    const stored = hash ?? this.#unmatchable;
-    const previous = this.#livePrevious(id);
-    let match: 'current' | 'previous' | null;
-    if (isFastHash(stored) && (!previous || isFastHash(previous))) {
-      match = verifyFastSecret(secret, stored)
-        ? 'current'
-        : previous && verifyFastSecret(secret, previous)
-          ? 'previous'
-          : null;
-    } else {
-      try {
-        match = await this.#scrypt.run(async () => {
-          if (await verifySecret(secret, stored)) return 'current' as const;
-          return previous && (await verifySecret(secret, previous)) ? ('previous' as const) : null;
-        }, opts);
-      } catch (err) {
-        if (err instanceof ScryptQueueFullError) return 'busy';
-        throw err;
-      }
-    }
-    if (!d) return 'unknown';
-    if (d.decommissionedAt) return 'decommissioned';
-    if (!hash) return 'noSecret';
-    if (!match) return 'bad';
-    // The previous secret is checked each time, so that it stops working when its grace ends.
-    if (match === 'current') {
-      this.#verified.remember(id, secret);
-      if (!isFastHash(stored)) this.#rehash(id, stored, secret);
-    }
-    return d.enabled ? 'ok' : 'disabled';
+    return this.#cache.creds.verify(this.#cache.get(id), id, secret, opts, (id, old, secret) =>
+      this.#rehash(id, old, secret),
+    );
   }
 
-  #livePrevious(id: string): string | undefined {
-    const p = this.#previous.get(id);
-    if (!p) return undefined;
-    if (p.until > this.#clock.now()) return p.hash;
-    this.#previous.delete(id);
-    return undefined;
-  }
-
-  /** A scrypt hash whose secret just matched becomes SHA-256 (unless it changed meanwhile). */
+  /**
+   * A scrypt hash whose secret just matched becomes SHA-256 (unless it changed meanwhile). Not
+   * awaited by the CONNECT: a failed write leaves the scrypt hash, rewritten at a later CONNECT.
+   */
   #rehash(id: string, old: string, secret: string): void {
-    if (this.#secretHashes.get(id) !== old) return;
     const hash = hashGeneratedSecret(secret);
-    this.#db
-      .prepare('UPDATE devices SET secret_hash = ? WHERE id = ? AND secret_hash = ?')
-      .run(hash, id, old);
-    this.#secretHashes.set(id, hash);
+    this.#rows.update(id, { secretHash: hash }, [], { ifSecretHash: old }).then(
+      (written) => {
+        if (!written || this.#cache.creds.hash(id) !== old) return;
+        this.#cache.wrote(id, written.changedAt);
+        this.#cache.creds.rehashed(id, hash);
+      },
+      () => {},
+    );
   }
 
   markPresence(id: string, online: boolean, at: number): void {
-    const d = this.#cache.get(id);
-    if (!d) return;
-    d.online = online;
-    d.lastSeenAt = at;
-    this.#dirty.add(id);
+    this.#cache.markPresence(id, online, at);
   }
 
   recordReading(id: string, reading: Record<string, unknown>, at: number): void {
-    const d = this.#cache.get(id);
-    if (!d) return;
-    if (d.lastReadingAt !== null && at < d.lastReadingAt) return; // a late reading is not the last one
-    d.lastReading = d.lastReading ? Object.assign(d.lastReading, reading) : { ...reading };
-    d.lastReadingAt = at;
-    d.lastSeenAt = Math.max(d.lastSeenAt ?? 0, at);
-    this.#dirty.add(id);
+    this.#cache.recordReading(id, reading, at);
   }
 
   recordState(id: string, state: Record<string, unknown>, at: number): void {
-    const d = this.#cache.get(id);
-    if (!d) return;
-    d.reportedState = { ...(d.reportedState ?? {}), ...state };
-    d.reportedAt = at;
-    this.#dirty.add(id);
+    this.#cache.recordState(id, state, at);
   }
 
-  /** Writes the hot-path fields of every device touched since the last flush. */
-  flush(): number {
-    if (this.#dirty.size === 0) return 0;
-    const stmt = this.#db.prepare(
-      `UPDATE devices SET online = ?, last_seen_at = ?, last_reading = ?, last_reading_at = ?, reported_state = ?, reported_at = ?
-       WHERE id = ?`,
-    );
-    const ids = [...this.#dirty];
-    this.#db.transaction(() => {
-      for (const id of ids) {
-        const d = this.#cache.get(id);
-        if (!d) continue;
-        stmt.run(
-          d.online ? 1 : 0,
-          d.lastSeenAt,
-          d.lastReading ? JSON.stringify(d.lastReading) : null,
-          d.lastReadingAt,
-          d.reportedState ? JSON.stringify(d.reportedState) : null,
-          d.reportedAt,
-          id,
-        );
-      }
-    })();
-    // Cleared only once written: a failed flush (a full disk) keeps its set for the next one.
-    this.#dirty.clear();
+  /** Writes the hot-path fields of every device touched since the last flush; returns how many. */
+  async flush(): Promise<number> {
+    const ids = this.#cache.touched();
+    if (ids.length === 0) return 0;
+    const devices = ids.flatMap((id) => this.#cache.get(id) ?? []);
+    try {
+      await this.#rows.writeHot(devices, this.#nodeId);
+    } catch (err) {
+      // Kept for the next flush: a failed one (a full disk, the database away) loses nothing.
+      this.#cache.untouched(ids);
+      throw err;
+    }
     return ids.length;
   }
 
-  /** After an unclean stop nobody is connected: presence starts from offline. */
-  resetPresence(): void {
-    this.#db.prepare('UPDATE devices SET online = 0').run();
-    for (const d of this.#cache.values()) d.online = false;
+  /**
+   * After an unclean stop nobody is connected here: presence starts from offline. On a shared
+   * registry only this node's devices are marked offline; the others' stay as their nodes say.
+   */
+  async resetPresence(): Promise<void> {
+    for (const id of await this.#rows.resetPresence(this.#rows.shared ? this.#nodeId : null)) {
+      const d = this.#cache.get(id);
+      if (d) d.online = false;
+    }
+  }
+
+  /**
+   * Re-reads one device (shared registry): a change made through another node, and the last
+   * reading, state and presence other nodes wrote at their last flush.
+   */
+  async refresh(id: string): Promise<Device | undefined> {
+    if (this.#rows.shared) await this.#reloadNow([id]);
+    return this.#cache.get(id);
+  }
+
+  /** Another node changed these devices (its device.changed message): re-read them soon, together. */
+  reload(id: string): Promise<void> {
+    this.#toReload.add(id);
+    this.#reloading ??= new Promise<void>((r) => setImmediate(r)).then(async () => {
+      const ids = [...this.#toReload];
+      this.#toReload.clear();
+      this.#reloading = null;
+      await this.#reloadNow(ids);
+    });
+    return this.#reloading;
+  }
+
+  /**
+   * Catches up with changes whose message was missed (shared registry): rows changed since the
+   * newest change seen, with an overlap for transactions that committed late.
+   */
+  async poll(): Promise<void> {
+    if (!this.#rows.shared) return;
+    const from = this.#cache.pollFrom();
+    for (const stored of await this.#rows.changedSince(from.changedAt, from.presenceAt))
+      this.#cache.apply(stored);
+  }
+
+  async #reloadNow(ids: string[]): Promise<void> {
+    for (const stored of await this.#rows.loadMany(ids)) this.#cache.apply(stored);
   }
 }
+
+const idTaken = (id: string): RowProblem => ({ field: 'id', error: new DeviceExistsError(id) });

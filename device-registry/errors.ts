@@ -55,3 +55,8 @@ export const ImportInvalidError = createError<'REG_ERR_IMPORT_INVALID', [number,
   '%d of %d rows are invalid; nothing was imported (fix them, or import the valid rows with partial)',
   400,
 );
+export const AuditWriteError = createError<'REG_ERR_AUDIT_WRITE', [number, string]>(
+  'REG_ERR_AUDIT_WRITE',
+  '%d audit entries are not written yet (retried every second): %s',
+  503,
+);

@@ -1,6 +1,6 @@
 import type { Aedes } from 'aedes';
 import type { Adapter } from '../adapters/adapter.ts';
-import type { AuditLog } from '../device-registry/audit.ts';
+import type { AuditStore } from '../device-registry/audit.ts';
 import type { Db } from '../device-registry/db.ts';
 import type { Device, DeviceStore } from '../device-registry/devices.ts';
 import type { PgPool } from '../device-registry/pg/pg-db.ts';
@@ -28,7 +28,7 @@ export interface GatewayContext {
   db: Db;
   devices: DeviceStore;
   tokens: TokenStore;
-  audit: AuditLog;
+  audit: AuditStore;
   outbox: Outbox;
   ingest: Ingest;
   pump: SinkPump;

@@ -3,11 +3,11 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { Aedes } from 'aedes';
 import type { FastifyInstance } from 'fastify';
-import { AuditLog } from '../device-registry/audit.ts';
 import { openRegistryDb } from '../device-registry/db.ts';
-import { type Device, DeviceStore } from '../device-registry/devices.ts';
+import type { Device } from '../device-registry/devices.ts';
+import { type FleetStores, openFleetStores } from '../device-registry/fleet-stores.ts';
 import { openPgRegistry, type PgPool } from '../device-registry/pg/pg-db.ts';
-import { TokenStore } from '../device-registry/tokens.ts';
+import { generateToken, type TokenStore } from '../device-registry/tokens.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
 import { loadSpecs } from '../firmware-specs/index.ts';
 import { createAbuseGuards } from './abuse-guards.ts';
@@ -21,6 +21,7 @@ import { type BrokerHooks, createBroker, type PublishRoute } from './broker.ts';
 import { type CampaignsModule, campaignsModule } from './campaigns/campaigns-module.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { type ClusterBus, singleNodeBus } from './cluster/cluster-bus.ts';
+import { followDeviceChanges } from './cluster/device-changes.ts';
 import type { CommandOptions } from './commands/command-service.ts';
 import { type CommandsModule, commandsModule } from './commands/commands-module.ts';
 import { type Config, isClusterMode, loadConfig } from './config.ts';
@@ -114,16 +115,16 @@ function listen(server: Server, port: number, host: string, what: string): Promi
   });
 }
 
-function resolveAdminToken(
+async function resolveAdminToken(
   config: Config,
   tokens: TokenStore,
   clock: Clock,
   log: Logger,
   print: boolean,
-): string {
+): Promise<string> {
   const file = join(config.CITYGATE_DATA_DIR, 'admin-token');
-  const bootstrap = (token: string, from: string, remedy: string) => {
-    const retired = tokens.ensureBootstrap(token, clock.now(), from, remedy);
+  const bootstrap = async (token: string, from: string, remedy: string) => {
+    const retired = await tokens.ensureBootstrap(token, clock.now(), from, remedy);
     if (retired.length) log.warn({ retired }, 'the admin token changed; the previous one is retired');
     return token;
   };
@@ -139,7 +140,7 @@ function resolveAdminToken(
       file,
       `delete ${file} to have a new one generated, or set CITYGATE_ADMIN_TOKEN, and start again`,
     );
-  const token = TokenStore.generate();
+  const token = generateToken();
   // The file first, through a rename: a full disk leaves neither half a file nor a token nobody has.
   try {
     writeFileSync(`${file}.tmp`, `${token}\n`, { mode: 0o600, flush: true });
@@ -148,7 +149,7 @@ function resolveAdminToken(
     rmSync(`${file}.tmp`, { force: true });
     throw isDiskFull(err) ? new DiskFullError(`writing ${file}`) : err;
   }
-  bootstrap(token, file, `delete ${file} and start again`);
+  await bootstrap(token, file, `delete ${file} and start again`);
   if (print)
     process.stdout.write(`\nFirst start: admin token (shown once, also saved in ${file}):\n  ${token}\n\n`);
   log.info({ file }, 'generated the first admin token');
@@ -211,6 +212,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   let flushTimer: NodeJS.Timeout;
   let registryDb: ReturnType<typeof openRegistryDb>;
   let pgPool: PgPool | undefined;
+  let fleet: FleetStores;
+  let stopFollowingDevices = () => {};
   let disk: DiskGuard;
 
   return {
@@ -246,21 +249,30 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       pgPool = isClusterMode(config) ? await openPgRegistry(config.DATABASE_URL!) : undefined;
       const cluster: ClusterBus = singleNodeBus;
       registryDb = openRegistryDb(privateDbFile(join(config.CITYGATE_DATA_DIR, 'registry.db'), log));
-      const audit = new AuditLog(registryDb);
-      const devices = new DeviceStore(registryDb, specs, {
-        secretCost: opts.secretCost,
-        scryptQueue: config.AUTH_SCRYPT_QUEUE,
+      // Devices, tokens and audit on PostgreSQL in cluster mode (issue 11), else on SQLite.
+      fleet = await openFleetStores({
+        db: registryDb,
+        pg: pgPool,
+        specs,
         clock,
-        audit,
+        scryptQueue: config.AUTH_SCRYPT_QUEUE,
+        nodeId: config.NODE_ID ?? cluster.nodeId,
+        announce: (id) => cluster.publish('device.changed', { id }),
+        onAuditError: (err) => log.error({ err }, 'audit entries not written; retried in a second'),
       });
-      devices.resetPresence();
+      const { devices, tokens, audit } = fleet;
+      await devices.resetPresence();
+      if (pgPool)
+        stopFollowingDevices = followDeviceChanges(devices, cluster, {
+          log: log.child({ module: 'cluster' }),
+        });
       // A model file removed or renamed since its devices registered: their readings are quarantined.
       for (const [model, count] of devices.missingModels())
         log.warn({ model, devices: count }, 'registered devices use a model that is not loaded');
-      const tokens = new TokenStore(registryDb);
       try {
-        adminToken = resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
+        adminToken = await resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
       } catch (err) {
+        stopFollowingDevices();
         registryDb.close();
         throw err;
       }
@@ -312,11 +324,19 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         },
         disk,
       });
-      const flushRegistry = () =>
-        disk.run('registry', () => {
-          if (devices.flush() === 0 && disk.faulted('registry')) probeWrite(registryDb);
+      const flushRegistry = async () => {
+        const flushed = await devices.flush().catch((err) => {
+          if (disk.fail('registry', err)) return -1;
+          throw err;
         });
-      disk.onRetry('registry', flushRegistry);
+        if (flushed >= 0)
+          disk.run('registry', () => {
+            if (flushed === 0 && disk.faulted('registry')) probeWrite(registryDb);
+          });
+      };
+      disk.onRetry('registry', () => {
+        flushRegistry().catch((err) => log.error({ err }, 'registry flush failed; retried in a second'));
+      });
       disk.onRetry('outbox', () => committer.retry());
       disk.onRetry('archive', () => pump.poke());
       const hookLog = log.child({ module: 'ingest' });
@@ -399,6 +419,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         clock,
         onPresence: containHook('presence', presence, { log: hookLog, metrics }),
       });
+      // Disabled, decommissioned or rotated without grace through another node: cut off here too.
+      devices.onCutOff((id) => link.disconnect(id));
       ctx = {
         clock,
         log,
@@ -466,11 +488,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       pump.start();
       // A timer's errors stay in it: a full disk is waited out (disk-guard.ts), anything else logged.
       flushTimer = setInterval(() => {
-        try {
-          flushRegistry();
-        } catch (err) {
-          log.error({ err }, 'registry flush failed; retried in a second');
-        }
+        flushRegistry().catch((err) => log.error({ err }, 'registry flush failed; retried in a second'));
       }, 1000);
       flushTimer.unref();
       for (const m of modules) await m.start?.();
@@ -483,6 +501,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     async stop() {
       if (!ctx) return;
       clearInterval(flushTimer);
+      stopFollowingDevices();
       for (const m of [...modules].reverse()) await m.stop?.();
       // Stop accepting, then close the clients: server.close() waits for open connections.
       const serverClosed = Promise.all(
@@ -494,7 +513,10 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       await ctx.pump.stop(5000);
       await api.close();
       disk.close();
-      disk.run('registry', () => ctx.devices.flush());
+      await ctx.devices.flush().catch((err) => {
+        if (!disk.fail('registry', err)) throw err;
+      });
+      await fleet.close().catch((err) => log.error({ err }, 'audit entries lost at stop'));
       ctx.outbox.close();
       registryDb.close();
       await ctx.cluster.close();

@@ -6,6 +6,7 @@ import { AuditLog } from '../device-registry/audit.ts';
 import type { Command } from '../device-registry/commands.ts';
 import { type Db, openRegistryDb } from '../device-registry/db.ts';
 import { DeviceStore } from '../device-registry/devices.ts';
+import { SqliteDeviceRows } from '../device-registry/sqlite-device-rows.ts';
 import { PgCommandStore } from '../device-registry/pg/pg-commands.ts';
 import { openPgRegistry, type PgPool } from '../device-registry/pg/pg-db.ts';
 import type { ModelSpec } from '../firmware-specs/define-device.ts';
@@ -81,7 +82,7 @@ const hub = clusterHub();
 
 async function startNode(id: string, opts: { sweepMs?: number } = {}): Promise<Node> {
   const db = openRegistryDb(join(dir, `${id}-${nodes.length}.db`));
-  const devices = new DeviceStore(db, specs);
+  const devices = await DeviceStore.open(new SqliteDeviceRows(db, new AuditLog(db)), specs);
   for (const d of DEVICES)
     await devices.register({ firmware: '1.0', ...d, district: 'Hoàn Kiếm', ward: 'Hàng Bạc' }, 0);
   const connected = new Set<string>();

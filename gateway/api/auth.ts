@@ -14,7 +14,7 @@ export function authenticator(tokens: TokenStore) {
     async function requireRole(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
       const header = req.headers.authorization;
       if (!header?.startsWith('Bearer ')) throw new AuthRequiredError();
-      const principal = tokens.verify(header.slice(7).trim());
+      const principal = await tokens.verify(header.slice(7).trim());
       if (!principal) throw new AuthInvalidError();
       if (ROLES[principal.role] < ROLES[role]) throw new ForbiddenError(principal.role, action);
       req.principal = principal;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { AuditLog } from '../../device-registry/audit.ts';
+import type { AuditStore } from '../../device-registry/audit.ts';
 import type {
   FirmwareArtifact,
   FirmwareArtifactStore,
@@ -40,7 +40,7 @@ export class ArtifactService {
   readonly #images: FirmwareImageStore;
   readonly #maxBytes: number;
   readonly #specs: ReadonlyMap<string, ModelSpec>;
-  readonly #audit: AuditLog;
+  readonly #audit: AuditStore;
   readonly #clock: Clock;
   /** Which campaign that has not ended uses an artifact (set by the campaigns module). */
   inUseBy: (artifactId: string) => Promise<string | undefined> = async () => undefined;
@@ -50,7 +50,7 @@ export class ArtifactService {
     images: FirmwareImageStore;
     maxBytes: number;
     specs: ReadonlyMap<string, ModelSpec>;
-    audit: AuditLog;
+    audit: AuditStore;
     clock: Clock;
   }) {
     this.#store = opts.store;

@@ -1,4 +1,4 @@
-import type { AuditLog } from '../../device-registry/audit.ts';
+import type { AuditStore } from '../../device-registry/audit.ts';
 import type { Device, DeviceStore } from '../../device-registry/devices.ts';
 import type { LightingOverride, LightingStore } from '../../device-registry/lighting.ts';
 import { type Clock, isoTime } from '../clock.ts';
@@ -21,7 +21,7 @@ export interface LightingServiceDeps {
   scheduler: LightingScheduler;
   devices: DeviceStore;
   clock: Clock;
-  audit: AuditLog;
+  audit: AuditStore;
   desiredLevel(id: string): number | null;
   reportedLevel(d: Device): number | null;
   enabled: boolean;

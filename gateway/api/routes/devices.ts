@@ -81,7 +81,9 @@ export function deviceRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       preHandler: ctx.requireRole('viewer', 'read devices'),
       schema: { tags: ['devices'], params: idParam, response: { 200: deviceView } },
     },
-    async (req) => deviceToView(ctx, ctx.devices.require(req.params.id)),
+    // In a cluster, the last reading and state other nodes wrote (lists show this node's view).
+    async (req) =>
+      deviceToView(ctx, (await ctx.devices.refresh(req.params.id)) ?? ctx.devices.require(req.params.id)),
   );
   r.patch(
     '/api/devices/:id',
@@ -92,9 +94,10 @@ export function deviceRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     async (req) => {
       const { enabled, ...patch } = req.body;
       const actor = req.principal!.name;
-      if (Object.values(patch).some((v) => v !== undefined)) ctx.devices.update(req.params.id, patch, actor);
+      if (Object.values(patch).some((v) => v !== undefined))
+        await ctx.devices.update(req.params.id, patch, actor);
       if (enabled !== undefined) {
-        const device = ctx.devices.setEnabled(req.params.id, enabled);
+        const device = await ctx.devices.setEnabled(req.params.id, enabled);
         ctx.audit.record(ctx.clock.now(), actor, enabled ? 'device.enable' : 'device.disable', device.id);
         // A disabled device is cut off at once, not at its next reconnect.
         if (!enabled) ctx.link.disconnect(device.id);

@@ -183,7 +183,7 @@ export function fleetRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       },
     },
     async (req) => {
-      const { device, secret, previousValidUntil } = ctx.devices.rotateSecret(
+      const { device, secret, previousValidUntil } = await ctx.devices.rotateSecret(
         req.params.id,
         req.body.graceSeconds,
         req.principal!.name,
@@ -198,8 +198,8 @@ export function fleetRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     },
   );
 
-  const decommission = (id: string, actor: string, reason?: string) => {
-    const device = ctx.devices.decommission(id, actor, reason);
+  const decommission = async (id: string, actor: string, reason?: string) => {
+    const device = await ctx.devices.decommission(id, actor, reason);
     ctx.link.disconnect(device.id);
     return deviceToView(ctx, device);
   };
@@ -239,7 +239,7 @@ export function fleetRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     },
     async (req) => {
       const q = req.query;
-      const { entries, total, more } = ctx.audit.list({
+      const { entries, total, more } = await ctx.audit.list({
         subject: q.device,
         actor: q.actor,
         action: q.action,

@@ -50,7 +50,7 @@ export function operationRoutes(app: FastifyInstance, ctx: GatewayContext): void
     },
     async (req, reply) => {
       const now = ctx.clock.now();
-      const created = ctx.tokens.create(req.body.name, req.body.role, req.principal!.name, now);
+      const created = await ctx.tokens.create(req.body.name, req.body.role, req.principal!.name, now);
       ctx.audit.record(now, req.principal!.name, 'token.create', created.id, {
         name: created.name,
         role: created.role,
@@ -63,14 +63,15 @@ export function operationRoutes(app: FastifyInstance, ctx: GatewayContext): void
     '/api/tokens',
     { preHandler: ctx.requireRole('admin', 'list tokens'), schema: { tags: ['tokens'] } },
     async () => ({
-      tokens: ctx.tokens.list(),
+      tokens: await ctx.tokens.list(),
     }),
   );
   r.delete(
     '/api/tokens/:id',
     { preHandler: ctx.requireRole('admin', 'revoke tokens'), schema: { tags: ['tokens'], params: idParam } },
     async (req, reply) => {
-      if (!ctx.tokens.revoke(req.params.id, ctx.clock.now())) throw new NotFoundError('token', req.params.id);
+      if (!(await ctx.tokens.revoke(req.params.id, ctx.clock.now())))
+        throw new NotFoundError('token', req.params.id);
       ctx.audit.record(ctx.clock.now(), req.principal!.name, 'token.revoke', req.params.id);
       reply.code(204);
     },
