@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Device, DeviceStore } from '../device-registry/devices.ts';
 import type { AbuseGuards } from './abuse-guards.ts';
+import type { BrokerClustering } from './cluster/redis-broker.ts';
 import { type ParsedTopic, parseDeviceTopic } from './ingest/topics.ts';
 import { clip } from './log-guard.ts';
 import type { Metrics } from './metrics.ts';
@@ -82,12 +83,16 @@ export async function createBroker(opts: {
   connectTimeoutMs: number;
   limits: TopicLimits;
   guards: AbuseGuards;
+  /** Cluster mode (issue 11): the Redis emitter and persistence; default in memory. */
+  clustering?: BrokerClustering;
 }): Promise<Aedes> {
   const { devices, hooks, metrics, guards } = opts;
   const limits = new SubscriptionLimits(opts.limits, metrics);
   const refuse = (reason: string) => metrics.connectionsRefused.inc({ reason });
 
+  const clustering = opts.clustering;
   const broker = new GatewayBroker({
+    ...(clustering && { id: clustering.id, mq: clustering.mq, persistence: clustering.persistence }),
     maxClientsIdLength: 128,
     connectTimeout: opts.connectTimeoutMs,
     heartbeatInterval: 60_000,
@@ -174,6 +179,10 @@ export async function createBroker(opts: {
       done(null, sub);
     },
   });
+  if (clustering) {
+    (broker as unknown as { counter: number }).counter = clustering.counterStart;
+    markTakeovers(broker);
+  }
   await broker.listen();
   limits.attach(broker);
 
@@ -194,5 +203,32 @@ export async function createBroker(opts: {
       );
   });
   broker.once('closed', () => guards.close());
+  if (clustering)
+    broker.once('closed', () => {
+      // Aedes closes its emitter, not its persistence (and with it the Redis connection).
+      (persistence as unknown as { destroy(): Promise<void> }).destroy().catch(() => {});
+    });
   return broker;
 }
+
+/**
+ * A client that connected to another node with the same id is closed here by Aedes
+ * (`$SYS/<node>/new/clients`, [MQTT-3.1.4-2] across nodes). This listener, registered before
+ * Aedes' own, marks it first, so the device link knows the device has not gone offline.
+ */
+function markTakeovers(broker: Aedes): void {
+  const { mq, clients } = broker as unknown as {
+    mq: {
+      on(topic: string, fn: (packet: { topic: string; payload: Buffer }, done: () => void) => void): void;
+    };
+    clients: Record<string, Client>;
+  };
+  mq.on('$SYS/+/new/clients', (packet: { topic: string; payload: Buffer }, done: () => void) => {
+    const client = clients[packet.payload.toString()];
+    if (client && packet.topic.split('/')[1] !== broker.id) (client as TakenOver).takenOver = true;
+    done();
+  });
+}
+
+/** A client closed because its session moved to another node of the cluster. */
+export type TakenOver = Client & { takenOver?: boolean };
