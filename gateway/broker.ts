@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Device, DeviceStore } from '../device-registry/devices.ts';
 import type { AbuseGuards } from './abuse-guards.ts';
-import type { BrokerClustering } from './cluster/redis-broker.ts';
+import { type BrokerClustering, markTakeovers } from './cluster/redis-broker.ts';
 import { type ParsedTopic, parseDeviceTopic } from './ingest/topics.ts';
 import { clip } from './log-guard.ts';
 import type { Metrics } from './metrics.ts';
@@ -210,25 +210,3 @@ export async function createBroker(opts: {
     });
   return broker;
 }
-
-/**
- * A client that connected to another node with the same id is closed here by Aedes
- * (`$SYS/<node>/new/clients`, [MQTT-3.1.4-2] across nodes). This listener, registered before
- * Aedes' own, marks it first, so the device link knows the device has not gone offline.
- */
-function markTakeovers(broker: Aedes): void {
-  const { mq, clients } = broker as unknown as {
-    mq: {
-      on(topic: string, fn: (packet: { topic: string; payload: Buffer }, done: () => void) => void): void;
-    };
-    clients: Record<string, Client>;
-  };
-  mq.on('$SYS/+/new/clients', (packet: { topic: string; payload: Buffer }, done: () => void) => {
-    const client = clients[packet.payload.toString()];
-    if (client && packet.topic.split('/')[1] !== broker.id) (client as TakenOver).takenOver = true;
-    done();
-  });
-}
-
-/** A client closed because its session moved to another node of the cluster. */
-export type TakenOver = Client & { takenOver?: boolean };

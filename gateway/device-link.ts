@@ -1,7 +1,7 @@
 import type { Aedes, Client, Subscription } from 'aedes';
 import type { Device, DeviceStore } from '../device-registry/devices.ts';
-import type { TakenOver } from './broker.ts';
 import type { Clock } from './clock.ts';
+import type { TakenOver } from './cluster/redis-broker.ts';
 import { topics } from './ingest/topics.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';

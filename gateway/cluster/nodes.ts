@@ -34,7 +34,6 @@ export class NodeRegistry {
   private readonly key: string;
   private readonly startedAt: number;
   private timer: NodeJS.Timeout | undefined;
-  private readonly aliveGauge: Gauge;
 
   constructor(
     private readonly opts: {
@@ -53,7 +52,7 @@ export class NodeRegistry {
     this.key = `${opts.prefix}nodes`;
     this.startedAt = opts.clock.now();
     const list = () => this.list();
-    this.aliveGauge = new Gauge({
+    new Gauge({
       name: 'citygate_cluster_nodes_alive',
       help: 'Nodes of the cluster whose heartbeat is recent, as seen by this node',
       registers: [opts.registry],

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { Aedes, Client } from 'aedes';
 import { Redis } from 'ioredis';
 
 const require = createRequire(import.meta.url);
@@ -57,3 +58,25 @@ export function redisBrokerClustering(opts: {
     counterStart: Date.now() * 1000,
   };
 }
+
+/**
+ * A client that connected to another node with the same id is closed here by Aedes
+ * (`$SYS/<node>/new/clients`, [MQTT-3.1.4-2] across nodes). This listener, registered before
+ * Aedes' own, marks it first, so the device link knows the device has not gone offline.
+ */
+export function markTakeovers(broker: Aedes): void {
+  const { mq, clients } = broker as unknown as {
+    mq: {
+      on(topic: string, fn: (packet: { topic: string; payload: Buffer }, done: () => void) => void): void;
+    };
+    clients: Record<string, Client>;
+  };
+  mq.on('$SYS/+/new/clients', (packet: { topic: string; payload: Buffer }, done: () => void) => {
+    const client = clients[packet.payload.toString()];
+    if (client && packet.topic.split('/')[1] !== broker.id) (client as TakenOver).takenOver = true;
+    done();
+  });
+}
+
+/** A client closed because its session moved to another node of the cluster. */
+export type TakenOver = Client & { takenOver?: boolean };
