@@ -97,6 +97,23 @@ export async function measureCluster(opts: {
         `\n${mode}: registering ${opts.plans.length} devices through ${mode === 'cluster' ? 'node 1 of 2' : 'the gateway'}`,
       );
       const devices = await provisionDevices(api, opts.plans, { concurrency: 16 });
+      // Idle connections first, on a process that has not yet been through a load run's garbage.
+      await sleep(3000);
+      const rss0 = node.rssBytes();
+      const pool = await WorkerPool.start({
+        workers: opts.workers,
+        mode: 'fleet',
+        url: node.mqttUrl,
+        qos: 1,
+        devices: devices.slice(0, opts.idleDevices),
+        connectsPerSecond: opts.connectsPerSecond,
+      });
+      cleanup.push(() => pool.stop());
+      await pool.connect(opts.idleDevices);
+      await sleep(3000);
+      const connected = (await api.stats()).connectedDevices;
+      const rssBytes = node.rssBytes();
+      await pool.stop();
       let cpu0 = 0;
       const report = await runLoad({
         mqttUrl: node.mqttUrl,
@@ -118,21 +135,6 @@ export async function measureCluster(opts: {
         },
       });
       const cpuMs = node.cpuMs() - cpu0;
-      await sleep(3000);
-      const rss0 = node.rssBytes();
-      const pool = await WorkerPool.start({
-        workers: opts.workers,
-        mode: 'fleet',
-        url: node.mqttUrl,
-        qos: 1,
-        devices: devices.slice(0, opts.idleDevices),
-        connectsPerSecond: opts.connectsPerSecond,
-      });
-      cleanup.push(() => pool.stop());
-      await pool.connect(opts.idleDevices);
-      await sleep(3000);
-      const connected = (await api.stats()).connectedDevices;
-      const rssBytes = node.rssBytes();
       const run: ClusterModeRun = {
         mode,
         ingestPerSecond: report.throughput,
