@@ -11,14 +11,15 @@ describe('GET /api/cluster, /readyz and /metrics of cluster nodes', () => {
   const redis = createTestRedis('ops');
   let db: TestDatabase;
   let proxy: TcpProxy;
+  let pgProxy: TcpProxy;
   let a: TestGateway;
   let b: TestGateway | undefined;
   let single: TestGateway;
 
-  const node = (nodeId: string, redisUrl: string) =>
+  const node = (nodeId: string, redisUrl: string, databaseUrl = db.url) =>
     startTestGateway({
       config: {
-        DATABASE_URL: db.url,
+        DATABASE_URL: databaseUrl,
         REDIS_URL: redisUrl,
         REDIS_PREFIX: redis.prefix,
         NODE_ID: nodeId,
@@ -30,17 +31,22 @@ describe('GET /api/cluster, /readyz and /metrics of cluster nodes', () => {
     db = await createTestDatabase('cluster_ops');
     const target = new URL(redis.url);
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-    // Node A reaches Redis through a relay the test can cut; node B directly.
-    a = await node('node-a', `redis://127.0.0.1:${proxy.port}`);
+    const pgUrl = new URL(db.url);
+    pgProxy = await startTcpProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
+    pgUrl.host = `127.0.0.1:${pgProxy.port}`;
+    // Node A reaches Redis and PostgreSQL through relays the test can cut; node B directly.
+    a = await node('node-a', `redis://127.0.0.1:${proxy.port}`, pgUrl.toString());
     b = await node('node-b', redis.url);
     single = await startTestGateway();
   });
   afterAll(async () => {
     await proxy?.restore().catch(() => {});
+    await pgProxy?.restore().catch(() => {});
     await a?.stop();
     await b?.stop();
     await single?.stop();
     await proxy?.close();
+    await pgProxy?.close();
     await db?.drop();
     await redis.cleanup();
   });
@@ -114,6 +120,18 @@ describe('GET /api/cluster, /readyz and /metrics of cluster nodes', () => {
     // Node B, on the same Redis directly, stays ready: the outage is A's alone.
     expect((await fetch(`${b!.httpUrl}/readyz`)).status).toBe(200);
     await proxy.restore();
+    await expect.poll(async () => (await fetch(`${a.httpUrl}/readyz`)).status, { timeout: 15_000 }).toBe(200);
+  });
+
+  it('turns not ready with a postgres: reason while its PostgreSQL is unreachable, and ready again after', async () => {
+    await pgProxy.cut();
+    await expect
+      .poll(async () => {
+        const res = await fetch(`${a.httpUrl}/readyz`);
+        return { status: res.status, reasons: ((await res.json()) as { reasons: string[] }).reasons };
+      })
+      .toMatchObject({ status: 503, reasons: [expect.stringMatching(/^postgres: /)] });
+    await pgProxy.restore();
     await expect.poll(async () => (await fetch(`${a.httpUrl}/readyz`)).status, { timeout: 15_000 }).toBe(200);
   });
 
