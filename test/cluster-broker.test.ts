@@ -107,6 +107,10 @@ describe('the broker across nodes on Redis', () => {
     // Published on A while the device is offline: queued in Redis for its session.
     const pub = await connect(a, `pub2-${run}`);
     await pub.publishAsync(`devices/${id}/commands/c3`, 'queued while offline', { qos: 1 });
+    // Its live copy reaches every node through Redis too; one still in flight when the session is
+    // restored would be delivered twice (Aedes dedupes live deliveries, not the queue: QoS 1 is at
+    // least once). Let it land first, so that a duplicate here is a bug.
+    await new Promise((r) => setTimeout(r, 300));
     const messages: string[] = [];
     const second = mqtt.connect(b.url, { clientId: id, clean: false, reconnectPeriod: 0 });
     clients.push(second);

@@ -1,17 +1,66 @@
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Aedes, Client } from 'aedes';
 import { Redis } from 'ioredis';
 
 const require = createRequire(import.meta.url);
-// CommonJS modules; the prefixed emitter is not in mqemitter-redis' type declarations.
-const { MQEmitterRedisPrefix } = require('mqemitter-redis') as {
-  MQEmitterRedisPrefix: new (prefix: string, opts: Record<string, unknown>) => RedisEmitter;
-};
+// CommonJS modules without the parts used here in their type declarations.
+const MQEmitterRedis = require('mqemitter-redis') as new (opts: Record<string, unknown>) => RedisEmitter;
 const redisPersistence = require('aedes-persistence-redis') as (opts: { conn: Redis }) => unknown;
+// The encoding mqemitter-redis decodes with, from its own dependencies.
+const msgpack = createRequire(require.resolve('mqemitter-redis'))('msgpack-lite') as {
+  encode(value: unknown): Buffer;
+};
 
+type Listener = (packet: { topic: string }, done: () => void) => void;
+
+/** mqemitter-redis' instance, with the original MQEmitter methods it keeps as `_on`, `_removeListener`. */
 interface RedisEmitter {
+  subConn: Redis;
+  pubConn: Redis;
+  closed?: boolean;
+  _on(topic: string, fn: Listener): void;
+  _removeListener(topic: string, fn: Listener): void;
+  on(topic: string, fn: Listener, done?: () => void): RedisEmitter;
+  removeListener(topic: string, fn: Listener, done?: () => void): RedisEmitter;
+  emit(packet: { topic: string }, done?: (err?: Error) => void): void;
   close(cb: () => void): void;
   state: { on(event: 'error', fn: (err: Error) => void): void };
+}
+
+/**
+ * mqemitter-redis on one Redis channel per cluster instead of one (P)SUBSCRIBE per MQTT
+ * subscription. Redis matches every PUBLISH against every subscribed pattern (PUBLISH is
+ * O(clients + patterns)); each device's `devices/<id>/commands/+` would be a pattern, and at
+ * 10,000 of them a PUBLISH took 13 ms here: a city's millions would stall every node. On one
+ * channel each node receives every message and matches it locally with mqemitter's own trie, as
+ * it does for its local subscribers. The messages are few: a connect's `$SYS/<node>/new/clients`
+ * and retained status, heartbeats, persistent sessions' subscription changes; readings never go
+ * through the emitter (broker.ts) and commands are written to the device's connection by the node
+ * holding it (device-link.ts).
+ */
+function oneChannelEmitter(url: string, channel: string): RedisEmitter {
+  const mq = new MQEmitterRedis({ connectionString: url, matchEmptyLevels: true }); // [MQTT-4.7.1-3]
+  const subscribed = mq.subConn.subscribe(channel).then(
+    () => {},
+    () => {}, // ioredis subscribes again on its reconnect; the error is on mq.state
+  );
+  mq.on = function on(topic, fn, done) {
+    this._on(topic, fn);
+    if (done) void subscribed.then(() => setImmediate(done));
+    return this;
+  };
+  mq.removeListener = function removeListener(topic, fn, done) {
+    this._removeListener(topic, fn);
+    if (done) setImmediate(done);
+    return this;
+  };
+  mq.emit = function emit(packet, done = () => {}) {
+    if (this.closed) return done(new Error('mqemitter-redis is closed'));
+    // The envelope mqemitter-redis' receiving side decodes: an id (its duplicate filter) and the packet.
+    this.pubConn.publish(channel, msgpack.encode({ id: randomUUID(), msg: packet })).then(() => done(), done);
+  };
+  return mq;
 }
 
 /** What Aedes takes to route and keep sessions across the nodes of a cluster (issue 11). */
@@ -40,12 +89,8 @@ export function redisBrokerClustering(opts: {
   nodeId: string;
   onError(err: Error, where: string): void;
 }): BrokerClustering {
-  // The emitter's channels are server-wide: the prefix ends in '/' so it stays one topic level
-  // of its own and `#`, `+` and `$SYS` keep their meaning below it.
-  const mq = new MQEmitterRedisPrefix(`${opts.prefix}mqtt/`, {
-    connectionString: opts.url,
-    matchEmptyLevels: true, // [MQTT-4.7.1-3], as Aedes' default emitter
-  });
+  // Channels are server-wide: the cluster's prefix keeps clusters sharing a Redis apart.
+  const mq = oneChannelEmitter(opts.url, `${opts.prefix}mqtt`);
   mq.state.on('error', (err) => opts.onError(err, 'emitter'));
   // keyPrefix applies to every key the persistence names, including the packet keys it keeps in
   // its lists (stored bare, prefixed again on each read); it only scans a hash's fields.
