@@ -191,6 +191,10 @@ describe('the broker across nodes on Redis', () => {
       expect(ours.length).toBeGreaterThan(0);
       expect(ours).toContain(`${redis.prefix}retained`);
       expect(await r.exists('retained')).toBe(0);
+      // One channel for the whole cluster, however many clients subscribed to whatever (a Redis
+      // pattern per subscription would make every PUBLISH scan them all).
+      expect(await r.pubsub('CHANNELS', `${redis.prefix}*`)).toEqual([`${redis.prefix}mqtt`]);
+      expect(Number(await r.pubsub('NUMSUB', `${redis.prefix}mqtt`).then((x) => x[1]))).toBe(2);
     } finally {
       r.disconnect();
     }
