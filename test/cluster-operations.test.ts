@@ -117,6 +117,8 @@ describe('GET /api/cluster, /readyz and /metrics of cluster nodes', () => {
         return { status: res.status, reasons: ((await res.json()) as { reasons: string[] }).reasons };
       })
       .toMatchObject({ status: 503, reasons: [expect.stringMatching(/^redis: /)] });
+    const cluster = await a.api('GET', '/api/cluster');
+    expect([cluster.status, cluster.body.code]).toEqual([503, 'GW_ERR_CLUSTER_UNAVAILABLE']);
     // Node B, on the same Redis directly, stays ready: the outage is A's alone.
     expect((await fetch(`${b!.httpUrl}/readyz`)).status).toBe(200);
     await proxy.restore();

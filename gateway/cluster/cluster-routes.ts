@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RouteModule } from '../api/app.ts';
 import type { GatewayContext } from '../context.ts';
+import { ClusterRegistryUnavailableError } from './errors.ts';
 import type { NodeView } from './nodes.ts';
 
 const nodeView = z.object({
@@ -42,7 +43,9 @@ export function clusterRoutes(view: ClusterView): RouteModule {
         },
       },
       async () => {
-        const nodes = await view.nodes();
+        const nodes = await view.nodes().catch((err: Error) => {
+          throw new ClusterRegistryUnavailableError(err.message);
+        });
         const iso = (ms: number) => new Date(ms).toISOString();
         return {
           mode: view.mode,
