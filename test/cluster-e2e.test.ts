@@ -214,6 +214,8 @@ describe('a cluster of three nodes', () => {
           p.node = p.node === B ? (publishers.indexOf(p) % 2 ? A : C) : p.node;
           try {
             p.client = await connect(p.node, p.id, p.secret);
+            // Listening to its commands again: those B had in flight come back here, re-queued.
+            await listen(p, p.client, true);
           } catch {
             await new Promise((r) => setTimeout(r, 200));
           }
