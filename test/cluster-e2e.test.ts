@@ -224,8 +224,13 @@ describe('a cluster of three nodes', () => {
         const on = p.node;
         const ts = t0 + p.seq++ * 1000;
         const payload = JSON.stringify({ on: true, dim: 50, p: 50, lux: 1, hrs: p.seq, ts });
-        await p.client
-          .publishAsync(`devices/${p.id}/telemetry`, payload, { qos: 1 })
+        const client = p.client;
+        // A PUBACK that will never come (its node died) is waited for only until the connection closes.
+        const closed = new Promise<never>((_, reject) => {
+          if (!client.connected) reject(new Error('closed'));
+          client.once('close', () => reject(new Error('closed')));
+        });
+        await Promise.race([client.publishAsync(`devices/${p.id}/telemetry`, payload, { qos: 1 }), closed])
           .then(() => {
             p.acked.push(ts);
             if (killed && on !== B) p.ackedAfterKill++;
