@@ -225,12 +225,10 @@ describe('a cluster of three nodes', () => {
         const ts = t0 + p.seq++ * 1000;
         const payload = JSON.stringify({ on: true, dim: 50, p: 50, lux: 1, hrs: p.seq, ts });
         const client = p.client;
-        // A PUBACK that will never come (its node died) is waited for only until the connection closes.
-        const closed = new Promise<never>((_, reject) => {
-          if (!client.connected) reject(new Error('closed'));
-          client.once('close', () => reject(new Error('closed')));
-        });
-        await Promise.race([client.publishAsync(`devices/${p.id}/telemetry`, payload, { qos: 1 }), closed])
+        await Promise.race([
+          client.publishAsync(`devices/${p.id}/telemetry`, payload, { qos: 1 }),
+          closeOf(client),
+        ])
           .then(() => {
             p.acked.push(ts);
             if (killed && on !== B) p.ackedAfterKill++;
@@ -239,6 +237,17 @@ describe('a cluster of three nodes', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     };
+    /** Rejects when the connection closes: a PUBACK that will never come (its node died) is not waited for. */
+    const closes = new WeakMap<MqttClient, Promise<never>>();
+    function closeOf(client: MqttClient): Promise<never> {
+      let closed = closes.get(client);
+      if (!closed) {
+        closed = new Promise<never>((_, reject) => client.once('close', () => reject(new Error('closed'))));
+        closed.catch(() => {});
+        closes.set(client, closed);
+      }
+      return closed;
+    }
     const loops = publishers.map(loop);
     // Commands in flight on B when it dies: they must end final (or be re-queued and delivered).
     const onB = publishers.filter((p) => p.node === B);
