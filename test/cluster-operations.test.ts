@@ -144,6 +144,17 @@ describe('GET /api/cluster, /readyz and /metrics of cluster nodes', () => {
     expect(res.body.nodes.map((n: { nodeId: string }) => n.nodeId)).toEqual(['node-a', 'node-gone']);
   });
 
+  it('stops within seconds while its Redis is unreachable', async () => {
+    const target = new URL(redis.url);
+    const relay = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const c = await node('node-c', `redis://127.0.0.1:${relay.port}`);
+    await relay.cut();
+    const started = Date.now();
+    await c.stop();
+    expect(Date.now() - started).toBeLessThan(5000);
+    await relay.close();
+  });
+
   it('answers one node, mode "single", without a cluster', async () => {
     const res = await single.api('GET', '/api/cluster');
     expect(res.status).toBe(200);

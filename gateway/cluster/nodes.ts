@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
+import { quitWithin, within } from './redis-quit.ts';
 
 /** How often each node writes its heartbeat. */
 export const HEARTBEAT_MS = 2000;
@@ -73,9 +74,8 @@ export class NodeRegistry {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.redis.hdel(this.key, this.opts.nodeId).catch(() => {});
-    await this.redis.quit().catch(() => {});
-    this.redis.disconnect();
+    await within(this.redis.hdel(this.key, this.opts.nodeId));
+    await quitWithin(this.redis);
     this.opts.registry.removeSingleMetric('citygate_cluster_nodes_alive');
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Aedes, Client } from 'aedes';
 import { Redis } from 'ioredis';
+import { QUIT_WITHIN_MS } from './redis-quit.ts';
 
 const require = createRequire(import.meta.url);
 // CommonJS modules without the parts used here in their type declarations.
@@ -54,6 +55,23 @@ function oneChannelEmitter(url: string, channel: string): RedisEmitter {
     this._removeListener(topic, fn);
     if (done) setImmediate(done);
     return this;
+  };
+  // Aedes waits for its emitter's close; mqemitter-redis' waits for both connections to end,
+  // which a connection waiting to reconnect to an unreachable Redis never does.
+  const close = mq.close.bind(mq);
+  mq.close = (cb) => {
+    let called = false;
+    const done = () => {
+      if (called) return;
+      called = true;
+      cb();
+    };
+    close(done);
+    setTimeout(() => {
+      mq.subConn.disconnect();
+      mq.pubConn.disconnect();
+      done();
+    }, QUIT_WITHIN_MS).unref();
   };
   mq.emit = function emit(packet, done = () => {}) {
     if (this.closed) return done(new Error('mqemitter-redis is closed'));

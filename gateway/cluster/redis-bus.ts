@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import type { ClusterBus, ClusterMessages, ClusterTopic } from './cluster-bus.ts';
+import { quitWithin } from './redis-quit.ts';
 
 /** A bus message is a few ids; anything larger on the channel is not one of ours. */
 export const MAX_BUS_MESSAGE_BYTES = 16 * 1024;
@@ -85,9 +86,7 @@ export class RedisClusterBus implements ClusterBus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([this.pub.quit().catch(() => {}), this.sub.quit().catch(() => {})]);
-    this.pub.disconnect();
-    this.sub.disconnect();
+    await Promise.all([quitWithin(this.pub), quitWithin(this.sub)]);
   }
 
   private receive(channel: string, payload: Buffer): void {
