@@ -465,6 +465,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         mqttServer.close();
         mqttsServer?.close();
         await new Promise<void>((resolve) => broker.close(() => resolve()));
+        await cluster.close();
         outbox.close();
         registryDb.close();
         throw err;
