@@ -3,15 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisClusterBus } from '../gateway/cluster/redis-bus.ts';
 import { createLogger, type Logger } from '../gateway/logger.ts';
 import { createTestRedis } from './helpers/redis.ts';
+import { startTcpProxy } from './helpers/tcp-proxy.ts';
 
 /** A logger that keeps what it was told, to see a failing listener reported. */
 function recordingLogger(): { log: Logger; lines: () => string[] } {
   const lines: string[] = [];
   const base = createLogger('silent');
-  const record =
-    (level: string) =>
-    (obj: unknown, msg?: string) =>
-      lines.push(`${level} ${typeof obj === 'string' ? obj : (msg ?? '')} ${JSON.stringify(obj)}`);
+  const record = (level: string) => (obj: unknown, msg?: string) =>
+    lines.push(`${level} ${typeof obj === 'string' ? obj : (msg ?? '')} ${JSON.stringify(obj)}`);
   const log = new Proxy(base, {
     get(target, prop) {
       if (prop === 'child') return () => log;
@@ -100,6 +99,37 @@ describe('the Redis cluster bus', () => {
     await expect.poll(() => heardByB.at(-1)).toEqual({ message: { id: 'lamp-5' }, from: 'node-a' });
     expect(heard).toEqual([]);
     await other.close();
+  });
+
+  it('hears the other nodes again after its Redis connection was lost', async () => {
+    const target = new URL(redis.url);
+    const relay = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const bus = new RedisClusterBus({
+      url: `redis://127.0.0.1:${relay.port}`,
+      prefix: redis.prefix,
+      nodeId: 'node-e',
+      log: createLogger('silent'),
+    });
+    const heard: unknown[] = [];
+    bus.subscribe('alarm.changed', (m) => heard.push(m));
+    await bus.ready();
+    busA.publish('alarm.changed', { id: 'before' });
+    await expect.poll(() => heard).toEqual([{ id: 'before' }]);
+    await relay.cut();
+    // Sent while it is away: lost (pub/sub is at most once), and publishing does not throw.
+    expect(() => bus.publish('alarm.changed', { id: 'while away' })).not.toThrow();
+    await relay.restore();
+    await expect
+      .poll(
+        () => {
+          busA.publish('alarm.changed', { id: 'after' });
+          return heard.some((m) => (m as { id: string }).id === 'after');
+        },
+        { timeout: 15_000, interval: 500 },
+      )
+      .toBe(true);
+    await bus.close();
+    await relay.close();
   });
 
   it('never throws into a caller, even closed', async () => {
