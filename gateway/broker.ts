@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Device, DeviceStore } from '../device-registry/devices.ts';
 import type { AbuseGuards } from './abuse-guards.ts';
+import { type BrokerClustering, markTakeovers } from './cluster/redis-broker.ts';
 import { type ParsedTopic, parseDeviceTopic } from './ingest/topics.ts';
 import { clip } from './log-guard.ts';
 import type { Metrics } from './metrics.ts';
@@ -82,12 +83,16 @@ export async function createBroker(opts: {
   connectTimeoutMs: number;
   limits: TopicLimits;
   guards: AbuseGuards;
+  /** Cluster mode (issue 11): the Redis emitter and persistence; default in memory. */
+  clustering?: BrokerClustering;
 }): Promise<Aedes> {
   const { devices, hooks, metrics, guards } = opts;
   const limits = new SubscriptionLimits(opts.limits, metrics);
   const refuse = (reason: string) => metrics.connectionsRefused.inc({ reason });
 
+  const clustering = opts.clustering;
   const broker = new GatewayBroker({
+    ...(clustering && { id: clustering.id, mq: clustering.mq, persistence: clustering.persistence }),
     maxClientsIdLength: 128,
     connectTimeout: opts.connectTimeoutMs,
     heartbeatInterval: 60_000,
@@ -174,6 +179,10 @@ export async function createBroker(opts: {
       done(null, sub);
     },
   });
+  if (clustering) {
+    (broker as unknown as { counter: number }).counter = clustering.counterStart;
+    markTakeovers(broker);
+  }
   await broker.listen();
   limits.attach(broker);
 
@@ -194,5 +203,10 @@ export async function createBroker(opts: {
       );
   });
   broker.once('closed', () => guards.close());
+  if (clustering)
+    broker.once('closed', () => {
+      // Aedes closes its emitter, not its persistence (and with it the Redis connection).
+      (persistence as unknown as { destroy(): Promise<void> }).destroy().catch(() => {});
+    });
   return broker;
 }

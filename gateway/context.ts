@@ -51,4 +51,6 @@ export interface GatewayContext {
   pg?: PgPool;
   /** Messages to the cluster's other nodes; `singleNodeBus` (does nothing) in single-process mode. */
   cluster: ClusterBus;
+  /** Cluster mode: why this node cannot serve (`redis: …`, `postgres: …`), for /readyz (gateway/cluster/health.ts). */
+  clusterHealth?: () => Promise<string[]>;
 }

@@ -1,6 +1,7 @@
 import type { Aedes, Client, Subscription } from 'aedes';
 import type { Device, DeviceStore } from '../device-registry/devices.ts';
 import type { Clock } from './clock.ts';
+import type { TakenOver } from './cluster/redis-broker.ts';
 import { topics } from './ingest/topics.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -183,6 +184,8 @@ export function createDeviceLink(opts: {
       live.delete(client.id);
       metrics.connected.set(live.size);
       channel(client.id, false);
+      // Its session moved to another node (broker.ts, markTakeovers): the device is still online there.
+      if ((client as TakenOver).takenOver) return;
       const device = devices.get(client.id);
       if (!device) return;
       publishStatus(device.id, false);

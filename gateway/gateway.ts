@@ -22,6 +22,8 @@ import { type CampaignsModule, campaignsModule } from './campaigns/campaigns-mod
 import { type Clock, systemClock } from './clock.ts';
 import { type ClusterBus, singleNodeBus } from './cluster/cluster-bus.ts';
 import { followDeviceChanges } from './cluster/device-changes.ts';
+import { clusterModule } from './cluster/cluster-module.ts';
+import { createClusterNode } from './cluster/cluster-node.ts';
 import type { CommandOptions } from './commands/command-service.ts';
 import { type CommandsModule, commandsModule } from './commands/commands-module.ts';
 import { type Config, isClusterMode, loadConfig } from './config.ts';
@@ -197,6 +199,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     history,
     lighting,
     dashboard,
+    // Cluster mode (issue 11): heartbeats, GET /api/cluster, Redis and PostgreSQL health.
+    clusterModule({ config, endpoints: () => ({ httpPort, mqttPort }) }),
     ...(opts.modules ?? []),
   ];
   let ctx: GatewayContext;
@@ -247,7 +251,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       const specs = opts.specs ?? (await loadSpecs());
       // Cluster mode (issue 11): the shared registry on PostgreSQL, messages to the other nodes on Redis.
       pgPool = isClusterMode(config) ? await openPgRegistry(config.DATABASE_URL!) : undefined;
-      const cluster: ClusterBus = singleNodeBus;
+      const clusterNode = isClusterMode(config) ? createClusterNode(config, log) : undefined;
+      const cluster: ClusterBus = clusterNode?.bus ?? singleNodeBus;
       registryDb = openRegistryDb(privateDbFile(join(config.CITYGATE_DATA_DIR, 'registry.db'), log));
       // Devices, tokens and audit on PostgreSQL in cluster mode (issue 11), else on SQLite.
       fleet = await openFleetStores({
@@ -410,6 +415,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
           maxTopicLength: config.MQTT_MAX_TOPIC_LENGTH,
         },
         guards,
+        clustering: clusterNode?.clustering,
       });
       const link = createDeviceLink({
         broker,
@@ -481,6 +487,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         mqttServer.close();
         mqttsServer?.close();
         await new Promise<void>((resolve) => broker.close(() => resolve()));
+        await cluster.close();
         outbox.close();
         registryDb.close();
         throw err;

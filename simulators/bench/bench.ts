@@ -8,6 +8,7 @@ import { GatewayApi, provisionDevices } from '../load/gateway-api.ts';
 import { WorkerPool } from '../load/pool.ts';
 import { cityPlans } from '../load/scenario.ts';
 import { renderChart } from './chart.ts';
+import { clusterSummary, measureCluster } from './cluster.ts';
 import { measureConnections } from './connections.ts';
 import { measureFanout } from './fanout.ts';
 import { historySummary, measureHistory } from './history.ts';
@@ -62,6 +63,11 @@ const o = new Command('bench')
     100_000,
   )
   .option('--only-import', 'run only the import figure and print it (docs/benchmarks.md untouched)')
+  .option('--cluster', 'add per-node ingest and connections in cluster mode against single mode (issue 11)')
+  .option('--only-cluster', 'run only the cluster figure and print it (docs/benchmarks.md untouched)')
+  .option('--cluster-devices <n>', 'devices publishing in the cluster figure', int, 500)
+  .option('--cluster-idle <n>', 'idle devices connected in the cluster figure', int, 2000)
+  .option('--cluster-duration <s>', 'seconds of each cluster ingest run', int, 10)
   .option('--history-hours <n>', 'hours of minute rows per device in the history figure', int, 24)
   .option('--cpu-prof', 'write V8 CPU profiles of the gateway processes under tmp/bench-profiles/')
   .option('--out <file>', 'the report', 'docs/benchmarks.md')
@@ -219,7 +225,10 @@ async function main(): Promise<BenchResults> {
     const history = await measureHistory({ devices: o.historyDevices, hours: o.historyHours });
     for (const line of historySummary(history)) log(`  ${line}`);
   }
+  let cluster: BenchResults['cluster'];
+  if (o.cluster) cluster = await benchCluster(specs);
   return {
+    cluster,
     startedAt: new Date(started).toISOString(),
     seconds: (Date.now() - started) / 1000,
     machine,
@@ -233,6 +242,44 @@ async function main(): Promise<BenchResults> {
     hostile,
     deviceImport,
   };
+}
+
+/** Issue 11: its own victoria-metrics and devices, one node in cluster mode against the single process. */
+async function benchCluster(specs: Awaited<ReturnType<typeof loadSpecs>>): Promise<BenchResults['cluster']> {
+  log('\n== cluster mode against single mode, per node (PostgreSQL and Redis of this machine)');
+  const vm = await startVictoria();
+  try {
+    const devices = Math.max(o.clusterDevices, o.clusterIdle);
+    const plans = cityPlans(specs, { perFamily: { electricity_meter: devices }, seed: 'bench-cluster' });
+    const result = await measureCluster({
+      specs,
+      plans,
+      devices: o.clusterDevices,
+      idleDevices: o.clusterIdle,
+      durationSeconds: o.clusterDuration,
+      inflight: o.inflight,
+      workers: o.workers,
+      connectsPerSecond: o.throughputRamp,
+      secretCost: o.secretCost,
+      victoriaUrl: vm.url,
+      log,
+    });
+    for (const line of clusterSummary(result)) log(`  ${line}`);
+    return result;
+  } finally {
+    await stopAndRemove(vm);
+  }
+}
+
+if (o.onlyCluster) {
+  try {
+    const result = await benchCluster(await loadSpecs());
+    for (const line of clusterSummary(result!)) process.stdout.write(`${line}\n`);
+    process.exit(0);
+  } catch (err) {
+    log(`\ncluster bench failed: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  }
 }
 
 if (o.onlyImport) {

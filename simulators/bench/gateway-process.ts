@@ -36,6 +36,7 @@ const gateway = buildGateway({
     DEVICE_RATE_BURST: 1_000_000,
     AUTH_PENDING_PER_ADDRESS: 1_000_000,
     AUTH_SCRYPT_QUEUE: 1_000_000,
+    ...opts.config,
   },
 });
 

@@ -1,4 +1,5 @@
 import type { LoadReport } from '../load/report.ts';
+import type { ClusterResult } from './cluster.ts';
 import { hostileMarkdown } from './hostile.ts';
 import { type BenchResults, checkTargets } from './results.ts';
 import type { ServerRun } from './throughput.ts';
@@ -137,6 +138,7 @@ export function renderMarkdown(r: BenchResults, chartFile: string): string {
         ]),
     '',
     ...hostileMarkdown(r.hostile),
+    ...clusterMarkdown(r.cluster),
     '## Ingest cost per reading',
     '',
     'CPU microseconds of validation and normalization alone (gateway/ingest/normalizer.ts',
@@ -155,8 +157,32 @@ export function renderMarkdown(r: BenchResults, chartFile: string): string {
     'npx tsx simulators/bench/profile-summary.ts tmp/bench-profiles/CPU.<...>.cpuprofile --from 20 --to 40',
     'npm run load -- --local --devices 1000 --rate 5000 --qos 1 --duration 30',
     'npx tsx simulators/hostile/cli.ts --seconds 60 --seed <n>   # the hostile-client section alone',
+    'npm run bench -- --cluster         # adds per-node figures in cluster mode (docs/scaling.md)',
+    'npm run bench -- --only-cluster    # that section alone, printed',
     '```',
     '',
   ];
   return lines.join('\n');
+}
+
+/** Issue 11: one node in cluster mode against the single process (docs/scaling.md). */
+function clusterMarkdown(c: ClusterResult | undefined): string[] {
+  if (!c) return [];
+  const kib = (b: number) => (b / 1024).toFixed(1);
+  return [
+    '## Cluster mode, per node',
+    '',
+    `${c.devices} devices publishing QoS 1 (closed loop) for ${c.durationSeconds} s, then ${c.idleDevices} idle`,
+    `devices connected, on one node of a ${c.nodes}-node cluster (PostgreSQL registry, Aedes on Redis) and on`,
+    'the single process, in the same run. All of it shares this machine: a per-node comparison, not a cluster',
+    `throughput. Cluster/single ingest: ${(c.ingestRatio * 100).toFixed(0)} %.`,
+    '',
+    '| mode | readings/s | CPU µs/reading | lost | idle connections | KiB/connection | RSS MiB |',
+    '|---|---|---|---|---|---|---|',
+    ...c.runs.map(
+      (r) =>
+        `| ${r.mode} | ${Math.round(r.ingestPerSecond)} | ${r.cpuUsPerReading.toFixed(0)} | ${r.lost} | ${r.connected} | ${kib(r.perConnectionBytes)} | ${(r.rssBytes / 1024 ** 2).toFixed(0)} |`,
+    ),
+    '',
+  ];
 }

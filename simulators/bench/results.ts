@@ -1,4 +1,5 @@
 import type { HostileResult } from '../hostile/driver.ts';
+import type { ClusterResult } from './cluster.ts';
 import type { ConnectionResult } from './connections.ts';
 import type { FanoutResult } from './fanout.ts';
 import type { ImportBenchResult } from './import.ts';
@@ -35,6 +36,8 @@ export interface BenchResults {
   fanout: FanoutResult;
   /** The hostile-client suite; absent when skipped. */
   hostile?: HostileResult;
+  /** Per-node ingest and connections, cluster mode against single mode (issue 11); with --cluster. */
+  cluster?: ClusterResult;
   /** One CSV import of many devices (issue 12); absent when skipped. */
   deviceImport?: ImportBenchResult;
 }

@@ -13,4 +13,6 @@ export interface GatewayProcessOptions {
   logLevel?: string;
   mqttPort?: number;
   httpPort?: number;
+  /** More settings, e.g. DATABASE_URL, REDIS_URL, REDIS_PREFIX, NODE_ID of a cluster node (issue 11). */
+  config?: Record<string, string>;
 }

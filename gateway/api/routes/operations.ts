@@ -123,7 +123,7 @@ export function operationRoutes(app: FastifyInstance, ctx: GatewayContext): void
 
   r.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   r.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
-    const reasons = notReadyReasons(ctx);
+    const reasons = [...notReadyReasons(ctx), ...((await ctx.clusterHealth?.()) ?? [])];
     const ready = reasons.length === 0;
     reply.code(ready ? 200 : 503);
     return {
@@ -135,7 +135,8 @@ export function operationRoutes(app: FastifyInstance, ctx: GatewayContext): void
     };
   });
   r.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-    metrics.ready.set(notReadyReasons(ctx).length ? 0 : 1);
+    const clusterReasons = (await ctx.clusterHealth?.()) ?? [];
+    metrics.ready.set(notReadyReasons(ctx).length || clusterReasons.length ? 0 : 1);
     metrics.buffered.set(ctx.outbox.pending);
     metrics.bufferedBytes.set(ctx.outbox.bytes);
     reply.type(metrics.registry.contentType);
