@@ -23,7 +23,9 @@ describe('configuration', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x', REDIS_URL: 'redis://h' })).toThrow(
       /DATABASE_URL: must be a postgres/,
     );
-    expect(() => loadConfig({ DATABASE_URL: pg, REDIS_URL: 'redis://h', NODE_ID: 'a b' })).toThrow(/NODE_ID: /);
+    expect(() => loadConfig({ DATABASE_URL: pg, REDIS_URL: 'redis://h', NODE_ID: 'a b' })).toThrow(
+      /NODE_ID: /,
+    );
     const c = loadConfig({ DATABASE_URL: pg, REDIS_URL: 'redis://127.0.0.1:6379', NODE_ID: 'node-a' });
     expect(isClusterMode(c)).toBe(true);
     expect(isClusterMode(loadConfig({}))).toBe(false);
