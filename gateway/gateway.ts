@@ -214,6 +214,9 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
   let adminToken = '';
   let committer: GroupCommitter;
   let flushTimer: NodeJS.Timeout;
+  /** The registry flush in flight, if any, and whether another was asked for meanwhile. */
+  let flushing: Promise<void> | null = null;
+  let flushAgain = false;
   let registryDb: ReturnType<typeof openRegistryDb>;
   let pgPool: PgPool | undefined;
   let fleet: FleetStores;
@@ -339,9 +342,24 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
             if (flushed === 0 && disk.faulted('registry')) probeWrite(registryDb);
           });
       };
-      disk.onRetry('registry', () => {
-        flushRegistry().catch((err) => log.error({ err }, 'registry flush failed; retried in a second'));
-      });
+      // One flush at a time (two in flight could land out of order); asked again meanwhile, it runs once more.
+      const flushSoon = () => {
+        if (flushing) {
+          flushAgain = true;
+          return;
+        }
+        flushing = (async () => {
+          do {
+            flushAgain = false;
+            await flushRegistry();
+          } while (flushAgain);
+        })()
+          .catch((err) => log.error({ err }, 'registry flush failed; retried in a second'))
+          .finally(() => {
+            flushing = null;
+          });
+      };
+      disk.onRetry('registry', flushSoon);
       disk.onRetry('outbox', () => committer.retry());
       disk.onRetry('archive', () => pump.poke());
       const hookLog = log.child({ module: 'ingest' });
@@ -374,6 +392,8 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       // One presence path for every protocol: the registry, then every module.
       const presence = (device: Device, online: boolean) => {
         devices.markPresence(device.id, online, clock.now());
+        // Other nodes read presence from the shared registry: written now, not at the next tick.
+        if (pgPool) flushSoon();
         const { id: deviceId, family, district } = device;
         bus.publish({ type: 'presence', at: clock.now(), deviceId, family, district, online });
         modulePresence(device, online);
@@ -494,9 +514,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       }
       pump.start();
       // A timer's errors stay in it: a full disk is waited out (disk-guard.ts), anything else logged.
-      flushTimer = setInterval(() => {
-        flushRegistry().catch((err) => log.error({ err }, 'registry flush failed; retried in a second'));
-      }, 1000);
+      flushTimer = setInterval(flushSoon, 1000);
       flushTimer.unref();
       for (const m of modules) await m.start?.();
       log.info(
@@ -508,6 +526,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     async stop() {
       if (!ctx) return;
       clearInterval(flushTimer);
+      await flushing;
       stopFollowingDevices();
       for (const m of [...modules].reverse()) await m.stop?.();
       // Stop accepting, then close the clients: server.close() waits for open connections.
