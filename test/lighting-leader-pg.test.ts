@@ -14,9 +14,17 @@ let redis: TestRedis;
 let a: TestGateway | undefined;
 let b: TestGateway | undefined;
 
+// Nodes of one cluster share the bootstrap admin token (a different one would retire the first).
+const adminToken = `lighting-leader-${Date.now()}-admin`;
 const node = (name: string) =>
   startTestGateway({
-    config: { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, NODE_ID: name },
+    config: {
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: redis.prefix,
+      NODE_ID: name,
+      CITYGATE_ADMIN_TOKEN: adminToken,
+    },
     lighting: { enabled: true, tickMs: 300 },
   });
 
