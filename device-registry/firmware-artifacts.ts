@@ -70,6 +70,19 @@ export const artifactFromRow = (r: ArtifactRow): FirmwareArtifact => ({
   createdBy: r.created_by,
 });
 
+/** The insert's parameters, in the column order both stores' INSERTs name. */
+export const artifactParams = (a: FirmwareArtifact) => [
+  a.id,
+  a.model,
+  a.version,
+  JSON.stringify(a.fromVersions),
+  a.sha256,
+  a.size,
+  a.name,
+  a.createdAt,
+  a.createdBy,
+];
+
 export class SqliteFirmwareArtifactStore implements FirmwareArtifactStore {
   readonly #db: Db;
 
@@ -83,17 +96,7 @@ export class SqliteFirmwareArtifactStore implements FirmwareArtifactStore {
         `INSERT INTO firmware_artifacts (id, model, version, from_versions, sha256, size, name, created_at, created_by)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(
-        a.id,
-        a.model,
-        a.version,
-        JSON.stringify(a.fromVersions),
-        a.sha256,
-        a.size,
-        a.name,
-        a.createdAt,
-        a.createdBy,
-      );
+      .run(...artifactParams(a));
   }
 
   async get(id: string): Promise<FirmwareArtifact | undefined> {

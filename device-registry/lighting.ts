@@ -90,6 +90,18 @@ export const overrideOf = (r: OverrideRow): LightingOverride => {
   };
 };
 
+/** An override's insert parameters, in the column order both stores' INSERTs name. */
+export const overrideParams = (o: LightingOverride) => [
+  o.id,
+  JSON.stringify({ group: o.group, deviceIds: o.deviceIds }),
+  o.level,
+  o.reason,
+  o.createdAt,
+  o.createdBy,
+  o.until,
+  o.mode,
+];
+
 export interface ExecutedRow {
   night: string;
   unit: string;
@@ -236,16 +248,7 @@ export class SqliteLightingStore implements LightingStore {
   }
 
   async createOverride(o: LightingOverride): Promise<void> {
-    this.#s.createOverride.run(
-      o.id,
-      JSON.stringify({ group: o.group, deviceIds: o.deviceIds }),
-      o.level,
-      o.reason,
-      o.createdAt,
-      o.createdBy,
-      o.until,
-      o.mode,
-    );
+    this.#s.createOverride.run(...overrideParams(o));
   }
 
   async override(id: string): Promise<LightingOverride | undefined> {

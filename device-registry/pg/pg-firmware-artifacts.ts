@@ -2,6 +2,7 @@ import { Readable, Writable } from 'node:stream';
 import {
   type ArtifactRow,
   artifactFromRow,
+  artifactParams,
   type FirmwareArtifact,
   type FirmwareArtifactStore,
   type FirmwareImageStore,
@@ -21,17 +22,7 @@ export class PgFirmwareArtifactStore implements FirmwareArtifactStore {
     await this.#pool.query(
       `INSERT INTO firmware_artifacts (id, model, version, from_versions, sha256, size, name, created_at, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        a.id,
-        a.model,
-        a.version,
-        JSON.stringify(a.fromVersions),
-        a.sha256,
-        a.size,
-        a.name,
-        a.createdAt,
-        a.createdBy,
-      ],
+      artifactParams(a),
     );
   }
 

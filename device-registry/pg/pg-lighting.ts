@@ -7,6 +7,7 @@ import {
   type LightingStore,
   type OverrideRow,
   overrideOf,
+  overrideParams,
 } from '../lighting.ts';
 import { inTransaction, type PgPool, type PgQueryable } from './pg-db.ts';
 
@@ -157,16 +158,7 @@ export class PgLightingStore implements LightingStore {
     await this.#pool.query(
       `INSERT INTO lighting_overrides (id, body, level, reason, created_at, created_by, until, mode)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        o.id,
-        JSON.stringify({ group: o.group, deviceIds: o.deviceIds }),
-        o.level,
-        o.reason,
-        o.createdAt,
-        o.createdBy,
-        o.until,
-        o.mode,
-      ],
+      overrideParams(o),
     );
   }
 
