@@ -155,6 +155,18 @@ export const newWebhook = (input: NewWebhook, now: number): Webhook => ({
   dropped: 0,
 });
 
+/** The insert's parameters, in the column order both stores' INSERTs name. */
+export const webhookParams = (w: Webhook, now: number) => [
+  w.id,
+  w.url,
+  w.secret,
+  JSON.stringify(w.types),
+  w.severities === null ? null : JSON.stringify(w.severities),
+  w.description,
+  now,
+  w.createdBy,
+];
+
 export class SqliteWebhookStore implements WebhookStore {
   readonly #db: Db;
   readonly #enqueue;
@@ -221,16 +233,7 @@ export class SqliteWebhookStore implements WebhookStore {
         `INSERT INTO webhooks (id, url, secret, types, severities, description, created_at, created_by)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(
-        webhook.id,
-        webhook.url,
-        webhook.secret,
-        JSON.stringify(webhook.types),
-        webhook.severities === null ? null : JSON.stringify(webhook.severities),
-        webhook.description,
-        now,
-        webhook.createdBy,
-      );
+      .run(...webhookParams(webhook, now));
     return webhook;
   }
 

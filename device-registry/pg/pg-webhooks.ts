@@ -11,6 +11,7 @@ import {
   type WebhookRow,
   type WebhookStore,
   webhookFromRow,
+  webhookParams,
 } from '../webhooks.ts';
 import { inTransaction, type PgPool } from './pg-db.ts';
 
@@ -32,16 +33,7 @@ export class PgWebhookStore implements WebhookStore {
     await this.#pool.query(
       `INSERT INTO webhooks (id, url, secret, types, severities, description, created_at, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        w.id,
-        w.url,
-        w.secret,
-        JSON.stringify(w.types),
-        w.severities === null ? null : JSON.stringify(w.severities),
-        w.description,
-        now,
-        w.createdBy,
-      ],
+      webhookParams(w, now),
     );
     return w;
   }
