@@ -109,7 +109,11 @@ export async function measureCluster(opts: {
         connectsPerSecond: opts.connectsPerSecond,
       });
       cleanup.push(() => pool.stop());
-      await pool.connect(opts.idleDevices);
+      const ramp = await pool.connect(opts.idleDevices);
+      if (ramp.failed)
+        opts.log(
+          `  ${mode}: ${ramp.failed} of ${opts.idleDevices} idle connections failed: ${[...new Set(ramp.errors)].slice(0, 3).join('; ')}`,
+        );
       await sleep(3000);
       const connected = (await api.stats()).connectedDevices;
       const rssBytes = node.rssBytes();
