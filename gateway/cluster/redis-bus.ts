@@ -39,7 +39,9 @@ export class RedisClusterBus implements ClusterBus {
     // ioredis reconnects on its own and re-subscribes the subscriber's channels after a reconnect.
     const options = { maxRetriesPerRequest: 2, enableOfflineQueue: true };
     this.pub = new Redis(opts.url, options);
-    this.sub = new Redis(opts.url, options);
+    // No ready check (INFO) on the subscriber: a SUBSCRIBE queued before the connection opened
+    // puts it in subscriber mode, where Redis refuses INFO ("only subscriber commands").
+    this.sub = new Redis(opts.url, { ...options, enableReadyCheck: false });
     for (const [name, conn] of [
       ['publisher', this.pub],
       ['subscriber', this.sub],
