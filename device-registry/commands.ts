@@ -280,3 +280,13 @@ export const desiredFromRow = (r: DesiredRow): DesiredEntry => ({
   version: r.version,
   updatedAt: r.updated_at,
 });
+/** Desired-state rows (ordered by device) grouped per device, as both stores load them at start. */
+export function groupDesired(rows: readonly DesiredRow[]): Map<string, DesiredEntry[]> {
+  const all = new Map<string, DesiredEntry[]>();
+  for (const r of rows) {
+    const list = all.get(r.device_id) ?? [];
+    list.push(desiredFromRow(r));
+    all.set(r.device_id, list);
+  }
+  return all;
+}

@@ -14,10 +14,12 @@ import {
   type DesiredRow,
   desiredFromRow,
   fromRow,
+  groupDesired,
   type HistoryEntry,
   MAX_HISTORY,
   movableFrom,
   type NewCommand,
+  OPEN_STATUSES,
   SUPERSEDED_DETAIL,
   type TransitionExtra,
 } from './commands.ts';
@@ -69,8 +71,10 @@ export class SqliteCommandStore implements CommandStore {
       let desired: DesiredEntry | null = null;
       if (opts.state) {
         // A newer state command replaces a queued older one: only the latest desired value matters.
-        for (const old of this.#forDevice(c.deviceId, { status: ['queued'] })) {
-          if (old.name !== c.name) continue;
+        const olds = this.#stmt(
+          "SELECT id FROM commands WHERE device_id = ? AND name = ? AND status = 'queued' ORDER BY seq",
+        ).all(c.deviceId, c.name) as Array<{ id: string }>;
+        for (const old of olds) {
           const moved = this.#transition(old.id, 'cancelled', c.createdAt, opts.state.actor, {
             detail: SUPERSEDED_DETAIL,
           });
@@ -145,13 +149,12 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   async note(id: string, at: number, actor: string, detail: string): Promise<void> {
-    const c = this.#get(id);
-    if (!c) return;
-    const { n } = this.#stmt('SELECT count(*) AS n FROM command_history WHERE command_id = ?').get(id) as {
-      n: number;
-    };
-    // A device repeating itself adds nothing past MAX_HISTORY entries: the history stays bounded.
-    if (n < MAX_HISTORY) this.#history(id, at, c.status, actor, detail);
+    // One statement, as on PostgreSQL: a device repeating itself adds nothing past MAX_HISTORY entries.
+    this.#stmt(
+      `INSERT INTO command_history (command_id, at, status, actor, detail)
+         SELECT c.id, ?, c.status, ?, ? FROM commands c
+         WHERE c.id = ? AND (SELECT count(*) FROM command_history h WHERE h.command_id = c.id) < ?`,
+    ).run(at, actor, detail, id, MAX_HISTORY);
   }
 
   async history(id: string): Promise<HistoryEntry[]> {
@@ -196,7 +199,7 @@ export class SqliteCommandStore implements CommandStore {
   async open(): Promise<Command[]> {
     return (
       this.#stmt(
-        "SELECT * FROM commands WHERE status IN ('queued', 'sent', 'delivered') ORDER BY seq",
+        `SELECT * FROM commands WHERE status IN (${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')}) ORDER BY seq`,
       ).all() as CommandRow[]
     ).map(fromRow);
   }
@@ -271,15 +274,9 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   async allDesired(): Promise<Map<string, DesiredEntry[]>> {
-    const all = new Map<string, DesiredEntry[]>();
-    for (const r of this.#stmt(
-      'SELECT * FROM desired_state ORDER BY device_id, command',
-    ).all() as DesiredRow[]) {
-      const list = all.get(r.device_id) ?? [];
-      list.push(desiredFromRow(r));
-      all.set(r.device_id, list);
-    }
-    return all;
+    return groupDesired(
+      this.#stmt('SELECT * FROM desired_state ORDER BY device_id, command').all() as DesiredRow[],
+    );
   }
 
   async createBulk(b: BulkRecord): Promise<void> {
@@ -311,11 +308,13 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   async unfinishedBulks(_owner: string): Promise<BulkRecord[]> {
-    const ids = this.#stmt(
-      `SELECT b.id FROM bulk_commands b WHERE b.finished_at IS NULL
-           AND (SELECT count(*) FROM commands c WHERE c.bulk_id = b.id) < json_array_length(b.device_ids)`,
-    ).all() as Array<{ id: string }>;
-    return ids.map((r) => this.#bulk(r.id)!);
+    return (
+      this.#stmt(
+        `SELECT b.* FROM bulk_commands b WHERE b.finished_at IS NULL
+           AND (SELECT count(*) FROM commands c WHERE c.bulk_id = b.id) < json_array_length(b.device_ids)
+         ORDER BY b.created_at`,
+      ).all() as BulkRow[]
+    ).map(bulkFromRow);
   }
 
   async finishBulk(

@@ -13,6 +13,7 @@ import {
   type DesiredRow,
   desiredFromRow,
   fromRow,
+  groupDesired,
   type HistoryEntry,
   MAX_HISTORY,
   movableFrom,
@@ -206,13 +207,7 @@ export class PgCommandStore implements CommandStore {
     const { rows } = await this.#pool.query<DesiredRow>(
       'SELECT * FROM desired_state ORDER BY device_id, command',
     );
-    const all = new Map<string, DesiredEntry[]>();
-    for (const r of rows) {
-      const list = all.get(r.device_id) ?? [];
-      list.push(desiredFromRow(r));
-      all.set(r.device_id, list);
-    }
-    return all;
+    return groupDesired(rows);
   }
 
   async createBulk(b: BulkRecord): Promise<void> {
