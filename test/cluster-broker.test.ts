@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:net';
 import { Aedes, type Client } from 'aedes';
+import { Redis } from 'ioredis';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { markTakeovers, redisBrokerClustering, type TakenOver } from '../gateway/cluster/redis-broker.ts';
@@ -71,6 +73,29 @@ describe('the broker across nodes on Redis', () => {
     const pub = await connect(a, `pub-${run}`);
     await pub.publishAsync(topic, 'hello from A', { qos: 1 });
     expect(await heard).toBe('hello from A');
+  });
+
+  it('drops junk published on the cluster channel and keeps routing', async () => {
+    const attacker = new Redis(redis.url);
+    const channel = `${redis.prefix}mqtt`;
+    const msgpack = createRequire(createRequire(import.meta.url).resolve('mqemitter-redis'))('msgpack-lite');
+    for (const junk of [
+      Buffer.from('not msgpack at all'),
+      Buffer.from([0xc1]), // a byte msgpack never uses
+      msgpack.encode({ id: 'x' }), // no packet
+      msgpack.encode({ id: 'y', msg: { topic: 42 } }),
+      msgpack.encode(null),
+      Buffer.alloc(2 * 1024 ** 2, 0x92), // past the size bound
+    ])
+      await attacker.publish(channel, junk);
+    attacker.disconnect();
+    const topic = `devices/x-${run}/commands/after-junk`;
+    const sub = await connect(b, `sub-junk-${run}`);
+    await sub.subscribeAsync(topic, { qos: 1 });
+    const heard = new Promise<string>((resolve) => sub.on('message', (_t, p) => resolve(p.toString())));
+    const pub = await connect(a, `pub-junk-${run}`);
+    await pub.publishAsync(topic, 'still routed', { qos: 1 });
+    expect(await heard).toBe('still routed');
   });
 
   it('moves a session to the node its client reconnects to; the old node closes its connection', async () => {

@@ -11,7 +11,14 @@ const redisPersistence = require('aedes-persistence-redis') as (opts: { conn: Re
 // The encoding mqemitter-redis decodes with, from its own dependencies.
 const msgpack = createRequire(require.resolve('mqemitter-redis'))('msgpack-lite') as {
   encode(value: unknown): Buffer;
+  decode(buffer: Buffer): unknown;
 };
+
+/**
+ * Largest message taken from the cluster's channel. What goes through it is small (connect
+ * announcements, retained status, subscription changes); uplinks and commands never do.
+ */
+const MAX_CHANNEL_MESSAGE_BYTES = 1024 ** 2;
 
 type Listener = (packet: { topic: string }, done: () => void) => void;
 
@@ -21,6 +28,7 @@ interface RedisEmitter {
   pubConn: Redis;
   closed?: boolean;
   _on(topic: string, fn: Listener): void;
+  _emit(packet: { topic: string }, done?: () => void): void;
   _removeListener(topic: string, fn: Listener): void;
   on(topic: string, fn: Listener, done?: () => void): RedisEmitter;
   removeListener(topic: string, fn: Listener, done?: () => void): RedisEmitter;
@@ -46,6 +54,16 @@ function oneChannelEmitter(url: string, channel: string): RedisEmitter {
     () => {},
     () => {}, // ioredis subscribes again on its reconnect; the error is on mq.state
   );
+  // The library decodes whatever arrives and hands it on unchecked, inside ioredis' socket handler:
+  // junk on the channel threw there as an uncaught exception and stopped every node listening.
+  // Every message is the envelope `emit` below writes; anything else is dropped. One channel, no
+  // patterns: a message arrives once, so the library's duplicate filter has nothing to do.
+  mq.subConn.removeAllListeners('messageBuffer');
+  mq.subConn.removeAllListeners('pmessageBuffer');
+  mq.subConn.on('messageBuffer', (_channel: Buffer, payload: Buffer) => {
+    const packet = decodeEnvelope(payload);
+    if (packet) mq._emit(packet);
+  });
   mq.on = function on(topic, fn, done) {
     this._on(topic, fn);
     if (done) void subscribed.then(() => setImmediate(done));
@@ -79,6 +97,21 @@ function oneChannelEmitter(url: string, channel: string): RedisEmitter {
     this.pubConn.publish(channel, msgpack.encode({ id: randomUUID(), msg: packet })).then(() => done(), done);
   };
   return mq;
+}
+
+/** The packet of an envelope `{id, msg: {topic, …}}` from the channel, or undefined for anything else. */
+function decodeEnvelope(payload: Buffer): { topic: string } | undefined {
+  if (payload.length > MAX_CHANNEL_MESSAGE_BYTES) return undefined;
+  let envelope: unknown;
+  try {
+    envelope = msgpack.decode(payload);
+  } catch {
+    return undefined;
+  }
+  const msg = (envelope as { msg?: unknown } | null)?.msg as { topic?: unknown } | null | undefined;
+  return msg && typeof msg === 'object' && typeof msg.topic === 'string' && msg.topic.length <= 65_535
+    ? (msg as { topic: string })
+    : undefined;
 }
 
 /** What Aedes takes to route and keep sessions across the nodes of a cluster (issue 11). */
