@@ -102,6 +102,36 @@ describe('GET /api/cluster, /readyz and /metrics of cluster nodes', () => {
     });
   });
 
+  it('ignores forged entries in the nodes hash: bad times, future heartbeats, junk, oversized', async () => {
+    const r = new Redis(redis.url);
+    const now = Date.now();
+    const beat = (over: Record<string, unknown>) =>
+      JSON.stringify({
+        httpUrl: 'http://x:1',
+        mqttPort: 1,
+        connectedDevices: 1,
+        startedAt: now,
+        heartbeatAt: now,
+        ...over,
+      });
+    await r.hset(`${redis.prefix}nodes`, {
+      'forged-infinite': beat({}).replace(/"heartbeatAt":\d+/, '"heartbeatAt":1e400'),
+      'forged-huge': beat({ heartbeatAt: 1e300, startedAt: 1e300 }),
+      'forged-future': beat({ heartbeatAt: now + 10 * 86_400_000 }),
+      'forged-junk': '{not json',
+      'forged-null': 'null',
+      'forged-big': beat({ httpUrl: 'x'.repeat(10_000) }),
+      ['x'.repeat(500)]: beat({}),
+    });
+    r.disconnect();
+    const res = await b!.api('GET', '/api/cluster');
+    expect(res.status).toBe(200);
+    expect(res.body.alive).toBe(2);
+    expect(
+      res.body.nodes.map((n: { nodeId: string }) => n.nodeId).filter((id: string) => !id.startsWith('node-')),
+    ).toEqual([]);
+  });
+
   it('labels its metrics with its node and counts the nodes alive', async () => {
     const text = await fetch(`${a.httpUrl}/metrics`).then((r) => r.text());
     expect(text).toMatch(/^citygate_cluster_nodes_alive\{node="node-a"\} 2$/m);

@@ -86,20 +86,23 @@ export class NodeRegistry {
     const nodes: NodeView[] = [];
     const stale: string[] = [];
     for (const [id, raw] of Object.entries(fields)) {
-      const beat = parseBeat(raw);
-      if (!beat || now - beat.heartbeatAt > 86_400_000) {
+      const beat = id.length <= MAX_NODE_ID_LENGTH ? parseBeat(raw) : undefined;
+      // A day old, or from the future (a wrong clock or a forged field): not a node to list.
+      if (!beat || Math.abs(now - beat.heartbeatAt) > 86_400_000) {
         stale.push(id);
         continue;
       }
       nodes.push({
         ...beat,
         nodeId: id,
-        alive: now - beat.heartbeatAt <= ALIVE_WITHIN_MS,
+        alive: Math.abs(now - beat.heartbeatAt) <= ALIVE_WITHIN_MS,
         self: id === this.opts.nodeId,
       });
     }
     if (stale.length) await this.redis.hdel(this.key, ...stale).catch(() => {});
-    return nodes.sort((a, b) => Number(b.self) - Number(a.self) || a.nodeId.localeCompare(b.nodeId));
+    return nodes
+      .sort((a, b) => Number(b.self) - Number(a.self) || a.nodeId.localeCompare(b.nodeId))
+      .slice(0, MAX_NODES_LISTED);
   }
 
   private async beat(): Promise<void> {
@@ -115,13 +118,22 @@ export class NodeRegistry {
   }
 }
 
-function parseBeat(raw: string): NodeBeat | undefined {
+/** Bounds on what the nodes hash may hold: any Redis client can write to it. */
+const MAX_BEAT_BYTES = 4096;
+const MAX_NODE_ID_LENGTH = 128;
+const MAX_NODES_LISTED = 1000;
+/** An epoch-ms time a Date can hold (toISOString throws past ±8.64e15). */
+const isTime = (t: unknown): t is number =>
+  Number.isSafeInteger(t) && (t as number) >= 0 && (t as number) <= 8.64e15;
+
+/** A heartbeat as a node writes it, or undefined for anything else (too long, not JSON, bad times). */
+function parseBeat(raw: string): Omit<NodeBeat, 'nodeId'> | undefined {
+  if (raw.length > MAX_BEAT_BYTES) return undefined;
   try {
-    const b = JSON.parse(raw) as Partial<NodeBeat>;
-    if (typeof b.heartbeatAt !== 'number' || typeof b.startedAt !== 'number') return undefined;
+    const b = JSON.parse(raw) as Partial<NodeBeat> | null;
+    if (!b || !isTime(b.heartbeatAt) || !isTime(b.startedAt)) return undefined;
     return {
-      nodeId: String(b.nodeId),
-      httpUrl: String(b.httpUrl ?? ''),
+      httpUrl: String(b.httpUrl ?? '').slice(0, 256),
       mqttPort: Number(b.mqttPort) || 0,
       connectedDevices: Number(b.connectedDevices) || 0,
       startedAt: b.startedAt,
