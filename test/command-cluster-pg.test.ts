@@ -18,6 +18,7 @@ import { CommandService } from '../gateway/commands/command-service.ts';
 import type { GatewayContext } from '../gateway/context.ts';
 import type { DeviceLink } from '../gateway/device-link.ts';
 import { createEventBus, type GatewayEvent } from '../gateway/events/bus.ts';
+import { isRelayed } from '../gateway/events/relayed-events.ts';
 import { createLogger } from '../gateway/logger.ts';
 import { createMetrics } from '../gateway/metrics.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/pg.ts';
@@ -173,6 +174,11 @@ describe('commands across two nodes on PostgreSQL', () => {
     expect(await statusOf(a, command.id)).toBe('succeeded');
     // A's live views hear every step, the ones B made included.
     await expect.poll(() => eventsOf(a, command.id)).toEqual(['sent', 'succeeded']);
+    // Relayed on A (B queued the webhooks and recorded the effects), B's own on B.
+    const relayedOn = (n: Node) =>
+      n.events.filter((e) => e.type === 'command' && e.commandId === command.id).map(isRelayed);
+    expect(relayedOn(a)).toEqual([true, true]);
+    expect(relayedOn(b)).toEqual([false, false]);
     await expect
       .poll(() => a.service.recentCommands('sl-1').find((c: Command) => c.id === command.id)?.status)
       .toBe('succeeded');

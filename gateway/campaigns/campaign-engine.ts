@@ -15,6 +15,7 @@ import type { FirmwareArtifact } from '../../device-registry/firmware-artifacts.
 import type { CommandService } from '../commands/command-service.ts';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayEvent } from '../events/bus.ts';
+import { isRelayed } from '../events/relayed-events.ts';
 import type { ArtifactService } from '../firmware/artifact-service.ts';
 import type { CampaignEvent, GroupProgress, TargetCounts } from './campaign-event.ts';
 import { type GroupSpec, selectTargets, splitGroups } from './campaign-plan.ts';
@@ -518,7 +519,8 @@ export class CampaignEngine {
   async onEvent(e: GatewayEvent): Promise<void> {
     if (e.type !== 'command' || e.name !== OTA) return;
     const status = e.status as CommandStatus;
-    if (status === 'succeeded') await this.#recordFirmware(e.commandId);
+    // The node where it succeeded records the firmware; another node's relay of it need not.
+    if (status === 'succeeded' && !isRelayed(e)) await this.#recordFirmware(e.commandId);
     const t = this.#byCommand.get(e.commandId);
     const live = t && this.#live.get(t.campaignId);
     if (!t || !live) return;

@@ -1,4 +1,9 @@
-import type { Command, CommandStore, DesiredEntry } from '../../device-registry/commands.ts';
+import {
+  type Command,
+  type CommandStore,
+  type DesiredEntry,
+  FINAL_STATUSES,
+} from '../../device-registry/commands.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 
@@ -110,8 +115,10 @@ export class CommandCache {
     const list = this.#recent.get(c.deviceId);
     if (!list) return;
     const i = list.findIndex((x) => x.id === c.id);
-    if (i >= 0) list[i] = c;
-    else {
+    // Reads from other nodes may land out of order: a final state is never replaced by an earlier one.
+    if (i >= 0) {
+      if (!FINAL_STATUSES.has(list[i].status) || FINAL_STATUSES.has(c.status)) list[i] = c;
+    } else {
       list.unshift(c);
       list.sort((a, b) => b.createdAt - a.createdAt);
       if (list.length > RECENT_PER_DEVICE) list.length = RECENT_PER_DEVICE;

@@ -29,10 +29,12 @@ export function followOtherNodes(
     void deps.cache.refreshDevice(deviceId).catch(failed('commands.queued'));
     if (ctx.link.isConnected(deviceId)) void deps.dispatch(deviceId);
   });
-  ctx.cluster.subscribe('command.status', ({ id }) => {
+  // Shown once per status: messages of quick moves (sent, delivered, succeeded) may each read the
+  // command as it ends up, and only the read that matches its message is this node's news.
+  ctx.cluster.subscribe('command.status', ({ id, status }) => {
     void deps.store
       .get(id)
-      .then((c) => c && deps.moved(c))
+      .then((c) => c && c.status === status && deps.moved(c))
       .catch(failed('command.status'));
   });
   ctx.cluster.subscribe('desired.changed', ({ deviceId }) => {

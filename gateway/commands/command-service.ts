@@ -9,6 +9,7 @@ import type { Device } from '../../device-registry/devices.ts';
 import { findCommand } from '../../firmware-specs/define-device.ts';
 import type { GatewayContext } from '../context.ts';
 import { commandEvent } from '../events/command-event.ts';
+import { markRelayed } from '../events/relayed-events.ts';
 import { CommandCache } from './command-cache.ts';
 import { DeadlineSweep, followOtherNodes } from './command-cluster.ts';
 import { checkGuards, clip, resolveCommand } from './command-guards.ts';
@@ -109,11 +110,15 @@ export class CommandService {
     return c;
   }
 
-  /** A command moved, here or on another node: timers, the cache and the live views follow. */
-  #moved(c: Command): void {
+  /**
+   * A command moved, here or on another node: timers, the cache and the live views follow. A move
+   * made on another node is shown as relayed: that node queued its webhooks and recorded its effects.
+   */
+  #moved(c: Command, relayed = false): void {
     if (FINAL_STATUSES.has(c.status)) this.#clearTimer(c.id);
     this.#cache.putCommand(c);
-    this.#ctx.events.publish(commandEvent(c));
+    const event = commandEvent(c);
+    this.#ctx.events.publish(relayed ? markRelayed(event) : event);
   }
 
   /**
@@ -324,7 +329,7 @@ export class CommandService {
     followOtherNodes(this.#ctx, {
       store: this.#store,
       cache: this.#cache,
-      moved: (c) => this.#moved(c),
+      moved: (c) => this.#moved(c, true),
       dispatch: (deviceId) => this.dispatch(deviceId),
     });
     if (this.#opts.sweepMs) this.#sweep.start();
