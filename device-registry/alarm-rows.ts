@@ -132,6 +132,9 @@ export const fromRow = (r: AlarmRow): AlarmRecord => ({
 });
 
 /** Severity order for lists: the most urgent first. */
+/** History entries an alarm read returns at most: the newest. */
+export const MAX_ALARM_HISTORY = 200;
+
 export const SEVERITY_RANK = `CASE severity WHEN 'critical' THEN 0 WHEN 'major' THEN 1 WHEN 'minor' THEN 2 ELSE 3 END`;
 
 export interface OverrideRow {

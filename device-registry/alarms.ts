@@ -8,6 +8,7 @@ import {
   alarmParams,
   alarmWhere,
   fromRow,
+  MAX_ALARM_HISTORY,
   type OverrideRow,
   overrideFromRow,
   prevParams,
@@ -71,7 +72,11 @@ export interface AlarmStore {
   /** False, writing nothing, when `prev` is stale or a new alarm meets an open one. */
   save(alarm: AlarmRecord, entry: AlarmHistoryEntry, prev: AlarmRecord | null): Promise<boolean>;
   list(filter: AlarmFilter): Promise<{ total: number; alarms: AlarmRecord[] }>;
-  history(alarmId: string): Promise<AlarmHistoryEntry[]>;
+  /**
+   * The alarm's newest `last` history entries, oldest first. A chattering alarm adds one per
+   * repeat (device-driven), so a read is bounded: MAX_ALARM_HISTORY by default.
+   */
+  history(alarmId: string, last?: number): Promise<AlarmHistoryEntry[]>;
   /** Alarms whose condition holds (active_*): what the engine restores after a restart. */
   active(): Promise<Array<{ deviceId: string; ruleId: string }>>;
   shelved(): Promise<Array<{ id: string; shelvedUntil: number }>>;
@@ -112,7 +117,8 @@ export class SqliteAlarmStore implements AlarmStore {
         'INSERT INTO alarm_history (alarm_id, at, transition, state, actor, detail) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       historyOf: db.prepare(
-        'SELECT at, transition, state, actor, detail FROM alarm_history WHERE alarm_id = ? ORDER BY id',
+        `SELECT at, transition, state, actor, detail FROM (
+           SELECT * FROM alarm_history WHERE alarm_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
       ),
       active: db.prepare(
         "SELECT device_id AS deviceId, rule_id AS ruleId FROM alarms WHERE state IN ('active_unacknowledged', 'active_acknowledged')",
@@ -186,8 +192,8 @@ export class SqliteAlarmStore implements AlarmStore {
     return { total, alarms: rows.map(fromRow) };
   }
 
-  async history(alarmId: string): Promise<AlarmHistoryEntry[]> {
-    return this.#stmts.historyOf.all(alarmId) as AlarmHistoryEntry[];
+  async history(alarmId: string, last = MAX_ALARM_HISTORY): Promise<AlarmHistoryEntry[]> {
+    return this.#stmts.historyOf.all(alarmId, last) as AlarmHistoryEntry[];
   }
 
   async active(): Promise<Array<{ deviceId: string; ruleId: string }>> {

@@ -65,6 +65,7 @@ export function alarmStoreContract(
         ['raised', 'system', 1000],
         ['acknowledged', 'ana', 2000],
       ]);
+      expect((await store.history('a1', 1)).map((h) => h.transition)).toEqual(['acknowledged']);
       await store.save(alarm({ ...acked, state: 'closed', updatedAt: 3000 }), entry(3000, 'closed'), acked);
       expect(await store.openFor('d1', 'lamp_fault')).toBeUndefined();
       await store.save(alarm({ id: 'a2', raisedAt: 4000, updatedAt: 4000 }), entry(4000, 'raised'), null);

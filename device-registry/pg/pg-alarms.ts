@@ -8,6 +8,7 @@ import {
   alarmParams,
   alarmWhere,
   fromRow,
+  MAX_ALARM_HISTORY,
   type OverrideRow,
   overrideFromRow,
   prevParams,
@@ -103,10 +104,11 @@ export class PgAlarmStore implements AlarmStore {
     return { total: count.rows[0].n, alarms: rows.map(fromRow) };
   }
 
-  async history(alarmId: string): Promise<AlarmHistoryEntry[]> {
+  async history(alarmId: string, last = MAX_ALARM_HISTORY): Promise<AlarmHistoryEntry[]> {
     const { rows } = await this.#pool.query<AlarmHistoryEntry>(
-      'SELECT at, transition, state, actor, detail FROM alarm_history WHERE alarm_id = $1 ORDER BY id',
-      [alarmId],
+      `SELECT at, transition, state, actor, detail FROM (
+         SELECT * FROM alarm_history WHERE alarm_id = $1 ORDER BY id DESC LIMIT $2) h ORDER BY id`,
+      [alarmId, last],
     );
     return rows;
   }

@@ -196,8 +196,7 @@ export class AlarmService {
   #relay(id: string): void {
     this.#queue
       .run(`relay\u0000${id}`, async () => {
-        const [alarm, history] = await Promise.all([this.#d.store.get(id), this.#d.store.history(id)]);
-        const last = history.at(-1);
+        const [alarm, [last]] = await Promise.all([this.#d.store.get(id), this.#d.store.history(id, 1)]);
         await this.#open.refresh();
         if (!alarm || !last) return;
         this.#followShelf(alarm);
