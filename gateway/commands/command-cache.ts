@@ -31,6 +31,8 @@ export class CommandCache {
   /** When each kept list was read from the store. */
   readonly #readAt = new Map<string, number>();
   #desired = new Map<string, DesiredEntry[]>();
+  /** Each device's merged desired state, made once per change: the alarm rules read it per reading. */
+  readonly #views = new Map<string, Readonly<Record<string, unknown>>>();
   /** Newest first. A device absent here has not been read yet. */
   readonly #recent = new Map<string, Command[]>();
   /** Bumped by every write to a device's entries: a read that overlapped one is read again. */
@@ -45,6 +47,7 @@ export class CommandCache {
 
   async load(): Promise<void> {
     this.#desired = await this.#store.allDesired();
+    this.#views.clear();
   }
 
   #touch(deviceId: string): number {
@@ -55,6 +58,24 @@ export class CommandCache {
 
   desired(deviceId: string): readonly DesiredEntry[] {
     return this.#desired.get(deviceId) ?? [];
+  }
+
+  /**
+   * The device's desired state as one object, the newest write of each field winning, with the
+   * summed version; null when nothing is desired.
+   */
+  view(deviceId: string): Readonly<Record<string, unknown>> | null {
+    const made = this.#views.get(deviceId);
+    if (made) return made;
+    const entries = this.#desired.get(deviceId);
+    if (!entries?.length) return null;
+    const state = Object.assign(
+      {},
+      ...[...entries].sort((a, b) => a.updatedAt - b.updatedAt).map((e) => e.state),
+    );
+    const view = Object.freeze({ ...state, version: entries.reduce((n, e) => n + e.version, 0) });
+    this.#views.set(deviceId, view);
+    return view;
   }
 
   /** The device's recent commands, newest first; on a miss, what a synchronous store can read now. */
@@ -131,6 +152,7 @@ export class CommandCache {
     list.push(entry);
     list.sort((a, b) => a.command.localeCompare(b.command));
     this.#desired.set(deviceId, list);
+    this.#views.delete(deviceId);
   }
 
   /** Another node changed the device's desired state. */
@@ -141,6 +163,7 @@ export class CommandCache {
       if ((this.#writes.get(deviceId) ?? 0) !== before) continue;
       if (entries.length) this.#desired.set(deviceId, entries);
       else this.#desired.delete(deviceId);
+      this.#views.delete(deviceId);
       return;
     }
   }

@@ -304,14 +304,8 @@ export class CommandService {
   }
 
   /** The device's desired state, from this node's memory (the alarm rules ask it per reading). */
-  desiredView(deviceId: string): Record<string, unknown> | null {
-    const entries = this.#cache.desired(deviceId);
-    if (entries.length === 0) return null;
-    const state = Object.assign(
-      {},
-      ...[...entries].sort((a, b) => a.updatedAt - b.updatedAt).map((e) => e.state),
-    );
-    return { ...state, version: entries.reduce((n, e) => n + e.version, 0) };
+  desiredView(deviceId: string): Readonly<Record<string, unknown>> | null {
+    return this.#cache.view(deviceId);
   }
 
   /** The device's recent commands, newest first, from this node's memory (at most RECENT_PER_DEVICE). */
