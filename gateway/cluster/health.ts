@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { PgPool } from '../../device-registry/pg/pg-db.ts';
 import type { Clock } from '../clock.ts';
+import { withTimeout } from './redis-quit.ts';
 
 /** A check that takes longer than this counts as failed: a load balancer polls with a short timeout. */
 export const HEALTH_TIMEOUT_MS = 1000;
@@ -44,20 +45,8 @@ export class ClusterHealth {
   }
 }
 
-async function probe(name: string, check: () => Promise<unknown>): Promise<string | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no answer within ${HEALTH_TIMEOUT_MS} ms`)),
-      HEALTH_TIMEOUT_MS,
-    );
-  });
-  try {
-    await Promise.race([check(), timeout]);
-    return null;
-  } catch (err) {
-    return `${name}: ${(err as Error).message || String(err)}`;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const probe = (name: string, check: () => Promise<unknown>): Promise<string | null> =>
+  withTimeout(Promise.resolve().then(check), HEALTH_TIMEOUT_MS).then(
+    () => null,
+    (err: Error) => `${name}: ${err?.message || String(err)}`,
+  );

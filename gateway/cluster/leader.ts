@@ -20,24 +20,6 @@ export interface LeaderHandlers {
   onLose(): void | Promise<void>;
 }
 
-/** Single-process mode: the one node always leads. */
-export function soleLeader(name: string, handlers: LeaderHandlers): Leadership {
-  let leading = false;
-  return {
-    name,
-    isLeader: () => leading,
-    async start() {
-      leading = true;
-      await handlers.onGain();
-    },
-    async stop() {
-      if (!leading) return;
-      leading = false;
-      await handlers.onLose();
-    },
-  };
-}
-
 /** The advisory-lock space of leaders (two-key form: apart from the one-key locks of the stores). */
 export const LEADER_LOCK_CLASS = 0x6c656164; // "lead"
 

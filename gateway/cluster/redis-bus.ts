@@ -30,6 +30,8 @@ export class RedisClusterBus implements ClusterBus {
   private readonly prefix: string;
   private readonly log: Logger;
   private readonly listeners = new Map<string, Listener[]>();
+  /** The SUBSCRIBEs sent, for ready(). */
+  private readonly subscribing: Array<Promise<unknown>> = [];
   private closed = false;
 
   constructor(opts: { url: string; prefix: string; nodeId: string; log: Logger }) {
@@ -54,8 +56,7 @@ export class RedisClusterBus implements ClusterBus {
 
   /** Resolves once the subscriber holds every channel subscribed so far. */
   async ready(): Promise<void> {
-    const channels = [...this.listeners.keys()];
-    if (channels.length) await this.sub.subscribe(...channels);
+    await Promise.all(this.subscribing);
   }
 
   publish<T extends ClusterTopic>(topic: T, message: ClusterMessages[T]): void {
@@ -80,9 +81,11 @@ export class RedisClusterBus implements ClusterBus {
       return;
     }
     this.listeners.set(channel, [fn as Listener]);
-    this.sub
-      .subscribe(channel)
-      .catch((err: Error) => this.log.warn({ err: err.message, topic }, 'cluster bus: subscribe failed'));
+    this.subscribing.push(
+      this.sub
+        .subscribe(channel)
+        .catch((err: Error) => this.log.warn({ err: err.message, topic }, 'cluster bus: subscribe failed')),
+    );
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ModelSpec } from '../../firmware-specs/define-device.ts';
 import { createTestDatabase } from '../../test/helpers/pg.ts';
 import { createTestRedis } from '../../test/helpers/redis.ts';
@@ -35,8 +36,6 @@ export interface ClusterResult {
   /** cluster ingest / single ingest. */
   ingestRatio: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Issue 11's figure: what one node does in cluster mode (registry on PostgreSQL, broker on Redis,
