@@ -9,7 +9,7 @@ import {
   type TargetPhase,
   type TargetStatus,
 } from '../../device-registry/campaigns.ts';
-import { type CommandStatus, FINAL_STATUSES } from '../../device-registry/commands.ts';
+import { type Command, type CommandStatus, FINAL_STATUSES } from '../../device-registry/commands.ts';
 import type { Device } from '../../device-registry/devices.ts';
 import type { FirmwareArtifact } from '../../device-registry/firmware-artifacts.ts';
 import type { CommandService } from '../commands/command-service.ts';
@@ -17,6 +17,7 @@ import type { GatewayContext } from '../context.ts';
 import type { GatewayEvent } from '../events/bus.ts';
 import { isRelayed } from '../events/relayed-events.ts';
 import type { ArtifactService } from '../firmware/artifact-service.ts';
+import { KeyedQueue } from '../keyed-queue.ts';
 import type { CampaignEvent, GroupProgress, TargetCounts } from './campaign-event.ts';
 import { type GroupSpec, selectTargets, splitGroups } from './campaign-plan.ts';
 import { countTargets, emptyCounts, progressOf } from './campaign-progress.ts';
@@ -42,8 +43,6 @@ interface Live {
   counts: TargetCounts[];
   /** A device left its update: the thresholds are looked at again before the run settles. */
   again: boolean;
-  /** Changes to one campaign run one after another (each may wait for the store). */
-  chain: Promise<void>;
   artifact?: FirmwareArtifact | null;
 }
 
@@ -72,6 +71,8 @@ export class CampaignEngine {
   readonly #shared: boolean;
   /** Campaigns that have not ended, or have devices still updating (on the running node only). */
   readonly #live = new Map<string, Live>();
+  /** Changes to one campaign run one after another (each may wait for the store). */
+  readonly #changes = new KeyedQueue();
   readonly #byCommand = new Map<string, CampaignTarget>();
   readonly #byToken = new Map<string, CampaignTarget>();
   #timer: unknown;
@@ -142,7 +143,6 @@ export class CampaignEngine {
       cursor: 0,
       counts: c.groups.map(emptyCounts),
       again: false,
-      chain: Promise.resolve(),
     };
     for (const t of targets) {
       live.counts[t.group][t.status]++;
@@ -155,12 +155,7 @@ export class CampaignEngine {
 
   /** Runs `fn` after the campaign's earlier changes; `fn` must not wait for #run of the same campaign. */
   #run<T>(live: Live, fn: () => Promise<T>): Promise<T> {
-    const p = live.chain.then(fn);
-    live.chain = p.then(
-      () => {},
-      () => {},
-    );
-    return p;
+    return this.#changes.run(live.c.id, fn);
   }
 
   // ---- API (on every node)
@@ -519,22 +514,22 @@ export class CampaignEngine {
   async onEvent(e: GatewayEvent): Promise<void> {
     if (e.type !== 'command' || e.name !== OTA) return;
     const status = e.status as CommandStatus;
+    // A final state is final: read once, for the firmware and for the campaign's counts.
+    const cmd = FINAL_STATUSES.has(status) ? await this.#commands().store.get(e.commandId) : null;
     // The node where it succeeded records the firmware; another node's relay of it need not.
-    if (status === 'succeeded' && !isRelayed(e)) await this.#recordFirmware(e.commandId);
+    if (status === 'succeeded' && cmd && !isRelayed(e)) await this.#recordFirmware(cmd);
     const t = this.#byCommand.get(e.commandId);
     const live = t && this.#live.get(t.campaignId);
     if (!t || !live) return;
     await this.#run(live, async () => {
-      const cmd = FINAL_STATUSES.has(status) ? await this.#commands().store.get(e.commandId) : undefined;
       await this.#fromCommand(live, t, status, cmd?.error ?? null);
       await this.#settle(live);
     });
   }
 
-  async #recordFirmware(commandId: string): Promise<void> {
-    const cmd = await this.#commands().store.get(commandId);
-    const version = cmd?.params.version;
-    if (!cmd || typeof version !== 'string') return;
+  async #recordFirmware(cmd: Command): Promise<void> {
+    const version = cmd.params.version;
+    if (typeof version !== 'string') return;
     try {
       const d = this.#ctx.devices.get(cmd.deviceId);
       if (d && d.firmware !== version)
@@ -598,7 +593,7 @@ export class CampaignEngine {
             if (t.status !== 'in_progress' || !t.commandId) continue;
             const cmd = await this.#commands().store.get(t.commandId);
             if (cmd && FINAL_STATUSES.has(cmd.status)) {
-              if (cmd.status === 'succeeded') await this.#recordFirmware(cmd.id);
+              if (cmd.status === 'succeeded') await this.#recordFirmware(cmd);
               await this.#fromCommand(live, t, cmd.status, cmd.error);
             }
           }

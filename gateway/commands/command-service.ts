@@ -178,11 +178,12 @@ export class CommandService {
   }
 
   async cancel(id: string, actor: string): Promise<Command> {
+    const moved = await this.#move(id, 'cancelled', actor, { detail: `cancelled by ${actor}` });
+    if (moved) return moved;
+    // Not moved: read once to say why (unknown, or already past where it can be cancelled).
     const c = await this.#store.get(id);
     if (!c) throw new CommandNotFoundError(id);
-    const moved = await this.#move(id, 'cancelled', actor, { detail: `cancelled by ${actor}` });
-    if (!moved) throw new NotCancellableError(id, (await this.#store.get(id))?.status ?? c.status);
-    return moved;
+    throw new NotCancellableError(id, c.status);
   }
 
   async get(id: string) {

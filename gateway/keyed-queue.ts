@@ -1,7 +1,8 @@
 /**
  * Runs tasks one after another per key, and tasks of different keys concurrently: the steps of one
  * alarm (device and rule) reach the store in the order they were signalled, so a clear never
- * overtakes the raise it clears, while other alarms do not wait for it.
+ * overtakes the raise it clears, while other alarms do not wait for it; a campaign's changes apply
+ * one after another. A task that fails does not stop the ones queued after it.
  */
 export class KeyedQueue {
   readonly #tails = new Map<string, Promise<unknown>>();
