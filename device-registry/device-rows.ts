@@ -207,3 +207,6 @@ export const hotValues = (d: Device) => ({
   reportedState: d.reportedState ? JSON.stringify(d.reportedState) : null,
   reportedAt: d.reportedAt,
 });
+
+/** An id taken during an all-or-nothing import: thrown to roll the transaction back. */
+export class Taken extends Error {}

@@ -102,6 +102,32 @@ export const overrideParams = (o: LightingOverride) => [
   o.mode,
 ];
 
+/** A lighting_programs row, and the program it holds with who changed it last. */
+export interface ProgramRow {
+  body: string;
+  updated_at: number;
+  updated_by: string;
+}
+export const programOf = (r: ProgramRow) => ({
+  ...(JSON.parse(r.body) as Program),
+  updatedAt: r.updated_at,
+  updatedBy: r.updated_by,
+});
+
+/** A lighting_calendar row, and the calendar version it holds. */
+export interface CalendarRow {
+  body: string;
+  version: number;
+  updated_at: number;
+  updated_by: string;
+}
+export const calendarOf = (r: CalendarRow) => ({
+  calendar: JSON.parse(r.body) as Calendar,
+  version: r.version,
+  updatedAt: r.updated_at,
+  updatedBy: r.updated_by,
+});
+
 export interface ExecutedRow {
   night: string;
   unit: string;
@@ -163,9 +189,7 @@ export class SqliteLightingStore implements LightingStore {
   }
 
   async programs() {
-    return (this.#s.programs.all() as Array<{ body: string; updated_at: number; updated_by: string }>).map(
-      (r) => ({ ...(JSON.parse(r.body) as Program), updatedAt: r.updated_at, updatedBy: r.updated_by }),
-    );
+    return (this.#s.programs.all() as ProgramRow[]).map(programOf);
   }
 
   async program(id: string): Promise<Program | undefined> {
@@ -196,17 +220,8 @@ export class SqliteLightingStore implements LightingStore {
   }
 
   #calendar() {
-    const r = this.#s.calendar.get() as
-      | { body: string; version: number; updated_at: number; updated_by: string }
-      | undefined;
-    return (
-      r && {
-        calendar: JSON.parse(r.body) as Calendar,
-        version: r.version,
-        updatedAt: r.updated_at,
-        updatedBy: r.updated_by,
-      }
-    );
+    const r = this.#s.calendar.get() as CalendarRow | undefined;
+    return r && calendarOf(r);
   }
 
   async putCalendar(c: Calendar, at: number, by: string): Promise<number> {

@@ -11,6 +11,7 @@ import {
   newDeviceValues,
   type Row,
   type StoredDevice,
+  Taken,
   type Written,
 } from './device-rows.ts';
 import type { Device } from './device-types.ts';
@@ -113,6 +114,3 @@ export class SqliteDeviceRows implements DeviceRows {
     this.#audit.record(a.at, a.actor, a.action, a.subject, a.detail);
   }
 }
-
-/** An id taken in an all-or-nothing insert: the transaction is rolled back. */
-class Taken extends Error {}

@@ -42,10 +42,9 @@ async function insertTargets(db: PgQueryable, targets: CampaignTarget[]): Promis
     const params: unknown[] = [];
     const tuples = batch.map((t) => {
       const base = params.length;
-      params.push(...targetValues(t));
-      return `(${targetValues(t)
-        .map((_, k) => `$${base + k + 1}`)
-        .join(', ')})`;
+      const values = targetValues(t);
+      params.push(...values);
+      return `(${values.map((_, k) => `$${base + k + 1}`).join(', ')})`;
     });
     await db.query(
       `INSERT INTO campaign_targets (campaign_id, device_id, group_no, from_version, status, phase, progress, command_id, token_hash, error, updated_at)

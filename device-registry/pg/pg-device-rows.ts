@@ -1,5 +1,12 @@
 import type { AuditRow, DeviceRows, FleetFields, Row, StoredDevice, Written } from '../device-rows.ts';
-import { fleetColumns, fromRow, hotValues, NEW_DEVICE_COLUMNS, newDeviceValues } from '../device-rows.ts';
+import {
+  fleetColumns,
+  fromRow,
+  hotValues,
+  NEW_DEVICE_COLUMNS,
+  newDeviceValues,
+  Taken,
+} from '../device-rows.ts';
 import type { Device } from '../device-types.ts';
 import { insertAuditRows } from './pg-audit.ts';
 import { inTransaction, type PgPool } from './pg-db.ts';
@@ -165,6 +172,3 @@ export class PgDeviceRows implements DeviceRows {
     return rows.map((r) => r.id);
   }
 }
-
-/** An id taken in an all-or-nothing import: the transaction is rolled back. */
-class Taken extends Error {}

@@ -1,5 +1,7 @@
 import type { Calendar, Program } from '../../gateway/lighting/program.ts';
 import {
+  type CalendarRow,
+  calendarOf,
   type ExecutedRow,
   type ExecutedStep,
   executedOf,
@@ -8,27 +10,19 @@ import {
   type OverrideRow,
   overrideOf,
   overrideParams,
+  type ProgramRow,
+  programOf,
 } from '../lighting.ts';
 import { inTransaction, type PgPool, type PgQueryable } from './pg-db.ts';
 
 /** The calendar is written by one node at a time: versions are numbered under this lock. */
 const CALENDAR_LOCK = 'citygate:lighting_calendar';
 
-type CalendarRow = { body: string; version: number; updated_at: number; updated_by: string };
-
 async function latestCalendar(db: PgQueryable) {
   const { rows } = await db.query<CalendarRow>(
     'SELECT body, version, updated_at, updated_by FROM lighting_calendar ORDER BY version DESC LIMIT 1',
   );
-  const r = rows[0];
-  return (
-    r && {
-      calendar: JSON.parse(r.body) as Calendar,
-      version: r.version,
-      updatedAt: r.updated_at,
-      updatedBy: r.updated_by,
-    }
-  );
+  return rows[0] && calendarOf(rows[0]);
 }
 
 async function insertCalendar(db: PgQueryable, c: Calendar, at: number, by: string): Promise<number> {
@@ -60,14 +54,10 @@ export class PgLightingStore implements LightingStore {
   }
 
   async programs() {
-    const { rows } = await this.#pool.query<{ body: string; updated_at: number; updated_by: string }>(
+    const { rows } = await this.#pool.query<ProgramRow>(
       'SELECT body, updated_at, updated_by FROM lighting_programs ORDER BY id',
     );
-    return rows.map((r) => ({
-      ...(JSON.parse(r.body) as Program),
-      updatedAt: r.updated_at,
-      updatedBy: r.updated_by,
-    }));
+    return rows.map(programOf);
   }
 
   async program(id: string): Promise<Program | undefined> {
