@@ -39,14 +39,45 @@ export interface AuditStore {
   list(filter: AuditFilter): Promise<AuditPage>;
 }
 
-interface Row {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  subject: string;
-  detail: string | null;
+/** An audit row as both databases return it (`detail` is JSON text). */
+export type AuditRowRead = Omit<AuditEntry, 'detail'> & { detail: string | null };
+
+/**
+ * The audit list's two statements for a filter: the count of matching entries, and the page
+ * (newest first, one more than the limit to tell whether there are more). `placeholder(n)` is the
+ * database's n-th parameter (`?` or `$n`).
+ */
+export function auditListSql(f: AuditFilter, placeholder: (n: number) => string) {
+  const where: string[] = [];
+  const args: Array<string | number> = [];
+  const add = (column: string, op: string, value: string | number | undefined) => {
+    if (value === undefined) return;
+    args.push(value);
+    where.push(`${column} ${op} ${placeholder(args.length)}`);
+  };
+  add('subject', '=', f.subject);
+  add('actor', '=', f.actor);
+  add('action', '=', f.action);
+  add('at', '>=', f.since);
+  add('at', '<=', f.until);
+  const clause = () => (where.length ? `WHERE ${where.join(' AND ')}` : '');
+  const count = { sql: `SELECT count(*) AS total FROM audit ${clause()}`, args: [...args] };
+  add('id', '<', f.beforeId);
+  args.push(f.limit + 1);
+  const page = {
+    sql: `SELECT id, at, actor, action, subject, detail FROM audit ${clause()} ORDER BY id DESC LIMIT ${placeholder(args.length)}`,
+    args,
+  };
+  return { count, page };
 }
+
+export const auditPage = (rows: readonly AuditRowRead[], limit: number, total: number): AuditPage => ({
+  more: rows.length > limit,
+  entries: rows
+    .slice(0, limit)
+    .map((r) => ({ ...r, detail: r.detail === null ? null : JSON.parse(r.detail) })),
+  total,
+});
 
 export class AuditLog implements AuditStore {
   readonly #db: Db;
@@ -64,35 +95,8 @@ export class AuditLog implements AuditStore {
   }
 
   async list(filter: AuditFilter): Promise<AuditPage> {
-    const where: string[] = [];
-    const args: Record<string, string | number> = {};
-    const add = (sql: string, key: string, value: string | number | undefined) => {
-      if (value === undefined) return;
-      where.push(sql);
-      args[key] = value;
-    };
-    add('subject = @subject', 'subject', filter.subject);
-    add('actor = @actor', 'actor', filter.actor);
-    add('action = @action', 'action', filter.action);
-    add('at >= @since', 'since', filter.since);
-    add('at <= @until', 'until', filter.until);
-    const matching = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const { total } = this.#db.prepare(`SELECT count(*) AS total FROM audit ${matching}`).get(args) as {
-      total: number;
-    };
-    if (filter.beforeId !== undefined) where.push('id < @beforeId');
-    const page = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const rows = this.#db.prepare(`SELECT * FROM audit ${page} ORDER BY id DESC LIMIT @limit`).all({
-      ...args,
-      ...(filter.beforeId !== undefined && { beforeId: filter.beforeId }),
-      limit: filter.limit + 1,
-    }) as Row[];
-    return {
-      more: rows.length > filter.limit,
-      entries: rows
-        .slice(0, filter.limit)
-        .map((r) => ({ ...r, detail: r.detail === null ? null : JSON.parse(r.detail) })),
-      total,
-    };
+    const { count, page } = auditListSql(filter, () => '?');
+    const { total } = this.#db.prepare(count.sql).get(...count.args) as { total: number };
+    return auditPage(this.#db.prepare(page.sql).all(...page.args) as AuditRowRead[], filter.limit, total);
   }
 }

@@ -1,4 +1,11 @@
-import type { AuditEntry, AuditFilter, AuditPage, AuditStore } from '../audit.ts';
+import {
+  type AuditFilter,
+  type AuditPage,
+  type AuditRowRead,
+  type AuditStore,
+  auditListSql,
+  auditPage,
+} from '../audit.ts';
 import type { AuditRow } from '../device-rows.ts';
 import { AuditWriteError } from '../errors.ts';
 import type { PgPool, PgQueryable } from './pg-db.ts';
@@ -94,36 +101,9 @@ export class PgAuditLog implements AuditStore {
 
   async list(filter: AuditFilter): Promise<AuditPage> {
     await this.flush();
-    const where: string[] = [];
-    const args: Array<string | number> = [];
-    const add = (column: string, op: string, value: string | number | undefined) => {
-      if (value === undefined) return;
-      args.push(value);
-      where.push(`${column} ${op} $${args.length}`);
-    };
-    add('subject', '=', filter.subject);
-    add('actor', '=', filter.actor);
-    add('action', '=', filter.action);
-    add('at', '>=', filter.since);
-    add('at', '<=', filter.until);
-    const matching = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const counted = await this.#pool.query<{ total: number }>(
-      `SELECT count(*)::int AS total FROM audit ${matching}`,
-      args,
-    );
-    add('id', '<', filter.beforeId);
-    const page = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    args.push(filter.limit + 1);
-    const { rows } = await this.#pool.query<Omit<AuditEntry, 'detail'> & { detail: string | null }>(
-      `SELECT id, at, actor, action, subject, detail FROM audit ${page} ORDER BY id DESC LIMIT $${args.length}`,
-      args,
-    );
-    return {
-      more: rows.length > filter.limit,
-      entries: rows
-        .slice(0, filter.limit)
-        .map((r) => ({ ...r, detail: r.detail === null ? null : JSON.parse(r.detail) })),
-      total: counted.rows[0].total,
-    };
+    const { count, page } = auditListSql(filter, (n) => `$${n}`);
+    const counted = await this.#pool.query<{ total: number }>(count.sql, count.args);
+    const { rows } = await this.#pool.query<AuditRowRead>(page.sql, page.args);
+    return auditPage(rows, filter.limit, counted.rows[0].total);
   }
 }
