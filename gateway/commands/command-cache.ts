@@ -105,6 +105,8 @@ export class CommandCache {
         this.#readAt.delete(oldest);
       }
     }
+    // Set anew at the end: the first key is the device read longest ago, the one evicted above.
+    this.#recent.delete(deviceId);
     this.#recent.set(deviceId, list);
     this.#readAt.set(deviceId, this.#clock.now());
   }
