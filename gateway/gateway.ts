@@ -252,38 +252,50 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
     async start() {
       prepareDataDir(config.CITYGATE_DATA_DIR, log);
       const specs = opts.specs ?? (await loadSpecs());
+      // What a start that fails part-way has opened, closed again in reverse order.
+      const opened: Array<() => unknown> = [];
+      const closeOpened = async () => {
+        for (const close of opened.reverse())
+          await Promise.resolve()
+            .then(close)
+            .catch(() => {});
+      };
       // Cluster mode (issue 11): the shared registry on PostgreSQL, messages to the other nodes on Redis.
       pgPool = isClusterMode(config) ? await openPgRegistry(config.DATABASE_URL!) : undefined;
+      if (pgPool) opened.push(() => pgPool?.end());
       const clusterNode = isClusterMode(config) ? createClusterNode(config, log) : undefined;
       const cluster: ClusterBus = clusterNode?.bus ?? singleNodeBus;
-      registryDb = openRegistryDb(privateDbFile(join(config.CITYGATE_DATA_DIR, 'registry.db'), log));
-      // Devices, tokens and audit on PostgreSQL in cluster mode (issue 11), else on SQLite.
-      fleet = await openFleetStores({
-        db: registryDb,
-        pg: pgPool,
-        specs,
-        clock,
-        scryptQueue: config.AUTH_SCRYPT_QUEUE,
-        nodeId: config.NODE_ID ?? cluster.nodeId,
-        announce: (id) => cluster.publish('device.changed', { id }),
-        onAuditError: (err) => log.error({ err }, 'audit entries not written; retried in a second'),
-      });
-      const { devices, tokens, audit } = fleet;
-      await devices.resetPresence();
-      if (pgPool)
-        stopFollowingDevices = followDeviceChanges(devices, cluster, {
-          log: log.child({ module: 'cluster' }),
+      opened.push(() => cluster.close());
+      try {
+        registryDb = openRegistryDb(privateDbFile(join(config.CITYGATE_DATA_DIR, 'registry.db'), log));
+        opened.push(() => registryDb.close());
+        // Devices, tokens and audit on PostgreSQL in cluster mode (issue 11), else on SQLite.
+        fleet = await openFleetStores({
+          db: registryDb,
+          pg: pgPool,
+          specs,
+          clock,
+          scryptQueue: config.AUTH_SCRYPT_QUEUE,
+          nodeId: config.NODE_ID ?? cluster.nodeId,
+          announce: (id) => cluster.publish('device.changed', { id }),
+          onAuditError: (err) => log.error({ err }, 'audit entries not written; retried in a second'),
         });
+        opened.push(() => fleet.close());
+        opened.push(() => stopFollowingDevices());
+        await fleet.devices.resetPresence();
+        if (pgPool)
+          stopFollowingDevices = followDeviceChanges(fleet.devices, cluster, {
+            log: log.child({ module: 'cluster' }),
+          });
+        adminToken = await resolveAdminToken(config, fleet.tokens, clock, log, opts.printAdminToken ?? true);
+      } catch (err) {
+        await closeOpened();
+        throw err;
+      }
+      const { devices, tokens, audit } = fleet;
       // A model file removed or renamed since its devices registered: their readings are quarantined.
       for (const [model, count] of devices.missingModels())
         log.warn({ model, devices: count }, 'registered devices use a model that is not loaded');
-      try {
-        adminToken = await resolveAdminToken(config, tokens, clock, log, opts.printAdminToken ?? true);
-      } catch (err) {
-        stopFollowingDevices();
-        registryDb.close();
-        throw err;
-      }
       const metrics = createMetrics();
       registerFleetMetrics(metrics.registry, devices);
       const outbox = new Outbox(privateDbFile(join(config.CITYGATE_DATA_DIR, 'outbox.db'), log), {
@@ -295,6 +307,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         },
         onEvict: (n, store) => metrics.quarantineEvicted.inc({ store }, n),
       });
+      opened.push(() => outbox.close());
       disk = new DiskGuard({ clock, log: log.child({ module: 'disk' }), counter: metrics.diskFull });
       const sink: Sink =
         opts.sink ??
@@ -507,9 +520,7 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
         mqttServer.close();
         mqttsServer?.close();
         await new Promise<void>((resolve) => broker.close(() => resolve()));
-        await cluster.close();
-        outbox.close();
-        registryDb.close();
+        await closeOpened();
         throw err;
       }
       pump.start();
