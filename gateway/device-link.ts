@@ -2,7 +2,7 @@ import type { Aedes, Client, Subscription } from 'aedes';
 import type { Device, DeviceStore } from '../device-registry/devices.ts';
 import type { Clock } from './clock.ts';
 import type { TakenOver } from './cluster/redis-broker.ts';
-import { topics } from './ingest/topics.ts';
+import { parseDeviceTopic, topics } from './ingest/topics.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -34,6 +34,12 @@ export interface DeviceLink {
    * had them) or closed (its live connection ended). Events of a replaced connection are dropped.
    */
   onCommandChannel(fn: (deviceId: string, open: boolean) => void): void;
+  /**
+   * The PUBACK of a command this node did not send on the session: the session moved here from
+   * another node of the cluster, which had sent it, and Aedes sent it again from the shared
+   * session store. Named by the acknowledged packet's own topic, as the session store kept it.
+   */
+  onResumedCommandAck(fn: (deviceId: string, commandId: string) => void): void;
 }
 
 export interface SentPacket {
@@ -44,6 +50,8 @@ export interface SentPacket {
 
 /** PUBACKs awaited on one session, by packet id; the oldest is let go past this many. */
 export const MAX_AWAITED_ACKS = 1000;
+/** PUBACKs of packets this node did not send, awaiting Aedes' `ack` with the packet; the oldest is let go past this many. */
+const MAX_UNMATCHED_ACKS = 64;
 
 /** The parts of an Aedes client used here, some of them private (lib/client.js, lib/qos-packet.js). */
 interface AedesClient extends Client {
@@ -61,6 +69,8 @@ interface Persistence {
 interface Connection {
   client: AedesClient;
   awaited: Map<number, () => void>;
+  /** Packet ids of PUBACKs that matched nothing awaited here, until Aedes' `ack` names their packet. */
+  unmatched: Set<number>;
 }
 
 const COMMAND_WILDCARDS = ['+', '#'];
@@ -80,6 +90,7 @@ export function createDeviceLink(opts: {
   /** Awaited PUBACKs of persistent sessions, kept across their connections [MQTT-4.4.0-1]. */
   const sessions = new Map<string, Map<number, () => void>>();
   const channelListeners: Array<(deviceId: string, open: boolean) => void> = [];
+  const resumedAckListeners: Array<(deviceId: string, commandId: string) => void> = [];
   const channel = (deviceId: string, open: boolean) => {
     for (const fn of channelListeners) {
       try {
@@ -141,13 +152,19 @@ export function createDeviceLink(opts: {
         awaited = sessions.get(client.id) ?? new Map();
         sessions.set(client.id, awaited);
       }
-      const conn: Connection = { client, awaited };
+      const conn: Connection = { client, awaited, unmatched: new Set() };
       live.set(client.id, conn);
       // The PUBACK itself, as parsed from this connection: the packet id names the message.
       client._parser.on('packet', (packet) => {
         if (packet.cmd !== 'puback' || packet.messageId === undefined || live.get(client.id) !== conn) return;
         const onAck = conn.awaited.get(packet.messageId);
-        if (!onAck) return;
+        if (!onAck) {
+          // Perhaps sent by the node this session came from: Aedes' `ack` tells (below).
+          if (client.clean) return;
+          if (conn.unmatched.size >= MAX_UNMATCHED_ACKS) conn.unmatched.delete(first(conn.unmatched));
+          conn.unmatched.add(packet.messageId);
+          return;
+        }
         conn.awaited.delete(packet.messageId);
         try {
           onAck();
@@ -161,6 +178,22 @@ export function createDeviceLink(opts: {
       // A resumed session has its subscriptions back without a SUBSCRIBE [MQTT-3.2.2-2].
       if (commandQos(conn) !== null) channel(device.id, true);
     }),
+  );
+
+  // After the PUBACK above (Aedes clears the packet from the session store first, asynchronously),
+  // with the packet the session store kept: its topic names the command.
+  broker.on(
+    'ack',
+    guarded(
+      'resumed acknowledgement',
+      (packet: { topic?: string; messageId?: number } | undefined, c: Client) => {
+        const conn = current(c);
+        if (!conn || packet?.messageId === undefined || !conn.unmatched.delete(packet.messageId)) return;
+        const parsed = typeof packet.topic === 'string' ? parseDeviceTopic(packet.topic) : null;
+        if (parsed?.kind !== 'command' || parsed.deviceId !== conn.client.id || !parsed.commandId) return;
+        for (const fn of resumedAckListeners) fn(parsed.deviceId, parsed.commandId);
+      },
+    ),
   );
 
   broker.on(
@@ -226,8 +259,7 @@ export function createDeviceLink(opts: {
       const messageId = reserveId(conn);
       if (messageId === null) return null;
       if (conn.awaited.size >= MAX_AWAITED_ACKS) {
-        const oldest = conn.awaited.keys().next().value as number;
-        conn.awaited.delete(oldest);
+        conn.awaited.delete(first(conn.awaited.keys()));
       }
       if (onAck) conn.awaited.set(messageId, onAck);
       // Client.publish would wrap the packet and let QoSPacket take the id later; handing
@@ -256,5 +288,11 @@ export function createDeviceLink(opts: {
     onCommandChannel(fn) {
       channelListeners.push(fn);
     },
+    onResumedCommandAck(fn) {
+      resumedAckListeners.push(fn);
+    },
   };
 }
+
+/** The first of a non-empty collection: the oldest entry of a Map's keys or of a Set. */
+const first = (xs: Iterable<number>): number => xs[Symbol.iterator]().next().value as number;

@@ -83,4 +83,41 @@ describe('a device taken over by another node', () => {
     await client.endAsync();
     await expect.poll(() => status(b, id)).toBe('offline');
   });
+
+  it('marks a command delivered when its PUBACK comes after the session moved to the other node', async () => {
+    const id = `sl-${run}-late-ack`;
+    const secrets = await register(id);
+    // On A the device hears its command but holds the PUBACK back; then its connection drops.
+    const first = await a.connect(id, secrets.onA, { clean: false });
+    clients.push(first);
+    const heard = new Promise<string>((resolve) => {
+      first.handleMessage = (packet) => resolve('topic' in packet ? String(packet.topic) : '');
+    });
+    await first.subscribeAsync(`devices/${id}/commands/+`, { qos: 1 });
+    const sent = await a.api('POST', `/api/devices/${id}/commands`, {
+      name: 'setDimming',
+      params: { level: 40 },
+    });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+    const commandId: string = sent.body.id;
+    const command = async (gw: TestGateway) => (await gw.api('GET', `/api/commands/${commandId}`)).body;
+    expect(await heard).toBe(`devices/${id}/commands/${commandId}`);
+    expect((await command(a)).status).toBe('sent');
+    first.stream.destroy();
+
+    // B resumes the session from Redis: Aedes sends the command again and the device acknowledges it.
+    const second = await b.connect(id, secrets.onB, { clean: false });
+    clients.push(second);
+    await expect.poll(async () => (await command(b)).status).toBe('delivered');
+    const history: Array<{ status: string; detail: string | null }> = (await command(b)).history;
+    expect(history.map((h) => h.status)).toEqual(['queued', 'sent', 'delivered']);
+    expect(history[2].detail).toContain('takeover-b');
+    // The reply from B ends it; A sees the same.
+    await second.publishAsync(
+      `devices/${id}/commands/${commandId}/reply`,
+      JSON.stringify({ ok: true, result: { dim_percent: 40, lamp_on: true } }),
+      { qos: 1 },
+    );
+    await expect.poll(async () => (await command(a)).status).toBe('succeeded');
+  });
 });

@@ -98,6 +98,7 @@ async function startNode(id: string, opts: { sweepMs?: number } = {}): Promise<N
     },
     disconnect: (deviceId: string) => connected.delete(deviceId),
     onCommandChannel() {},
+    onResumedCommandAck() {},
   } satisfies DeviceLink;
   const events: GatewayEvent[] = [];
   const bus = createEventBus(() => {});

@@ -252,6 +252,23 @@ export class CommandService {
   }
 
   /**
+   * The PUBACK of a command another node sent before the device's session moved here (the link
+   * matched it by the packet the shared session store kept): `sent` becomes `delivered`.
+   * Never rejects.
+   */
+  async resumedAck(deviceId: string, commandId: string): Promise<void> {
+    try {
+      const c = await this.#store.get(commandId);
+      if (c?.deviceId !== deviceId || c.status !== 'sent') return;
+      await this.#move(commandId, 'delivered', deviceId, {
+        detail: `acknowledged on node ${this.#ctx.cluster.nodeId}, where the session moved`,
+      });
+    } catch (err) {
+      this.#ctx.log.error({ err, deviceId, commandId: clip(commandId) }, 'delivery not recorded');
+    }
+  }
+
+  /**
    * The device's answer on …/commands/{id}/reply. An unreadable answer is still an answer: the
    * command ends `failed` ("malformed reply: …") with the raw text, cut short, in its history.
    * Called from the group committer's callback: it must not throw.

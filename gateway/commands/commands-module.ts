@@ -40,6 +40,7 @@ export function commandsModule(opts: Partial<CommandOptions> = {}): CommandsModu
       ctx.deviceExtras.push((d) => ({ desiredState: service.desiredView(d.id) }));
       // A device can hear commands once it has subscribed to its command topic, not at CONNACK.
       ctx.link.onCommandChannel((deviceId, open) => service.commandChannelReady(deviceId, open));
+      ctx.link.onResumedCommandAck((deviceId, commandId) => void service.resumedAck(deviceId, commandId));
       ctx.devices.onChange((d, change) => {
         if (change === 'enabled') void service.dispatch(d.id);
       });
