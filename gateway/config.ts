@@ -13,6 +13,12 @@ export const configSchema = z
     CITYGATE_DATA_DIR: z.string().min(1).default('./data'),
     MQTT_PORT: port.default(1883),
     MQTT_HOST: z.string().default('0.0.0.0'),
+    /**
+     * Connections the kernel holds for the broker before it accepts them (listen backlog; Linux
+     * caps it at net.core.somaxconn). Node's 511 overflowed in a 1,000 connects/s reconnect
+     * storm on a cluster node, and Linux reset the stalled handshakes.
+     */
+    MQTT_LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65_535).default(4096),
     HTTP_PORT: port.default(8080),
     HTTP_HOST: z.string().default('0.0.0.0'),
     INFLUX_URL: optionalUrl,

@@ -42,6 +42,7 @@ import { GroupCommitter } from './ingest/group-commit.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { type Accepted, Normalizer } from './ingest/normalizer.ts';
 import { type LightingModule, type LightingOptions, lightingModule } from './lighting/lighting-module.ts';
+import { backlogCap, listen } from './listen.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { guardMqttConnections } from './mqtt-packet-guard.ts';
@@ -106,15 +107,6 @@ export interface Gateway {
   readonly campaigns: CampaignsModule;
   start(): Promise<void>;
   stop(): Promise<void>;
-}
-
-function listen(server: Server, port: number, host: string, what: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new PortInUseError(what, port) : err),
-    );
-    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
-  });
 }
 
 async function resolveAdminToken(
@@ -502,11 +494,23 @@ export function buildGateway(opts: GatewayOptions = {}): Gateway {
       const handleMqtt = guards.gate(guardPackets);
       mqttServer = createServer(handleMqtt);
       try {
-        mqttPort = await listen(mqttServer, config.MQTT_PORT, config.MQTT_HOST, 'MQTT');
+        mqttPort = await listen(
+          mqttServer,
+          config.MQTT_PORT,
+          config.MQTT_HOST,
+          config.MQTT_LISTEN_BACKLOG,
+          'MQTT',
+        );
+        const cap = backlogCap();
+        if (cap !== null && cap < config.MQTT_LISTEN_BACKLOG)
+          log.warn(
+            { MQTT_LISTEN_BACKLOG: config.MQTT_LISTEN_BACKLOG, somaxconn: cap },
+            'the kernel caps the MQTT listen backlog at net.core.somaxconn: raise it (sysctl) for reconnect storms',
+          );
         if (tls) {
           mqttsServer = createMqttsServer(tls, config.MQTT_CONNECT_TIMEOUT_MS, handleMqtt);
           const host = config.MQTTS_HOST ?? config.MQTT_HOST;
-          mqttsPort = await listen(mqttsServer, config.MQTTS_PORT, host, 'MQTTS');
+          mqttsPort = await listen(mqttsServer, config.MQTTS_PORT, host, config.MQTT_LISTEN_BACKLOG, 'MQTTS');
         }
         await api.ready();
         await api

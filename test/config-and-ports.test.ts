@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { isClusterMode, loadConfig } from '../gateway/config.ts';
 import { buildGateway } from '../gateway/gateway.ts';
+import { backlogCap } from '../gateway/listen.ts';
 import { createLogger } from '../gateway/logger.ts';
 import { startTestGateway } from './helpers/gateway.ts';
 
@@ -29,6 +31,26 @@ describe('configuration', () => {
     const c = loadConfig({ DATABASE_URL: pg, REDIS_URL: 'redis://127.0.0.1:6379', NODE_ID: 'node-a' });
     expect(isClusterMode(c)).toBe(true);
     expect(isClusterMode(loadConfig({}))).toBe(false);
+  });
+
+  it('listens for MQTT with the configured backlog, as the kernel reports it', async () => {
+    expect(() => loadConfig({ MQTT_LISTEN_BACKLOG: '0' })).toThrow(/MQTT_LISTEN_BACKLOG: /);
+    // For a listening socket `ss` shows the backlog as its Send-Q; Linux caps it at somaxconn.
+    const backlogOf = (port: number) =>
+      Number(
+        execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' })
+          .trim()
+          .split(/\s+/)[2],
+      );
+    const cap = backlogCap() ?? Number.POSITIVE_INFINITY;
+    const byDefault = await startTestGateway();
+    const small = await startTestGateway({ config: { MQTT_LISTEN_BACKLOG: 100 } });
+    try {
+      expect(backlogOf(byDefault.gateway.mqttPort)).toBe(Math.min(4096, cap));
+      expect(backlogOf(small.gateway.mqttPort)).toBe(100);
+    } finally {
+      await Promise.all([byDefault.stop(), small.stop()]);
+    }
   });
 
   it('reports a taken MQTT port as such', async () => {
