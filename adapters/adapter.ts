@@ -37,6 +37,11 @@ export interface Adapter {
   /** Ids of the devices it serves now. */
   servedDevices(): string[];
   /**
+   * It serves this device now, here: started and polling it. In a cluster one node's adapter
+   * holds a device; another node's serves the same protocol but must leave its commands alone.
+   */
+  holds(deviceId: string): boolean;
+  /**
    * Carries out a command; `onDelivered` is called once the device acknowledged the write,
    * the promise resolves with the confirmed outcome (after a read-back where there is one).
    */

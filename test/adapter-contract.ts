@@ -89,15 +89,21 @@ export function adapterContract(name: string, makeHarness: () => Promise<Adapter
       await h.adapter.start(h.context); // already started by its module
       const ids = h.adapter.servedDevices();
       expect(new Set(ids).size).toBe(ids.length);
+      expect(h.adapter.holds(served.id)).toBe(true);
+      expect(h.adapter.holds(foreign.id)).toBe(false);
       await h.adapter.stop();
       await h.adapter.stop();
       expect(h.adapter.servedDevices()).toEqual([]);
+      // Stopped (in a cluster: another node polls), it serves the protocol but holds nothing.
+      expect(h.adapter.serves(served)).toBe(true);
+      expect(h.adapter.holds(served.id)).toBe(false);
       const stopped = await h.adapter.execute(served, command('noSuchCommand'), () => {});
       expect(stopped.ok).toBe(false);
       await h.adapter.start(h.context);
       await h.adapter.start(h.context);
       expect(await eventually(() => h.adapter.servedDevices().includes(served.id))).toBe(true);
       expect(h.adapter.servedDevices().filter((id) => id === served.id)).toHaveLength(1);
+      expect(h.adapter.holds(served.id)).toBe(true);
     });
 
     it('stops serving a disabled device', async () => {

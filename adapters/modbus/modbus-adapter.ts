@@ -103,6 +103,10 @@ export class ModbusAdapter implements Adapter {
     return [...this.#polled.keys()];
   }
 
+  holds(deviceId: string): boolean {
+    return this.#polled.has(deviceId);
+  }
+
   stats(): ModbusAdapterStats {
     return { ...this.#stats };
   }

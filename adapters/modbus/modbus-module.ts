@@ -1,4 +1,5 @@
 import { Counter } from 'prom-client';
+import { type Leader, pgLeader } from '../../gateway/cluster/leader.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
 import type { GatewayModule } from '../../gateway/gateway.ts';
 import type { AdapterContext } from '../adapter.ts';
@@ -13,10 +14,15 @@ export interface ModbusModule extends GatewayModule {
  * Plugs the Modbus adapter into the gateway: registers it among ctx.adapters (so the command
  * service sends Modbus devices' commands through it) and follows the registry, so a device
  * registered or enabled at run time is polled at once and a disabled one is left alone.
+ *
+ * In a cluster one node polls (the leader of "modbus", a PostgreSQL advisory lock): every node
+ * polling every unit stored each reading once per node and wrote each unit's presence from all
+ * of them. The others accept its devices' commands, which the polling node sends.
  */
 export function modbusModule(opts: ModbusAdapterOptions = {}): ModbusModule {
   let adapter: ModbusAdapter | undefined;
   let adapterCtx: AdapterContext | undefined;
+  let leader: Leader | undefined;
   return {
     name: 'modbus',
     get adapter() {
@@ -41,11 +47,20 @@ export function modbusModule(opts: ModbusAdapterOptions = {}): ModbusModule {
         if (change === 'disabled') built.untrack(device.id);
         else built.track(device);
       });
+      if (ctx.pg)
+        leader = pgLeader(ctx.pg, {
+          name: 'modbus',
+          log: adapterCtx.log,
+          onGain: () => built.start(adapterCtx!),
+          onLose: () => built.stop(),
+        });
     },
     async start() {
-      await adapter?.start(adapterCtx!);
+      if (leader) await leader.start();
+      else await adapter?.start(adapterCtx!);
     },
     async stop() {
+      await leader?.stop();
       await adapter?.stop();
     },
   };

@@ -15,11 +15,13 @@ const WAITING_BATCH = 5000;
  * changed (the cache re-reads it). Each message only says what to re-read.
  */
 export function followOtherNodes(
-  ctx: Pick<GatewayContext, 'cluster' | 'link' | 'log'>,
+  ctx: Pick<GatewayContext, 'cluster' | 'log'>,
   deps: {
     store: CommandStore;
     cache: CommandCache;
     moved(c: Command): void;
+    /** This node holds the device's connection (MQTT, or an adapter here polling it). */
+    holds(deviceId: string): boolean;
     dispatch(deviceId: string): Promise<void>;
   },
 ): void {
@@ -27,7 +29,7 @@ export function followOtherNodes(
     ctx.log.warn({ err }, `${what} from another node not applied`);
   ctx.cluster.subscribe('commands.queued', ({ deviceId }) => {
     void deps.cache.refreshDevice(deviceId).catch(failed('commands.queued'));
-    if (ctx.link.isConnected(deviceId)) void deps.dispatch(deviceId);
+    if (deps.holds(deviceId)) void deps.dispatch(deviceId);
   });
   // Shown once per status: messages of quick moves (sent, delivered, succeeded) may each read the
   // command as it ends up, and only the read that matches its message is this node's news.
@@ -45,7 +47,8 @@ export function followOtherNodes(
 interface SweepDeps {
   store: CommandStore;
   everyMs: number;
-  isConnected(deviceId: string): boolean;
+  /** This node holds the device's connection (MQTT, or an adapter here polling it). */
+  holds(deviceId: string): boolean;
   dispatch(deviceId: string): Promise<void>;
   expire(c: Command): Promise<Command | null>;
   timeOut(c: Command): Promise<Command | null>;
@@ -82,11 +85,11 @@ export class DeadlineSweep {
   }
 
   /**
-   * Moves what is overdue now, and sends what waits for a device connected here (the bus
+   * Moves what is overdue now, and sends what waits for a device held here (the bus
    * delivers at most once: a lost `commands.queued` is caught up here). How many this node moved.
    */
   async sweep(): Promise<number> {
-    const { store, expire, timeOut, isConnected, dispatch } = this.#deps;
+    const { store, expire, timeOut, holds, dispatch } = this.#deps;
     const now = this.#ctx.clock.now();
     let moved = 0;
     for (const c of await store.overdue(now, SWEEP_BATCH)) {
@@ -94,7 +97,7 @@ export class DeadlineSweep {
       if (done) moved++;
     }
     for (const deviceId of await store.waitingDevices(now - QUEUED_GRACE_MS, WAITING_BATCH))
-      if (isConnected(deviceId)) await dispatch(deviceId);
+      if (holds(deviceId)) await dispatch(deviceId);
     return moved;
   }
 

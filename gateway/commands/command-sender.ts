@@ -61,6 +61,11 @@ export class CommandSender {
     return run.done;
   }
 
+  /** This node holds the device: its live MQTT connection, or an adapter here polling it. */
+  holds(deviceId: string): boolean {
+    return this.#ctx.link.isConnected(deviceId) || this.#ctx.adapters.some((a) => a.holds(deviceId));
+  }
+
   #delivered(id: string, deviceId: string): void {
     void this.#deps
       .move(id, 'delivered', deviceId)
@@ -72,7 +77,8 @@ export class CommandSender {
     if (!device?.enabled) return;
     const adapter = this.#ctx.adapters.find((a) => a.serves(device));
     if (adapter) {
-      if (device.online) this.#runOnAdapter(device, adapter);
+      // Polled by another node of the cluster: that node sends it.
+      if (device.online && adapter.holds(deviceId)) this.#runOnAdapter(device, adapter);
       return;
     }
     // Not before the device has subscribed to its commands: a clean session would lose them.

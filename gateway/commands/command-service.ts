@@ -85,7 +85,7 @@ export class CommandService {
       everyMs: opts.sweepMs ?? 0,
       expire: (c) => this.#expire(c.id),
       timeOut: (c) => this.#move(c.id, 'timed_out', SYSTEM, { detail: timeoutDetail(c) }),
-      isConnected: (deviceId) => ctx.link.isConnected(deviceId),
+      holds: (deviceId) => this.#sender.holds(deviceId),
       dispatch: (deviceId) => this.dispatch(deviceId),
     });
   }
@@ -340,6 +340,7 @@ export class CommandService {
     await this.#cache.load();
     followOtherNodes(this.#ctx, {
       store: this.#store,
+      holds: (deviceId) => this.#sender.holds(deviceId),
       cache: this.#cache,
       moved: (c) => this.#moved(c, true),
       dispatch: (deviceId) => this.dispatch(deviceId),

@@ -69,7 +69,7 @@ export function commandsModule(opts: Partial<CommandOptions> = {}): CommandsModu
       service.reportedState(device, state);
     },
     onPresence(device, online) {
-      if (online && ctx.adapters.some((a) => a.serves(device))) void service.dispatch(device.id);
+      if (online && ctx.adapters.some((a) => a.holds(device.id))) void service.dispatch(device.id);
     },
   };
 }
