@@ -74,13 +74,16 @@ describe('InfluxDB 1.x sink', () => {
   it('keeps a line InfluxDB refuses (400, a field type conflict) as a dead letter; the outbox moves on', async () => {
     await influxd.createDatabase('conflict');
     // dim_percent already exists as a string in this database: a number for it is refused.
+    // Field types are kept per shard, and a shard holds a week from Monday 00:00 UTC: the two
+    // points are a millisecond apart (an hour apart, the test failed in the first hour of a week).
+    const at = Date.now() - 1000;
     const res = await fetch(`${influxd.url}/write?db=conflict&precision=ms`, {
       method: 'POST',
-      body: `streetlight,device_id=old dim_percent="high" ${Date.now() - 3600_000}`,
+      body: `streetlight,device_id=old dim_percent="high" ${at - 1}`,
     });
     expect(res.status).toBe(204);
     const gw = await start('conflict');
-    await publish(gw, 'sl-v1-3', [{ dim: 20, ts: Date.now() - 1000 }]);
+    await publish(gw, 'sl-v1-3', [{ dim: 20, ts: at }]);
     await vi.waitFor(async () => expect((await written(gw)).deadLettered).toBe(1), { timeout: 10_000 });
     const letters = await gw.api('GET', '/api/sink/dead-letters');
     expect(letters.body.entries[0].line).toContain('sl-v1-3');
