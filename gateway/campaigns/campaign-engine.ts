@@ -616,21 +616,15 @@ export class CampaignEngine {
 
   /** A change made on a node that does not run the campaign, for this node's event stream. */
   async #publishStored(c: Campaign): Promise<void> {
-    this.#ctx.events.publish({
-      type: 'campaign',
-      at: this.#ctx.clock.now(),
-      campaignId: c.id,
-      name: c.name,
-      status: c.status,
-      reason: c.reason,
-      device: null,
-      ...progressOf(c, await this.#storedCounts(c)),
-    });
+    this.#ctx.events.publish(this.#event(c, await this.#storedCounts(c), null));
   }
 
   #publish(live: Live, t: CampaignTarget | null): void {
-    const { c } = live;
-    const event: CampaignEvent = {
+    this.#ctx.events.publish(this.#event(live.c, live.counts, t));
+  }
+
+  #event(c: Campaign, counts: TargetCounts[], t: CampaignTarget | null): CampaignEvent {
+    return {
       type: 'campaign',
       at: this.#ctx.clock.now(),
       campaignId: c.id,
@@ -638,8 +632,7 @@ export class CampaignEngine {
       status: c.status,
       reason: c.reason,
       device: t && { id: t.deviceId, status: t.status, phase: t.phase, progress: t.progress, error: t.error },
-      ...progressOf(c, live.counts),
+      ...progressOf(c, counts),
     };
-    this.#ctx.events.publish(event);
   }
 }
