@@ -3,7 +3,7 @@ import { loadSpecs } from '../firmware-specs/index.ts';
 import type { Clock } from '../gateway/clock.ts';
 import { localClock, localDate, localInstant } from '../gateway/lighting/local-time.ts';
 import { nightSun } from '../gateway/lighting/sun.ts';
-import { SimulatedDevice } from '../simulators/mqtt-device.ts';
+import { realClock, SimulatedDevice } from '../simulators/mqtt-device.ts';
 import { FakeClock } from './helpers/fake-clock.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { stopDrained } from './helpers/stop-drained.ts';
@@ -42,6 +42,10 @@ async function connectLamp(lab: Lab, id: string, reconnectPeriod = 0): Promise<S
     secret: lab.secrets.get(id)!,
     intervalMs: 3600_000,
     reconnectPeriod,
+    // The gateway's time, so that a command's expiresAt (an hour after the fake now) is not
+    // judged against today's date: with the real clock every command came back `expired`
+    // once the real day passed the fake night. Timers stay real.
+    clock: { ...realClock, now: () => lab.clock.now() },
   });
   lamp.on('command', (c: { name: string; params: { level: number } }) => {
     if (c.name === 'setDimming') lab.heard.get(id)!.push(c.params.level);
