@@ -29,8 +29,8 @@ describe('the dashboard in Chromium, against a gateway with a simulated city', {
   let city: SimulatedCity;
   let browser: Browser;
   const pages: DashboardPage[] = [];
-  const open = async (token = city.gw.admin) => {
-    const p = await openDashboard(browser, city.gw.httpUrl, token);
+  const open = async (token = city.gw.admin, opts?: Parameters<typeof openDashboard>[3]) => {
+    const p = await openDashboard(browser, city.gw.httpUrl, token, opts);
     pages.push(p);
     return p;
   };
@@ -149,6 +149,15 @@ describe('the dashboard in Chromium, against a gateway with a simulated city', {
     await expect.poll(() => row.count()).toBe(0);
     const shelved = (await city.gw.api('GET', `/api/alarms?device=${LAMP.id}`)).body.alarms[0];
     expect(shelved.shelveReason).toBe('thợ đang sửa đèn');
+    // A browser whose clock is 8 hours ahead, past the shelf's end, hides it too: shelved is
+    // the gateway's word (it ends the shelf and says so), not the browser clock's.
+    const skewed = await open(operator, { clockAheadMs: 8 * 3600_000 });
+    await skewed.go('/alarms');
+    await expect
+      .poll(() => skewed.page.evaluate(() => Date.now()))
+      .toBeGreaterThan(Date.parse(shelved.shelvedUntil));
+    await skewed.page.getByTestId('alarm-count').waitFor();
+    expect(await skewed.page.locator(`tr[data-device="${LAMP.id}"]`).count()).toBe(0);
     LAMP.failing = false;
     expect(errors).toEqual([]);
   });

@@ -62,9 +62,8 @@ export function cityStats(district: number | null) {
   for (const d of districts) d.health = healthOf(d);
   const districtName = district === null ? null : (city?.districts[district]?.name ?? null);
   const alarms = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  const now = Date.now();
   for (const a of live.alarms.values())
-    if (!isShelved(a, now) && (districtName === null || a.district === districtName)) alarms[a.severity]++;
+    if (!isShelved(a) && (districtName === null || a.district === districtName)) alarms[a.severity]++;
   return { total, perFamily, districts, alarms };
 }
 

@@ -235,18 +235,21 @@ function putAlarm(a: AlarmView): void {
   const i = city?.index.get(a.deviceId);
   if (!city || i === undefined) return;
   let worst = -1;
-  const now = Date.now();
   for (const id of ids ?? []) {
     const open = live.alarms.get(id);
-    if (!open || isShelved(open, now)) continue;
+    if (!open || isShelved(open)) continue;
     const s = SEVERITIES.indexOf(open.severity);
     if (worst < 0 || s < worst) worst = s;
   }
   city.alarm[i] = worst;
 }
 
-export function isShelved(a: AlarmView, now = Date.now()): boolean {
-  return a.shelvedUntil !== null && Date.parse(a.shelvedUntil) > now;
+/**
+ * Shelved as the gateway says: it clears `shelvedUntil` when the shelf expires and sends the
+ * alarm again. Not compared with this browser's clock, which may be hours off the gateway's.
+ */
+export function isShelved(a: AlarmView): boolean {
+  return a.shelvedUntil !== null;
 }
 
 /** Alarms raised within the flood window (the list is pruned as it is read). */

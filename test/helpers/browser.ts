@@ -36,7 +36,12 @@ export async function openDashboard(
   browser: Browser,
   httpUrl: string,
   token: string,
-  opts: { lang?: 'vi' | 'en'; viewport?: { width: number; height: number } } = {},
+  opts: {
+    lang?: 'vi' | 'en';
+    viewport?: { width: number; height: number };
+    /** The browser's clock this far ahead of the machine's (a PC whose clock is off). */
+    clockAheadMs?: number;
+  } = {},
 ): Promise<DashboardPage> {
   const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1440, height: 900 } });
   if (opts.lang) await context.addInitScript((l) => localStorage.setItem('citygate.lang', l), opts.lang);
@@ -46,6 +51,7 @@ export async function openDashboard(
     if (m.type() === 'error') errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(String(e)));
+  if (opts.clockAheadMs) await page.clock.install({ time: Date.now() + opts.clockAheadMs });
   await page.goto(`${httpUrl}/#token=${encodeURIComponent(token)}`);
   await page.locator('[data-role]').waitFor();
   return {

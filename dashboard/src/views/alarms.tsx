@@ -40,7 +40,7 @@ export function AlarmsView({ query }: { query: URLSearchParams }) {
     .filter(
       (a) => (district === null || a.district === district) && (severity === null || a.severity === severity),
     )
-    .filter((a) => showShelved || !isShelved(a, now))
+    .filter((a) => showShelved || !isShelved(a))
     .sort(
       (a, b) =>
         SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
@@ -126,7 +126,7 @@ function AlarmRow({ alarm: a, canAct, now }: { alarm: AlarmView; canAct: boolean
       return false;
     }
   };
-  const shelved = isShelved(a, now);
+  const shelved = isShelved(a);
   const fresh = now - Date.parse(a.raisedAt) < 10_000;
   return (
     <>
