@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterSettings } from './helpers/cluster.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/pg.ts';
 import { createTestRedis } from './helpers/redis.ts';
@@ -18,13 +19,7 @@ describe('GET /api/cluster, /readyz and /metrics of cluster nodes', () => {
 
   const node = (nodeId: string, redisUrl: string, databaseUrl = db.url) =>
     startTestGateway({
-      config: {
-        DATABASE_URL: databaseUrl,
-        REDIS_URL: redisUrl,
-        REDIS_PREFIX: redis.prefix,
-        NODE_ID: nodeId,
-        CITYGATE_ADMIN_TOKEN: ADMIN,
-      },
+      config: clusterSettings({ url: databaseUrl }, { url: redisUrl, prefix: redis.prefix }, nodeId, ADMIN),
     });
 
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterSettings } from './helpers/cluster.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/pg.ts';
 import { createTestRedis } from './helpers/redis.ts';
@@ -21,13 +22,7 @@ describe('a device taken over by another node', () => {
 
   const node = (nodeId: string) =>
     startTestGateway({
-      config: {
-        DATABASE_URL: db.url,
-        REDIS_URL: redis.url,
-        REDIS_PREFIX: redis.prefix,
-        NODE_ID: nodeId,
-        CITYGATE_ADMIN_TOKEN: ADMIN,
-      },
+      config: clusterSettings(db, redis, nodeId, ADMIN),
     });
   /** Registered on A; on B too while the registry is per node, else B shares A's (the secret too). */
   async function register(id: string): Promise<{ onA: string; onB: string }> {

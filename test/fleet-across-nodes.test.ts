@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../device-registry/tokens.ts';
+import { clusterSettings } from './helpers/cluster.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/pg.ts';
 import { createTestRedis, type TestRedis } from './helpers/redis.ts';
@@ -43,13 +44,7 @@ describe('devices, tokens and audit shared by two nodes', () => {
     db = await createTestDatabase('fleet_nodes');
     redis = createTestRedis('fleet_nodes');
     const admin = generateToken();
-    const config = (node: string) => ({
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      NODE_ID: node,
-      CITYGATE_ADMIN_TOKEN: admin,
-    });
+    const config = (node: string) => clusterSettings(db, redis, node, admin);
     a = await startTestGateway({ config: config('node-a') });
     b = await startTestGateway({ config: config('node-b') });
   }, 60_000);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hanoiPrograms } from '../firmware-specs/lighting/hanoi.ts';
+import { clusterSettings } from './helpers/cluster.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/pg.ts';
 import { createTestRedis, type TestRedis } from './helpers/redis.ts';
@@ -18,13 +19,7 @@ let b: TestGateway | undefined;
 const adminToken = `lighting-leader-${Date.now()}-admin`;
 const node = (name: string) =>
   startTestGateway({
-    config: {
-      DATABASE_URL: db.url,
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: redis.prefix,
-      NODE_ID: name,
-      CITYGATE_ADMIN_TOKEN: adminToken,
-    },
+    config: clusterSettings(db, redis, name, adminToken),
     lighting: { enabled: true, tickMs: 300 },
   });
 

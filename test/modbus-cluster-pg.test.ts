@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ModbusModule, modbusModule } from '../adapters/modbus/modbus-module.ts';
-import { ModbusDeviceSimulator } from '../simulators/modbus-device.ts';
+import type { ModbusDeviceSimulator } from '../simulators/modbus-device.ts';
+import { clusterSettings } from './helpers/cluster.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { meterAndStation } from './helpers/modbus.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/pg.ts';
 import { createTestRedis } from './helpers/redis.ts';
 import { eventually } from './helpers/wait.ts';
@@ -26,13 +28,7 @@ describe('Modbus devices in a cluster', () => {
   const node = async (nodeId: string) => {
     const modbus = modbusModule({ pollIntervalMs: 200, requestTimeoutMs: 500 });
     const gw = await startTestGateway({
-      config: {
-        DATABASE_URL: db.url,
-        REDIS_URL: redis.url,
-        REDIS_PREFIX: redis.prefix,
-        NODE_ID: nodeId,
-        CITYGATE_ADMIN_TOKEN: ADMIN,
-      },
+      config: clusterSettings(db, redis, nodeId, ADMIN),
       modules: [modbus],
     });
     nodes.push({ gw, modbus, stopped: false });
@@ -61,28 +57,7 @@ describe('Modbus devices in a cluster', () => {
     db = await createTestDatabase('modbus_cluster');
     await node('modbus-a');
     await node('modbus-b');
-    const specs = nodes[0].gw.gateway.ctx.specs;
-    sim = new ModbusDeviceSimulator({
-      units: [
-        { unitId: 1, spec: specs.get('sonmetrix-smx630')! },
-        { unitId: 7, spec: specs.get('hydrotek-ps500')! },
-      ],
-    });
-    await sim.start();
-    for (const [id, model, unitId] of [
-      [ids.meter, 'sonmetrix-smx630', 1],
-      [ids.station, 'hydrotek-ps500', 7],
-    ] as const) {
-      const res = await nodes[0].gw.api('POST', '/api/devices', {
-        id,
-        model,
-        firmware: Object.keys(specs.get(model)!.firmware)[0].replace('x', '0'),
-        district: 'Hai Bà Trưng',
-        ward: 'Bách Khoa',
-        modbus: { host: '127.0.0.1', port: sim.port, unitId },
-      });
-      expect(res.status, JSON.stringify(res.body)).toBe(201);
-    }
+    sim = await meterAndStation(nodes[0].gw, ids);
   });
   afterAll(async () => {
     for (const n of live()) await n.gw.stop();

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modbusModule } from '../adapters/modbus/modbus-module.ts';
-import { ModbusDeviceSimulator } from '../simulators/modbus-device.ts';
+import type { ModbusDeviceSimulator } from '../simulators/modbus-device.ts';
 import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { meterAndStation } from './helpers/modbus.ts';
 import { eventually } from './helpers/wait.ts';
 
 /** Commands to a Modbus device go through the same API and lifecycle as MQTT ones. */
@@ -12,29 +13,7 @@ describe('commands to Modbus devices through the command API', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway({ modules: [modbusModule({ pollIntervalMs: 200, requestTimeoutMs: 500 })] });
-    const specs = gw.gateway.ctx.specs;
-    sim = new ModbusDeviceSimulator({
-      units: [
-        { unitId: 1, spec: specs.get('sonmetrix-smx630')! },
-        { unitId: 7, spec: specs.get('hydrotek-ps500')! },
-      ],
-    });
-    await sim.start();
-    for (const [id, model, unitId] of [
-      ['em-mb-api', 'sonmetrix-smx630', 1],
-      ['ws-mb-api', 'hydrotek-ps500', 7],
-    ] as const) {
-      const res = await gw.api('POST', '/api/devices', {
-        id,
-        model,
-        firmware: Object.keys(specs.get(model)!.firmware)[0].replace('x', '0'),
-        district: 'Hai Bà Trưng',
-        ward: 'Bách Khoa',
-        modbus: { host: '127.0.0.1', port: sim.port, unitId },
-      });
-      expect(res.status, JSON.stringify(res.body)).toBe(201);
-      expect(res.body.secret).toBeNull();
-    }
+    sim = await meterAndStation(gw, { meter: 'em-mb-api', station: 'ws-mb-api' });
     await eventually(
       async () => (await gw.api('GET', '/api/devices?status=online')).body.total,
       (n) => n === 2,

@@ -8,6 +8,22 @@ import { createTestDatabase, type TestDatabase } from './pg.ts';
 import { createTestRedis, type TestRedis } from './redis.ts';
 import { freePort } from './victoria.ts';
 
+/** The settings that make a gateway a node of a test cluster: its database, Redis prefix and name. */
+export function clusterSettings(
+  db: { url: string },
+  redis: { url: string; prefix: string },
+  nodeId: string,
+  adminToken: string,
+) {
+  return {
+    DATABASE_URL: db.url,
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: redis.prefix,
+    NODE_ID: nodeId,
+    CITYGATE_ADMIN_TOKEN: adminToken,
+  };
+}
+
 /** One gateway node of a test cluster: its own process, ports and data directory (its outbox). */
 export interface ClusterNode {
   name: string;
@@ -81,11 +97,7 @@ export async function startCluster(opts: {
     LOG_LEVEL: 'warn',
     ...opts.env,
     CITYGATE_DATA_DIR: node.dataDir,
-    DATABASE_URL: db.url,
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: redis.prefix,
-    NODE_ID: node.nodeId,
-    CITYGATE_ADMIN_TOKEN: admin,
+    ...clusterSettings(db, redis, node.nodeId, admin),
     MQTT_PORT: String(node.mqttPort),
     HTTP_PORT: String(node.httpPort),
   });
