@@ -1,5 +1,5 @@
 import type { Family } from '../firmware-specs/families.ts';
-import type { Device } from './device-types.ts';
+import type { Device, DevicePatch } from './device-types.ts';
 
 /**
  * Where DeviceStore keeps its rows: SQLite (one process) or PostgreSQL (a cluster). The store
@@ -65,13 +65,7 @@ export interface AuditRow {
 }
 
 /** The columns a fleet operation changes (the hot-path ones are written by writeHot). */
-export interface FleetFields {
-  firmware?: string;
-  district?: string;
-  ward?: string;
-  lat?: number | null;
-  lon?: number | null;
-  tags?: string[];
+export interface FleetFields extends DevicePatch {
   enabled?: boolean;
   secretHash?: string | null;
   previousSecretHash?: string | null;

@@ -1,28 +1,7 @@
-import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { connectOutcome, startTestGateway, type TestGateway } from './helpers/gateway.ts';
 
 const reading = { on: true, dim: 50, p: 60, lux: 2, hrs: 10 };
-
-async function connectError(url: string, clientId: string, username?: string, password?: string) {
-  const client = mqtt.connect(url, {
-    clientId,
-    username,
-    password,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-  });
-  return new Promise<{ code?: number; message: string }>((resolve) => {
-    client.once('connect', () => {
-      client.end(true);
-      resolve({ message: 'connected' });
-    });
-    client.once('error', (err: Error & { code?: number }) => {
-      client.end(true);
-      resolve({ code: err.code, message: err.message });
-    });
-  });
-}
 
 describe('device authentication and per-device ACL', () => {
   let gw: TestGateway;
@@ -36,17 +15,17 @@ describe('device authentication and per-device ACL', () => {
   afterAll(async () => gw?.stop());
 
   it('refuses a wrong password with CONNACK 4', async () => {
-    const res = await connectError(gw.mqttUrl, a.id, a.id, 'not-the-secret');
+    const res = await connectOutcome(gw.mqttUrl, a.id, a.id, 'not-the-secret');
     expect(res.code).toBe(4);
   });
 
   it('refuses an unknown device', async () => {
-    const res = await connectError(gw.mqttUrl, 'nobody', 'nobody', a.secret);
+    const res = await connectOutcome(gw.mqttUrl, 'nobody', 'nobody', a.secret);
     expect(res.code).toBe(4);
   });
 
   it('refuses a username that is not the client id', async () => {
-    const res = await connectError(gw.mqttUrl, a.id, b.id, b.secret);
+    const res = await connectOutcome(gw.mqttUrl, a.id, b.id, b.secret);
     expect(res.code).toBe(4);
   });
 
@@ -58,7 +37,7 @@ describe('device authentication and per-device ACL', () => {
     expect(patched.body.status).toBe('disabled');
     await closed;
     live.end(true);
-    const res = await connectError(gw.mqttUrl, c.id, c.id, c.secret);
+    const res = await connectOutcome(gw.mqttUrl, c.id, c.id, c.secret);
     expect(res.code).toBe(5);
     await gw.api('PATCH', `/api/devices/${c.id}`, { enabled: true });
     const again = await gw.connect(c.id, c.secret);

@@ -1,33 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../device-registry/tokens.ts';
 import { clusterSettings } from './helpers/cluster.ts';
-import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { connectOutcome, startTestGateway, type TestGateway } from './helpers/gateway.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/pg.ts';
 import { createTestRedis, type TestRedis } from './helpers/redis.ts';
-
-/** The CONNACK refusal code, or 'connected'. */
-async function connectCode(url: string, id: string, secret: string): Promise<number | 'connected'> {
-  const client = mqtt.connect(url, {
-    clientId: id,
-    username: id,
-    password: secret,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-  });
-  return new Promise((resolve) => {
-    client.once('connect', () => {
-      client.end(true);
-      resolve('connected');
-    });
-    client.once('error', (err: Error & { code?: number }) => {
-      client.end(true);
-      resolve(err.code ?? -1);
-    });
-    client.once('close', () => resolve(-1));
-  });
-}
 
 /**
  * Two gateways on one PostgreSQL registry (issue 11): devices, tokens and audit are shared. On
@@ -65,7 +42,7 @@ describe('devices, tokens and audit shared by two nodes', () => {
     expect(disabled.body.status).toBe('disabled');
     await closed;
     live.end(true);
-    expect(await connectCode(b.mqttUrl, dev.id, dev.secret)).toBe(5);
+    expect((await connectOutcome(b.mqttUrl, dev.id, dev.id, dev.secret)).code).toBe(5);
     const seenOnB = await b.api('GET', `/api/devices/${dev.id}`);
     expect(seenOnB.body.status).toBe('disabled');
   });

@@ -1,28 +1,12 @@
-import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from './helpers/fake-clock.ts';
-import { startTestGateway, type TestGateway } from './helpers/gateway.ts';
+import { connectOutcome, startTestGateway, type TestGateway } from './helpers/gateway.ts';
 
 /** The CONNACK code of a refused connection, or 0 when it connected. */
-async function connackCode(gw: TestGateway, id: string, secret: string): Promise<number> {
-  const client = mqtt.connect(gw.mqttUrl, {
-    clientId: id,
-    username: id,
-    password: secret,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-  });
-  return new Promise((resolve) => {
-    client.once('connect', () => {
-      client.end(true);
-      resolve(0);
-    });
-    client.once('error', (err: Error & { code?: number }) => {
-      client.end(true);
-      resolve(err.code ?? -1);
-    });
-  });
-}
+const connackCode = async (gw: TestGateway, id: string, secret: string) => {
+  const r = await connectOutcome(gw.mqttUrl, id, id, secret);
+  return r.message === 'connected' ? 0 : (r.code ?? -1);
+};
 
 const v1 = { on: true, dim: 40, p: 50, lux: 3, hrs: 100 };
 const v2 = { drv: { state: 'ON', level: 65, power_dw: 845, hours: 101 }, env: { lux: 3 } };

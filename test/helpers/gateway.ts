@@ -96,3 +96,33 @@ export async function startTestGateway(
     },
   };
 }
+
+/**
+ * How an MQTT CONNECT ends: `connected`, or the refusal's CONNACK code and message (a close
+ * without either: `closed`). The client is ended either way.
+ */
+export function connectOutcome(
+  url: string,
+  clientId: string,
+  username?: string,
+  password?: string,
+): Promise<{ code?: number; message: string }> {
+  const client = mqtt.connect(url, {
+    clientId,
+    username,
+    password,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  });
+  return new Promise((resolve) => {
+    client.once('connect', () => {
+      client.end(true);
+      resolve({ message: 'connected' });
+    });
+    client.once('error', (err: Error & { code?: number }) => {
+      client.end(true);
+      resolve({ code: err.code, message: err.message });
+    });
+    client.once('close', () => resolve({ message: 'closed' }));
+  });
+}
