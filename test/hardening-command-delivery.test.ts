@@ -148,6 +148,23 @@ describe('command delivery matched by packet id', () => {
     expect(await status(c2)).toBe('sent');
   });
 
+  it('on a persistent session, a flood of PUBACKs for ids never sent marks nothing; the real one still does', async () => {
+    // PUBACKs that match nothing awaited are kept until Aedes names their packet (a session
+    // resumed from another node's store, device-link.ts): a bounded handful, never a command's.
+    const dev = await meter('em-ack-flood');
+    const r = await raw(dev.id, dev.secret, false);
+    await r.subscribe([{ topic: `devices/${dev.id}/commands/+`, qos: 1 }]);
+    const c1 = await submit(dev.id);
+    const p1 = await commandPublish(r, c1);
+    for (let id = 1; id <= 5000; id++) if (id !== p1.messageId) r.send({ cmd: 'puback', messageId: id });
+    await r.sync();
+    expect(await status(c1)).toBe('sent');
+    r.send({ cmd: 'puback', messageId: p1.messageId });
+    await r.sync();
+    await expect.poll(() => status(c1)).toBe('delivered');
+    expect(r.closed).toBe(false);
+  });
+
   it('subscribed to both commands/+ and commands/#: each command arrives once and is delivered', async () => {
     const dev = await meter('em-dup-subs');
     const client = await gw.connect(dev.id, dev.secret);
